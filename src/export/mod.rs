@@ -1,0 +1,5 @@
+//! Text and JSON-lines views of a decoded [`Capture`](crate::Capture).
+
+pub mod frames;
+pub mod jsonl;
+pub mod summary;

@@ -1,0 +1,25 @@
+//! wsscope: see the WebSocket protocol.
+//!
+//! Reads pcap/pcapng captures (or, with the `live` feature, a live interface),
+//! reassembles TCP, decodes the HTTP/1.1 Upgrade handshake (RFC 6455 §4) and every frame
+//! that follows (§5), permessage-deflate (RFC 7692), and checks every rule on the way.
+//!
+//! Data flows one way: [`source`] → [`decode`] → [`tcp`] → [`session`] (with [`http`]
+//! and [`ws`]) → [`model`] → [`export`]; [`pipeline`] drives it.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod decode;
+pub mod export;
+pub mod http;
+pub mod model;
+pub mod pipeline;
+pub mod rules;
+pub mod session;
+pub mod source;
+pub mod tcp;
+pub mod ws;
+
+pub use model::{Capture, Connection, Dir};
+pub use pipeline::{Pipeline, decode_reader};
+pub use session::SessionConfig;

@@ -1,0 +1,349 @@
+//! Everything a viewer needs: connections with their handshake, frames, messages,
+//! violations and warnings, plus capture-wide counts. Built incrementally by the
+//! pipeline; read (never decoded again) by the TUI and the exporters.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use crate::decode::SkipReason;
+use crate::http::Handshake;
+use crate::rules::{Violation, Warning};
+use crate::source::Timestamp;
+use crate::ws::frame::FrameHeader;
+
+/// Which peer sent something.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dir {
+    /// The WebSocket client (sent the Upgrade request; masks its frames).
+    Client,
+    /// The WebSocket server.
+    Server,
+}
+
+impl Dir {
+    /// `"client"` or `"server"`, as in the JSON-lines contract.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dir::Client => "client",
+            Dir::Server => "server",
+        }
+    }
+
+    /// Index for per-direction arrays: client 0, server 1.
+    pub fn index(self) -> usize {
+        match self {
+            Dir::Client => 0,
+            Dir::Server => 1,
+        }
+    }
+
+    /// The other peer.
+    pub fn other(self) -> Dir {
+        match self {
+            Dir::Client => Dir::Server,
+            Dir::Server => Dir::Client,
+        }
+    }
+}
+
+/// One WebSocket frame as seen on the wire.
+#[derive(Clone, Debug)]
+pub struct FrameRecord {
+    /// 1-based index within the connection (both directions, in capture order).
+    pub index: u32,
+    /// Who sent it.
+    pub dir: Dir,
+    /// Time of the packet that carried its first byte.
+    pub ts: Timestamp,
+    /// The parsed header.
+    pub header: FrameHeader,
+    /// Capture packet numbers that carried its bytes.
+    pub packets: Vec<u64>,
+    /// Offset of the frame's first byte in its direction's TCP stream (after the handshake bytes).
+    pub stream_offset: u64,
+    /// The frame's bytes as on the wire (header + masked payload), up to the keep limit.
+    pub raw: Vec<u8>,
+    /// Every payload byte is in `raw` (no capture gap, no keep limit hit).
+    pub complete: bool,
+    /// Index in [`Connection::messages`] of the message this frame belongs to.
+    pub message: Option<usize>,
+}
+
+impl FrameRecord {
+    /// The payload as sent (masked if the frame is masked), as far as kept.
+    pub fn wire_payload(&self) -> &[u8] {
+        self.raw.get(usize::from(self.header.header_len)..).unwrap_or(&[])
+    }
+
+    /// The payload unmasked, as far as kept.
+    pub fn unmasked_payload(&self) -> Vec<u8> {
+        let mut p = self.wire_payload().to_vec();
+        if let Some(key) = self.header.mask {
+            crate::ws::mask::apply_mask(&mut p, key, 0);
+        }
+        p
+    }
+}
+
+/// Kind of message (the opcode of its first frame).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MessageKind {
+    /// UTF-8 text.
+    Text,
+    /// Binary data.
+    Binary,
+    /// Ping control frame.
+    Ping,
+    /// Pong control frame.
+    Pong,
+    /// Close control frame.
+    Close,
+}
+
+impl MessageKind {
+    /// Name used in exports.
+    pub fn name(self) -> &'static str {
+        match self {
+            MessageKind::Text => "text",
+            MessageKind::Binary => "binary",
+            MessageKind::Ping => "ping",
+            MessageKind::Pong => "pong",
+            MessageKind::Close => "close",
+        }
+    }
+}
+
+/// One message: a data message assembled from its fragments, or a control frame.
+#[derive(Clone, Debug)]
+pub struct MessageRecord {
+    /// Who sent it.
+    pub dir: Dir,
+    /// Time of its first frame.
+    pub ts: Timestamp,
+    /// Time of its last frame.
+    pub end_ts: Timestamp,
+    /// Its kind.
+    pub kind: MessageKind,
+    /// Length after unmasking and decompression.
+    pub len: u64,
+    /// Bytes on the wire (payload only, before decompression).
+    pub wire_len: u64,
+    /// SHA-256 of the payload, `None` when the capture lacks some of its bytes.
+    pub sha256: Option<String>,
+    /// It was compressed with permessage-deflate.
+    pub compressed: bool,
+    /// Indices (1-based) of the frames that carried it.
+    pub frames: Vec<u32>,
+    /// The payload (unmasked, decompressed), up to the keep limit.
+    pub data: Vec<u8>,
+    /// Every payload byte was in the capture and decoded (else `sha256` is `None`).
+    pub complete: bool,
+    /// `data` holds only the first bytes (the keep limit was reached); length and hash cover all.
+    pub data_cut: bool,
+    /// Finished (its last fragment was seen).
+    pub finished: bool,
+    /// For close messages: the status code.
+    pub close_code: Option<u16>,
+    /// For close messages: the reason.
+    pub close_reason: Option<String>,
+}
+
+impl MessageRecord {
+    /// The payload as text when it is a text message (lossy where invalid).
+    pub fn text(&self) -> Option<String> {
+        (self.kind == MessageKind::Text).then(|| String::from_utf8_lossy(&self.data).into_owned())
+    }
+}
+
+/// A broken protocol rule, located.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ViolationRecord {
+    /// The rule.
+    pub rule: Violation,
+    /// Who broke it (`None` for the handshake as a whole).
+    pub dir: Option<Dir>,
+    /// The frame that broke it.
+    pub frame: Option<u32>,
+    /// What exactly was seen.
+    pub detail: String,
+}
+
+/// A capture problem, located.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WarningRecord {
+    /// What kind of problem.
+    pub warning: Warning,
+    /// Which direction's stream.
+    pub dir: Option<Dir>,
+    /// The frame concerned, if any.
+    pub frame: Option<u32>,
+    /// What exactly happened.
+    pub detail: String,
+}
+
+/// How a connection ended, as far as the capture shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Still open at the end of the capture.
+    Open,
+    /// Both sides closed with FIN.
+    Fin,
+    /// A RST aborted it.
+    Reset,
+}
+
+/// A WebSocket connection (an Upgrade attempted, or frames recognised without one).
+#[derive(Clone, Debug)]
+pub struct Connection {
+    /// 1, 2, … in order of each connection's first packet (set by [`Capture::finish`]).
+    pub id: u32,
+    /// Order of the TCP flow's first packet among all flows.
+    pub flow_order: u64,
+    /// The client's address.
+    pub client: SocketAddr,
+    /// The server's address.
+    pub server: SocketAddr,
+    /// Time of the flow's first packet.
+    pub first_ts: Timestamp,
+    /// Number of the flow's first packet.
+    pub first_packet: u64,
+    /// Time of the latest packet that carried data.
+    pub last_ts: Timestamp,
+    /// The opening handshake, if captured.
+    pub handshake: Option<Handshake>,
+    /// Recognised without a handshake (capture started mid-connection, or `--port`).
+    pub midstream: bool,
+    /// Every frame, both directions, in capture order.
+    pub frames: Vec<FrameRecord>,
+    /// Every message (data and control), in the order it completed.
+    pub messages: Vec<MessageRecord>,
+    /// Rules broken.
+    pub violations: Vec<ViolationRecord>,
+    /// Capture problems.
+    pub warnings: Vec<WarningRecord>,
+    /// TCP ending.
+    pub ending: Ending,
+    /// Bytes of TCP payload per direction (client, server).
+    pub tcp_bytes: [u64; 2],
+    /// Packets per direction (client, server).
+    pub packets: [u64; 2],
+}
+
+impl Connection {
+    /// An empty connection record.
+    pub fn new(client: SocketAddr, server: SocketAddr, flow_order: u64, first_packet: u64, first_ts: Timestamp) -> Self {
+        Connection {
+            id: 0,
+            flow_order,
+            client,
+            server,
+            first_ts,
+            first_packet,
+            last_ts: first_ts,
+            handshake: None,
+            midstream: false,
+            frames: Vec::new(),
+            messages: Vec::new(),
+            violations: Vec::new(),
+            warnings: Vec::new(),
+            ending: Ending::Open,
+            tcp_bytes: [0; 2],
+            packets: [0; 2],
+        }
+    }
+
+    /// Records a violation.
+    pub fn violation(&mut self, rule: Violation, dir: Option<Dir>, frame: Option<u32>, detail: impl Into<String>) {
+        self.violations.push(ViolationRecord {
+            rule,
+            dir,
+            frame,
+            detail: detail.into(),
+        });
+    }
+
+    /// Records a warning.
+    pub fn warning(&mut self, warning: Warning, dir: Option<Dir>, frame: Option<u32>, detail: impl Into<String>) {
+        self.warnings.push(WarningRecord {
+            warning,
+            dir,
+            frame,
+            detail: detail.into(),
+        });
+    }
+
+    /// Messages of one kind sent by one side.
+    pub fn messages_from(&self, dir: Dir) -> impl Iterator<Item = &MessageRecord> {
+        self.messages.iter().filter(move |m| m.dir == dir)
+    }
+
+    /// True when the handshake was accepted and every check passed, and no frame broke a rule.
+    pub fn clean(&self) -> bool {
+        self.violations.is_empty() && self.handshake.as_ref().is_none_or(|h| h.valid)
+    }
+}
+
+/// What kind of TCP flow it was, for the summary's counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FlowKind {
+    /// A WebSocket connection (upgrade attempted or frames recognised).
+    WebSocket,
+    /// Plain HTTP/1.x without an upgrade.
+    PlainHttp,
+    /// Something else (or nothing: a flow without payload).
+    Other,
+}
+
+/// Capture-wide counts.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    /// Packets read.
+    pub packets: u64,
+    /// Bytes of packet data read.
+    pub bytes: u64,
+    /// Packets that carried a TCP segment.
+    pub tcp_packets: u64,
+    /// Packets not used, by reason.
+    pub skipped: BTreeMap<SkipReason, u64>,
+    /// TCP flows by kind.
+    pub flows: BTreeMap<FlowKind, u64>,
+    /// Time of the first and last packet.
+    pub first_ts: Option<Timestamp>,
+    /// Time of the last packet.
+    pub last_ts: Option<Timestamp>,
+    /// pcapng blocks without packets that were skipped.
+    pub skipped_blocks: u64,
+}
+
+/// The decoded capture.
+#[derive(Clone, Debug, Default)]
+pub struct Capture {
+    /// WebSocket connections, ordered by first packet once finished.
+    pub connections: Vec<Connection>,
+    /// Counts.
+    pub stats: Stats,
+    /// Capture-level problems (limits, a truncated file).
+    pub notes: Vec<String>,
+    /// The reader stopped on an error (truncated or corrupt file): what it said.
+    pub source_error: Option<String>,
+}
+
+impl Capture {
+    /// Orders connections by their first packet and numbers them 1, 2, …
+    pub fn finish(&mut self) {
+        self.connections.sort_by_key(|c| c.flow_order);
+        for (i, c) in self.connections.iter_mut().enumerate() {
+            c.id = i as u32 + 1;
+        }
+    }
+
+    /// Total violations over all connections.
+    pub fn violation_count(&self) -> usize {
+        self.connections.iter().map(|c| c.violations.len()).sum()
+    }
+
+    /// Total frames over all connections.
+    pub fn frame_count(&self) -> usize {
+        self.connections.iter().map(|c| c.frames.len()).sum()
+    }
+}

@@ -1,0 +1,497 @@
+//! One TCP connection above TCP: it starts undecided, becomes plain HTTP (keep-alive
+//! requests and responses, bodies skipped), a WebSocket connection (after an Upgrade,
+//! or recognised by its frames when the handshake was not captured), or "other".
+//!
+//! State is kept per direction (RFC 6455 is asymmetric: the client masks, the server
+//! answers the handshake), as an explicit enum per side.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+
+use crate::http::body::{BodyLength, BodySkipper, request_body, response_body};
+use crate::http::handshake::{self, is_upgrade_request, parse_extensions};
+use crate::http::head::{HttpHead, looks_like_request, parse_request, parse_response};
+use crate::model::{Connection, Dir, Ending, FlowKind};
+use crate::rules::{Violation, Warning};
+use crate::source::Timestamp;
+use crate::tcp::{Endpoints, GapReason, Side, StreamEvent};
+use crate::ws::deflate::DeflateParams;
+use crate::ws::limits::Limits;
+use crate::ws::stream::{DirectionDecoder, Negotiated, plausible_header};
+
+/// Settings shared by every session.
+#[derive(Clone, Debug, Default)]
+pub struct SessionConfig {
+    /// Resource limits.
+    pub limits: Limits,
+    /// Ports whose traffic is WebSocket even without a captured handshake (`--port`).
+    pub ws_ports: Vec<u16>,
+}
+
+/// Most client bytes held while the server's answer to an Upgrade is awaited.
+const MAX_EARLY_CLIENT_BYTES: usize = 1 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Undecided,
+    Http,
+    WebSocket,
+    Other,
+}
+
+#[derive(Debug)]
+enum ClientPhase {
+    Head(Vec<u8>),
+    Body(BodySkipper),
+    AwaitUpgrade(Vec<(Vec<u8>, u64, Timestamp)>, usize),
+    Ws,
+    Opaque,
+}
+
+#[derive(Debug)]
+enum ServerPhase {
+    Head(Vec<u8>),
+    Body(BodySkipper),
+    Ws,
+    Opaque,
+}
+
+#[derive(Debug)]
+struct PendingRequest {
+    method: String,
+    upgrade: Option<HttpHead>,
+}
+
+/// The application-layer state of one TCP connection.
+#[derive(Debug)]
+pub struct Session {
+    flow_order: u64,
+    first_packet: u64,
+    first_ts: Timestamp,
+    endpoints: Endpoints,
+    /// Which TCP side is the (WebSocket or HTTP) client.
+    client_side: Side,
+    mode: Mode,
+    /// Index of this connection's record in the capture, once it is a WebSocket.
+    conn: Option<usize>,
+    client: ClientPhase,
+    server: ServerPhase,
+    pending: VecDeque<PendingRequest>,
+    decoders: [Option<DirectionDecoder>; 2],
+    packets: [u64; 2],
+    bytes: [u64; 2],
+}
+
+impl Session {
+    /// A new session for a flow whose first packet is `first_packet`.
+    pub fn new(endpoints: Endpoints, flow_order: u64, first_packet: u64, first_ts: Timestamp) -> Self {
+        Session {
+            flow_order,
+            first_packet,
+            first_ts,
+            endpoints,
+            client_side: Side::Opener,
+            mode: Mode::Undecided,
+            conn: None,
+            client: ClientPhase::Head(Vec::new()),
+            server: ServerPhase::Head(Vec::new()),
+            pending: VecDeque::new(),
+            decoders: [None, None],
+            packets: [0; 2],
+            bytes: [0; 2],
+        }
+    }
+
+    /// What the flow turned out to be.
+    pub fn kind(&self) -> FlowKind {
+        match self.mode {
+            Mode::WebSocket => FlowKind::WebSocket,
+            Mode::Http => FlowKind::PlainHttp,
+            Mode::Undecided | Mode::Other => FlowKind::Other,
+        }
+    }
+
+    fn dir_of(&self, side: Side) -> Dir {
+        if side == self.client_side { Dir::Client } else { Dir::Server }
+    }
+
+    fn addr(&self, side: Side) -> SocketAddr {
+        match side {
+            Side::Opener => self.endpoints.opener,
+            Side::Accepter => self.endpoints.accepter,
+        }
+    }
+
+    /// Counts a packet sent by `side` (for per-connection statistics).
+    pub fn packet(&mut self, side: Side, conns: &mut [Connection]) {
+        let dir = self.dir_of(side);
+        self.packets[dir.index()] += 1;
+        if let Some(c) = self.conn {
+            conns[c].packets[dir.index()] += 1;
+        }
+    }
+
+    /// Takes one stream event of `side`.
+    pub fn event(&mut self, side: Side, ev: StreamEvent<'_>, conns: &mut Vec<Connection>, cfg: &SessionConfig) {
+        match ev {
+            StreamEvent::Data { bytes, packet, ts } => {
+                if self.mode == Mode::Undecided {
+                    self.decide(side, bytes, packet, ts, conns, cfg);
+                }
+                let dir = self.dir_of(side);
+                self.bytes[dir.index()] += bytes.len() as u64;
+                if let Some(c) = self.conn {
+                    conns[c].tcp_bytes[dir.index()] += bytes.len() as u64;
+                }
+                match (self.mode, dir) {
+                    (Mode::Http | Mode::WebSocket, Dir::Client) => self.client_bytes(bytes, packet, ts, conns, cfg),
+                    (Mode::Http | Mode::WebSocket, Dir::Server) => self.server_bytes(bytes, packet, ts, conns, cfg),
+                    _ => {}
+                }
+            }
+            StreamEvent::Gap { len, reason, packet, .. } => {
+                let dir = self.dir_of(side);
+                let snaplen = reason == GapReason::Snaplen;
+                let in_ws = match dir {
+                    Dir::Client => matches!(self.client, ClientPhase::Ws),
+                    Dir::Server => matches!(self.server, ServerPhase::Ws),
+                };
+                if let (Some(c), true) = (self.conn, in_ws) {
+                    if let Some(d) = self.decoders[dir.index()].as_mut() {
+                        d.gap(&mut conns[c], len, snaplen, packet);
+                    }
+                    return;
+                }
+                match dir {
+                    Dir::Client => self.client = ClientPhase::Opaque,
+                    Dir::Server => self.server = ServerPhase::Opaque,
+                }
+                if let Some(c) = self.conn {
+                    let w = if snaplen { Warning::Truncated } else { Warning::TcpGap };
+                    conns[c].warning(w, Some(dir), None, format!("{len} bytes missing during the HTTP exchange (packet {packet}); the rest of this direction is not decoded"));
+                }
+            }
+            StreamEvent::RetransmissionDiffers { packet, offset } => {
+                if let Some(c) = self.conn {
+                    let dir = self.dir_of(side);
+                    conns[c].warning(Warning::RetransmissionDiffers, Some(dir), None, format!("packet {packet} retransmits stream byte {offset} with different content; the first copy is kept"));
+                }
+            }
+        }
+    }
+
+    /// First payload of the flow: HTTP, WebSocket without a handshake, or something else.
+    fn decide(&mut self, side: Side, bytes: &[u8], packet: u64, ts: Timestamp, conns: &mut Vec<Connection>, cfg: &SessionConfig) {
+        let port_side = [Side::Opener, Side::Accepter]
+            .into_iter()
+            .find(|s| cfg.ws_ports.contains(&self.addr(*s).port()));
+        if side == Side::Opener && looks_like_request(bytes) && port_side.is_none_or(|s| s == Side::Accepter) {
+            self.mode = Mode::Http;
+            return;
+        }
+        let client_side = if let Some(server_side) = port_side {
+            Some(server_side.other())
+        } else if plausible_header(bytes, Dir::Client) {
+            Some(side)
+        } else if plausible_frames(bytes) {
+            Some(side.other())
+        } else {
+            None
+        };
+        let Some(client_side) = client_side else {
+            self.mode = Mode::Other;
+            return;
+        };
+        self.client_side = client_side;
+        self.mode = Mode::WebSocket;
+        self.client = ClientPhase::Ws;
+        self.server = ServerPhase::Ws;
+        let mut conn = self.new_connection();
+        conn.midstream = true;
+        let how = if port_side.is_some() { "--port" } else { "the masking of its frames" };
+        conn.warning(
+            Warning::Midstream,
+            None,
+            None,
+            format!("no handshake captured (first payload at packet {packet}); recognised as WebSocket by {how}: extensions and subprotocol are unknown"),
+        );
+        conn.last_ts = ts;
+        let negotiated = Negotiated {
+            deflate: None,
+            other_extension: false,
+            unknown: true,
+        };
+        self.decoders = [
+            Some(DirectionDecoder::new(Dir::Client, negotiated, cfg.limits)),
+            Some(DirectionDecoder::new(Dir::Server, negotiated, cfg.limits)),
+        ];
+        conns.push(conn);
+        self.conn = Some(conns.len() - 1);
+    }
+
+    fn new_connection(&self) -> Connection {
+        let client = self.addr(self.client_side);
+        let server = self.addr(self.client_side.other());
+        let mut c = Connection::new(client, server, self.flow_order, self.first_packet, self.first_ts);
+        c.packets = self.packets;
+        c.tcp_bytes = self.bytes;
+        c
+    }
+
+    fn client_bytes(&mut self, mut bytes: &[u8], packet: u64, ts: Timestamp, conns: &mut Vec<Connection>, cfg: &SessionConfig) {
+        while !bytes.is_empty() {
+            match &mut self.client {
+                ClientPhase::Opaque => return,
+                ClientPhase::Ws => {
+                    if let (Some(c), Some(d)) = (self.conn, self.decoders[0].as_mut()) {
+                        d.feed(&mut conns[c], bytes, packet, ts);
+                    }
+                    return;
+                }
+                ClientPhase::AwaitUpgrade(held, total) => {
+                    if *total + bytes.len() > MAX_EARLY_CLIENT_BYTES {
+                        if let Some(c) = self.conn {
+                            conns[c].warning(Warning::LimitReached, Some(Dir::Client), None, "more than 1 MiB sent by the client before the server answered; the rest is not decoded");
+                        }
+                        self.client = ClientPhase::Opaque;
+                        return;
+                    }
+                    *total += bytes.len();
+                    held.push((bytes.to_vec(), packet, ts));
+                    return;
+                }
+                ClientPhase::Body(skipper) => {
+                    let used = skipper.skip(bytes);
+                    bytes = &bytes[used..];
+                    if skipper.done() {
+                        self.client = ClientPhase::Head(Vec::new());
+                    } else if matches!(skipper, BodySkipper::Malformed) {
+                        self.client = ClientPhase::Opaque;
+                    }
+                }
+                ClientPhase::Head(buf) => {
+                    let old = buf.len();
+                    let take = bytes.len().min(cfg.limits.max_http_head + 1 - old.min(cfg.limits.max_http_head));
+                    buf.extend_from_slice(&bytes[..take]);
+                    match parse_request(buf) {
+                        Ok(Some(mut head)) => {
+                            let used = head.len - old;
+                            bytes = &bytes[used..];
+                            head.packet = packet;
+                            head.ts = ts;
+                            self.request(head, conns);
+                        }
+                        Ok(None) if buf.len() > cfg.limits.max_http_head => {
+                            self.http_trouble(conns, Dir::Client, "an HTTP request head is larger than the limit");
+                            return;
+                        }
+                        Ok(None) => return,
+                        Err(e) => {
+                            self.http_trouble(conns, Dir::Client, &format!("the client's bytes are not HTTP ({e})"));
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn http_trouble(&mut self, conns: &mut [Connection], dir: Dir, what: &str) {
+        match dir {
+            Dir::Client => self.client = ClientPhase::Opaque,
+            Dir::Server => self.server = ServerPhase::Opaque,
+        }
+        if let Some(c) = self.conn {
+            conns[c].warning(Warning::HttpUnparsed, Some(dir), None, what.to_string());
+        }
+    }
+
+    fn request(&mut self, head: HttpHead, conns: &mut Vec<Connection>) {
+        let method = head.method().unwrap_or("").to_string();
+        if is_upgrade_request(&head) {
+            self.mode = Mode::WebSocket;
+            if self.conn.is_none() {
+                conns.push(self.new_connection());
+                self.conn = Some(conns.len() - 1);
+            }
+            if let Some(c) = self.conn {
+                conns[c].handshake = Some(handshake::build(head.clone(), None, false));
+                conns[c].last_ts = head.ts;
+            }
+            self.pending.push_back(PendingRequest {
+                method,
+                upgrade: Some(head),
+            });
+            self.client = ClientPhase::AwaitUpgrade(Vec::new(), 0);
+        } else {
+            let body = request_body(&head);
+            self.pending.push_back(PendingRequest { method, upgrade: None });
+            self.client = ClientPhase::Body(BodySkipper::new(body));
+            if body == BodyLength::None {
+                self.client = ClientPhase::Head(Vec::new());
+            }
+        }
+    }
+
+    fn server_bytes(&mut self, mut bytes: &[u8], packet: u64, ts: Timestamp, conns: &mut Vec<Connection>, cfg: &SessionConfig) {
+        while !bytes.is_empty() {
+            match &mut self.server {
+                ServerPhase::Opaque => return,
+                ServerPhase::Ws => {
+                    if let (Some(c), Some(d)) = (self.conn, self.decoders[1].as_mut()) {
+                        d.feed(&mut conns[c], bytes, packet, ts);
+                    }
+                    return;
+                }
+                ServerPhase::Body(skipper) => {
+                    let used = skipper.skip(bytes);
+                    bytes = &bytes[used..];
+                    if skipper.done() {
+                        self.server = ServerPhase::Head(Vec::new());
+                    } else if matches!(skipper, BodySkipper::Malformed) {
+                        self.server = ServerPhase::Opaque;
+                    }
+                }
+                ServerPhase::Head(buf) => {
+                    let old = buf.len();
+                    let take = bytes.len().min(cfg.limits.max_http_head + 1 - old.min(cfg.limits.max_http_head));
+                    buf.extend_from_slice(&bytes[..take]);
+                    match parse_response(buf) {
+                        Ok(Some(mut head)) => {
+                            let used = head.len - old;
+                            bytes = &bytes[used..];
+                            head.packet = packet;
+                            head.ts = ts;
+                            self.response(head, conns, cfg);
+                        }
+                        Ok(None) if buf.len() > cfg.limits.max_http_head => {
+                            self.http_trouble(conns, Dir::Server, "an HTTP response head is larger than the limit");
+                            return;
+                        }
+                        Ok(None) => return,
+                        Err(e) => {
+                            self.http_trouble(conns, Dir::Server, &format!("the server's bytes are not HTTP ({e})"));
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn response(&mut self, head: HttpHead, conns: &mut Vec<Connection>, cfg: &SessionConfig) {
+        let status = head.status().unwrap_or(0);
+        if (100..200).contains(&status) && status != 101 {
+            self.server = ServerPhase::Head(Vec::new());
+            return;
+        }
+        let Some(request) = self.pending.pop_front() else {
+            self.http_trouble(conns, Dir::Server, "a response without a request");
+            return;
+        };
+        let Some(upgrade) = request.upgrade else {
+            let body = response_body(&head, Some(&request.method));
+            self.server = ServerPhase::Body(BodySkipper::new(body));
+            if body == BodyLength::None {
+                self.server = ServerPhase::Head(Vec::new());
+            }
+            return;
+        };
+        let held = match std::mem::replace(&mut self.client, ClientPhase::Opaque) {
+            ClientPhase::AwaitUpgrade(held, _) => held,
+            other => {
+                self.client = other;
+                Vec::new()
+            }
+        };
+        let early = !held.is_empty();
+        let hs = handshake::build(upgrade, Some(head.clone()), early);
+        let Some(c) = self.conn else { return };
+        conns[c].last_ts = head.ts;
+        if status == 101 {
+            for check in hs.failed_checks() {
+                let dir = if is_client_rule(check.rule) { Dir::Client } else { Dir::Server };
+                conns[c].violation(check.rule, Some(dir), None, check.detail.clone());
+            }
+            let others = hs
+                .extensions
+                .as_deref()
+                .map(|e| parse_extensions(e).iter().any(|x| x.name != "permessage-deflate"))
+                .unwrap_or(false);
+            let for_dir = |p: Option<DeflateParams>| Negotiated {
+                deflate: p,
+                other_extension: others,
+                unknown: false,
+            };
+            let client_params = hs.deflate.map(|d| d.client);
+            let server_params = hs.deflate.map(|d| d.server);
+            self.decoders = [
+                Some(DirectionDecoder::new(Dir::Client, for_dir(client_params), cfg.limits)),
+                Some(DirectionDecoder::new(Dir::Server, for_dir(server_params), cfg.limits)),
+            ];
+            conns[c].handshake = Some(hs);
+            self.server = ServerPhase::Ws;
+            self.client = ClientPhase::Ws;
+            for (bytes, packet, ts) in held {
+                self.client_bytes(&bytes, packet, ts, conns, cfg);
+            }
+        } else {
+            conns[c].handshake = Some(hs);
+            let body = response_body(&head, Some("GET"));
+            self.server = ServerPhase::Body(BodySkipper::new(body));
+            if body == BodyLength::None {
+                self.server = ServerPhase::Head(Vec::new());
+            }
+            self.client = ClientPhase::Head(Vec::new());
+            for (bytes, packet, ts) in held {
+                self.client_bytes(&bytes, packet, ts, conns, cfg);
+            }
+        }
+    }
+
+    /// The flow is over (closed, reset, or end of capture): settle what is open.
+    pub fn finish(&mut self, conns: &mut [Connection], ending: Ending) {
+        let Some(c) = self.conn else { return };
+        for d in self.decoders.iter_mut().flatten() {
+            d.finish(&mut conns[c]);
+        }
+        conns[c].ending = ending;
+    }
+}
+
+/// Rules broken by the request (the client's fault) rather than the response.
+fn is_client_rule(rule: Violation) -> bool {
+    matches!(
+        rule,
+        Violation::HandshakeMethodNotGet
+            | Violation::HandshakeHttpVersion
+            | Violation::HandshakeHostMissing
+            | Violation::HandshakeUpgradeMissing
+            | Violation::HandshakeConnectionMissing
+            | Violation::HandshakeKeyInvalid
+            | Violation::HandshakeVersionInvalid
+            | Violation::HandshakeClientFramesBeforeResponse
+    )
+}
+
+/// Does a chunk sent by the server look like whole unmasked frames, back to back? A
+/// stricter test than one header, since unmasked frames have no tell-tale mask bit.
+fn plausible_frames(mut bytes: &[u8]) -> bool {
+    let mut frames = 0;
+    while !bytes.is_empty() {
+        if !plausible_header(bytes, Dir::Server) {
+            return false;
+        }
+        let Ok((rest, h)) = crate::ws::frame::parse_frame_header(bytes) else {
+            return frames > 0;
+        };
+        frames += 1;
+        let Ok(len) = usize::try_from(h.payload_len) else { return false };
+        if len >= rest.len() {
+            // The first frame must either end exactly here or continue in later segments.
+            return true;
+        }
+        bytes = &rest[len..];
+    }
+    frames > 0
+}

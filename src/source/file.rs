@@ -1,0 +1,395 @@
+//! Streaming reader for pcap and pcapng files (any byte order, micro- or nanosecond pcap,
+//! pcapng with several sections and interfaces), built on `pcap-parser`.
+//!
+//! The reader pulls from any [`Read`], so a file, stdin (`tcpdump -w - | wsscope summary -`)
+//! and an in-memory buffer are read the same way, a block at a time, in bounded memory.
+
+use std::io::Read;
+
+use pcap_parser::pcapng::Block;
+use pcap_parser::traits::PcapReaderIterator;
+use pcap_parser::{PcapBlockOwned, PcapError, create_reader};
+
+use super::{LinkType, PacketRef, Timestamp};
+
+/// Initial size of the block buffer.
+const INITIAL_BUFFER: usize = 1 << 20;
+/// Largest single capture record accepted (pcapng blocks may be large, but not without bound).
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
+
+/// Why a capture could not be read (further).
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The input is empty.
+    #[error("the input is empty: not a pcap or pcapng capture")]
+    Empty,
+    /// The first bytes are neither a pcap header nor a pcapng section header block.
+    #[error("not a pcap or pcapng capture (the first bytes are {0})")]
+    NotACapture(String),
+    /// The file ends in the middle of a record.
+    #[error("the capture is truncated: it ends in the middle of a record at byte {offset} (after packet {packets})")]
+    Truncated {
+        /// Byte offset of the incomplete record.
+        offset: u64,
+        /// Packets read before it.
+        packets: u64,
+    },
+    /// A record is larger than [`MAX_RECORD_BYTES`].
+    #[error("record at byte {offset} is larger than {limit} bytes; stopping there")]
+    RecordTooLarge {
+        /// Byte offset of the record.
+        offset: u64,
+        /// The limit.
+        limit: usize,
+    },
+    /// A record could not be parsed.
+    #[error("corrupt record at byte {offset}: {detail}")]
+    Corrupt {
+        /// Byte offset of the record.
+        offset: u64,
+        /// What the parser said.
+        detail: String,
+    },
+    /// Reading the underlying file or pipe failed.
+    #[error("read error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Per-interface facts from a pcapng Interface Description Block.
+#[derive(Clone, Copy, Debug)]
+struct Interface {
+    link: LinkType,
+    units_per_sec: u64,
+    ts_offset: i64,
+}
+
+/// Pulls packets one at a time out of a pcap or pcapng stream.
+pub struct CaptureReader<'r> {
+    inner: Box<dyn PcapReaderIterator + Send + 'r>,
+    /// Bytes of the block returned last, consumed on the next call.
+    pending_consume: usize,
+    /// Total bytes consumed so far (offset of the next record).
+    offset: u64,
+    packets: u64,
+    blocks: BlockState,
+    capacity: usize,
+}
+
+/// What earlier blocks said that later ones need, and the current packet's bytes.
+#[derive(Default)]
+struct BlockState {
+    /// Legacy pcap: link and timestamp resolution from the file header.
+    legacy: Option<(LinkType, u64)>,
+    /// pcapng: the interfaces of the current section.
+    interfaces: Vec<Interface>,
+    buf: Vec<u8>,
+    skipped_blocks: u64,
+}
+
+impl<'r> CaptureReader<'r> {
+    /// Opens a capture from any byte stream, sniffing pcap vs pcapng from the first bytes.
+    pub fn new<R: Read + Send + 'r>(mut reader: R) -> Result<Self, SourceError> {
+        // Read a prefix ourselves: a pipe may deliver the header in pieces, and
+        // `create_reader` looks at the result of a single read.
+        let mut prefix = Vec::with_capacity(64);
+        let mut chunk = [0u8; 64];
+        while prefix.len() < 32 {
+            let n = reader.read(&mut chunk[..32 - prefix.len()])?;
+            if n == 0 {
+                break;
+            }
+            prefix.extend_from_slice(&chunk[..n]);
+        }
+        if prefix.is_empty() {
+            return Err(SourceError::Empty);
+        }
+        let shown = hex::encode(&prefix[..prefix.len().min(8)]);
+        let short = prefix.len() < 24;
+        let chained = std::io::Cursor::new(prefix).chain(reader);
+        let inner = create_reader(INITIAL_BUFFER, chained).map_err(|e| match e {
+            PcapError::Incomplete(_) | PcapError::Eof if short => SourceError::Truncated {
+                offset: 0,
+                packets: 0,
+            },
+            _ => SourceError::NotACapture(shown.clone()),
+        })?;
+        Ok(CaptureReader {
+            inner,
+            pending_consume: 0,
+            offset: 0,
+            packets: 0,
+            blocks: BlockState::default(),
+            capacity: INITIAL_BUFFER,
+        })
+    }
+
+    /// Byte offset in the capture of the next record to be read.
+    pub fn offset(&self) -> u64 {
+        self.offset + self.pending_consume as u64
+    }
+
+    /// pcapng blocks that carried no packet (statistics, name resolution, unknown types).
+    pub fn skipped_blocks(&self) -> u64 {
+        self.blocks.skipped_blocks
+    }
+
+    /// Returns the next packet, `Ok(None)` at a clean end of the capture.
+    pub fn next_packet(&mut self) -> Result<Option<PacketRef<'_>>, SourceError> {
+        loop {
+            if self.pending_consume > 0 {
+                self.inner.consume(self.pending_consume);
+                self.offset += self.pending_consume as u64;
+                self.pending_consume = 0;
+            }
+            let step = match self.inner.next() {
+                Ok((len, block)) => {
+                    let step = self.blocks.handle_block(block);
+                    self.pending_consume = len;
+                    step
+                }
+                Err(PcapError::Eof) => return Ok(None),
+                Err(PcapError::Incomplete(_)) => {
+                    self.refill()?;
+                    continue;
+                }
+                Err(PcapError::UnexpectedEof) => return Err(self.truncated()),
+                Err(e) => {
+                    return Err(SourceError::Corrupt {
+                        offset: self.offset,
+                        detail: describe(&e),
+                    });
+                }
+            };
+            if let Some((ts, link, orig_len)) = step {
+                self.packets += 1;
+                return Ok(Some(PacketRef {
+                    number: self.packets,
+                    ts,
+                    link,
+                    data: &self.blocks.buf,
+                    orig_len,
+                }));
+            }
+        }
+    }
+
+    fn truncated(&self) -> SourceError {
+        SourceError::Truncated {
+            offset: self.offset,
+            packets: self.packets,
+        }
+    }
+
+    /// More bytes are needed for the current record: read them, growing the buffer
+    /// for a large record, and tell a truncated file from a slow pipe.
+    fn refill(&mut self) -> Result<(), SourceError> {
+        let before = self.inner.data().len();
+        if self.inner.reader_exhausted() {
+            return Err(self.truncated());
+        }
+        self.inner.refill().map_err(|_| {
+            SourceError::Io(std::io::Error::other("could not read from the capture"))
+        })?;
+        let after = self.inner.data().len();
+        if after > before || self.inner.reader_exhausted() {
+            if after == before && self.inner.reader_exhausted() {
+                if after == 0 {
+                    return Ok(());
+                }
+                return Err(self.truncated());
+            }
+            return Ok(());
+        }
+        // No progress and not at the end: the buffer is full of one record.
+        if self.capacity >= MAX_RECORD_BYTES {
+            return Err(SourceError::RecordTooLarge {
+                offset: self.offset,
+                limit: MAX_RECORD_BYTES,
+            });
+        }
+        self.capacity = (self.capacity * 2).min(MAX_RECORD_BYTES);
+        self.inner.grow(self.capacity);
+        Ok(())
+    }
+}
+
+impl BlockState {
+    /// Records what a block says; for a packet block copies its bytes into `buf` and
+    /// returns its timestamp, link type and original length.
+    fn handle_block(&mut self, block: PcapBlockOwned<'_>) -> Option<(Timestamp, LinkType, u32)> {
+        match block {
+            PcapBlockOwned::LegacyHeader(header) => {
+                let units = if header.is_nanosecond_precision() {
+                    1_000_000_000
+                } else {
+                    1_000_000
+                };
+                self.legacy = Some((LinkType::from_linktype(header.network.0), units));
+                None
+            }
+            PcapBlockOwned::Legacy(record) => {
+                let (link, units) = self.legacy.unwrap_or((LinkType::Ethernet, 1_000_000));
+                let ts =
+                    Timestamp::from_fraction(i64::from(record.ts_sec), u64::from(record.ts_usec), units);
+                let caplen = (record.caplen as usize).min(record.data.len());
+                self.buf.clear();
+                self.buf.extend_from_slice(&record.data[..caplen]);
+                Some((ts, link, record.origlen))
+            }
+            PcapBlockOwned::NG(block) => self.handle_ng_block(block),
+        }
+    }
+
+    fn handle_ng_block(&mut self, block: Block<'_>) -> Option<(Timestamp, LinkType, u32)> {
+        match block {
+            Block::SectionHeader(_) => {
+                self.interfaces.clear();
+                None
+            }
+            Block::InterfaceDescription(idb) => {
+                self.interfaces.push(Interface {
+                    link: LinkType::from_linktype(idb.linktype.0),
+                    units_per_sec: idb.ts_resolution().unwrap_or(1_000_000),
+                    ts_offset: idb.ts_offset(),
+                });
+                None
+            }
+            Block::EnhancedPacket(epb) => {
+                let iface = self.interfaces.get(epb.if_id as usize).copied().unwrap_or(Interface {
+                    link: LinkType::Other(-1),
+                    units_per_sec: 1_000_000,
+                    ts_offset: 0,
+                });
+                let raw = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
+                let units = iface.units_per_sec.max(1);
+                let secs = (raw / units) as i64 + iface.ts_offset;
+                let ts = Timestamp::from_fraction(secs, raw % units, units);
+                let caplen = (epb.caplen as usize).min(epb.data.len());
+                self.buf.clear();
+                self.buf.extend_from_slice(&epb.data[..caplen]);
+                Some((ts, iface.link, epb.origlen))
+            }
+            Block::SimplePacket(spb) => {
+                let link = self
+                    .interfaces
+                    .first()
+                    .map_or(LinkType::Other(-1), |i| i.link);
+                let caplen = (spb.origlen as usize).min(spb.data.len());
+                self.buf.clear();
+                self.buf.extend_from_slice(&spb.data[..caplen]);
+                Some((Timestamp::default(), link, spb.origlen))
+            }
+            _ => {
+                self.skipped_blocks += 1;
+                None
+            }
+        }
+    }
+}
+
+fn describe(e: &PcapError<&[u8]>) -> String {
+    match e {
+        PcapError::NomError(_, kind) => format!("parse error ({kind:?})"),
+        PcapError::OwnedNomError(_, kind) => format!("parse error ({kind:?})"),
+        PcapError::BufferTooSmall => "record larger than the read buffer".to_string(),
+        PcapError::ReadError => "read error".to_string(),
+        PcapError::HeaderNotRecognized => "header not recognised".to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pcap_header(magic: [u8; 4], big_endian: bool) -> Vec<u8> {
+        let mut v = magic.to_vec();
+        let u16b = |x: u16| if big_endian { x.to_be_bytes() } else { x.to_le_bytes() };
+        let u32b = |x: u32| if big_endian { x.to_be_bytes() } else { x.to_le_bytes() };
+        v.extend_from_slice(&u16b(2));
+        v.extend_from_slice(&u16b(4));
+        v.extend_from_slice(&u32b(0));
+        v.extend_from_slice(&u32b(0));
+        v.extend_from_slice(&u32b(65535));
+        v.extend_from_slice(&u32b(1));
+        v
+    }
+
+    fn record(big_endian: bool, sec: u32, frac: u32, data: &[u8]) -> Vec<u8> {
+        let u32b = |x: u32| if big_endian { x.to_be_bytes() } else { x.to_le_bytes() };
+        let mut v = Vec::new();
+        v.extend_from_slice(&u32b(sec));
+        v.extend_from_slice(&u32b(frac));
+        v.extend_from_slice(&u32b(data.len() as u32));
+        v.extend_from_slice(&u32b(data.len() as u32));
+        v.extend_from_slice(data);
+        v
+    }
+
+    #[test]
+    fn reads_both_byte_orders_and_precisions() {
+        for (magic, be, units) in [
+            ([0xd4, 0xc3, 0xb2, 0xa1], false, 1_000_000u32),
+            ([0xa1, 0xb2, 0xc3, 0xd4], true, 1_000_000),
+            ([0x4d, 0x3c, 0xb2, 0xa1], false, 1_000_000_000),
+            ([0xa1, 0xb2, 0x3c, 0x4d], true, 1_000_000_000),
+        ] {
+            let mut file = pcap_header(magic, be);
+            file.extend(record(be, 100, units / 2, b"abc"));
+            file.extend(record(be, 101, 1, b"defg"));
+            let mut r = CaptureReader::new(&file[..]).expect("header");
+            let p = r.next_packet().expect("ok").expect("packet");
+            assert_eq!(p.data, b"abc");
+            assert_eq!(p.ts, Timestamp { secs: 100, nanos: 500_000_000 });
+            assert_eq!(p.link, LinkType::Ethernet);
+            let p = r.next_packet().expect("ok").expect("packet");
+            assert_eq!(p.number, 2);
+            assert_eq!(p.ts.nanos, 1_000_000_000 / units);
+            assert!(r.next_packet().expect("ok").is_none());
+        }
+    }
+
+    #[test]
+    fn cut_record_is_reported_after_the_good_ones() {
+        let mut file = pcap_header([0xd4, 0xc3, 0xb2, 0xa1], false);
+        file.extend(record(false, 1, 0, b"whole"));
+        let cut = record(false, 2, 0, b"cut in half");
+        file.extend_from_slice(&cut[..cut.len() - 4]);
+        let mut r = CaptureReader::new(&file[..]).expect("header");
+        assert!(r.next_packet().expect("first").is_some());
+        match r.next_packet() {
+            Err(SourceError::Truncated { offset, packets }) => {
+                assert_eq!(packets, 1);
+                assert_eq!(offset, 24 + 16 + 5);
+            }
+            other => panic!("expected truncation, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rejects_non_captures_and_empty_input() {
+        assert!(matches!(CaptureReader::new(&b""[..]), Err(SourceError::Empty)));
+        let text = b"GET / HTTP/1.1\r\nHost: example\r\n\r\n and some more text";
+        assert!(matches!(CaptureReader::new(&text[..]), Err(SourceError::NotACapture(_))));
+    }
+
+    #[test]
+    fn header_delivered_one_byte_at_a_time() {
+        struct Trickle<'a>(&'a [u8]);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                if self.0.is_empty() || out.is_empty() {
+                    return Ok(0);
+                }
+                out[0] = self.0[0];
+                self.0 = &self.0[1..];
+                Ok(1)
+            }
+        }
+        let mut file = pcap_header([0xd4, 0xc3, 0xb2, 0xa1], false);
+        file.extend(record(false, 1, 0, b"payload"));
+        let mut r = CaptureReader::new(Trickle(&file)).expect("header");
+        let p = r.next_packet().expect("ok").expect("packet");
+        assert_eq!(p.data, b"payload");
+    }
+}

@@ -1,0 +1,495 @@
+//! Reassembly of one direction of a TCP connection into an ordered byte stream.
+//!
+//! Invariants (checked by the tests against a byte-map oracle):
+//! - `delivered` is the stream offset of the next byte owed to the consumer; bytes are
+//!   delivered exactly once, in order, and a byte's first captured copy wins.
+//! - every entry in `pending` starts after `delivered` and holds bytes not yet delivered;
+//!   entries may overlap each other (resolved on delivery, first copy wins).
+//! - `pending_bytes` is the sum of the lengths in `pending` and never exceeds the limit
+//!   for longer than one call: past it, the hole is declared a gap (capture loss).
+//! - a gap is only declared when the bytes cannot arrive any more (limit, peer's ACK
+//!   past them, FIN/RST, end of capture); nothing from either side of a gap is spliced.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use super::seq::SeqAnchor;
+use crate::source::Timestamp;
+
+/// How many delivered bytes are remembered to compare retransmissions with.
+const RECENT_BYTES: usize = 64 * 1024;
+
+/// Why a stream has a hole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GapReason {
+    /// The capture lost the segments (the peer acknowledged them or the buffer limit hit).
+    Loss,
+    /// The snaplen cut the packet: the bytes were on the wire but not in the file.
+    Snaplen,
+}
+
+/// What a direction's reassembler hands downstream, in stream order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamEvent<'a> {
+    /// The next bytes of the stream and the packet that carried them.
+    Data {
+        /// The bytes.
+        bytes: &'a [u8],
+        /// Capture packet number.
+        packet: u64,
+        /// Capture time.
+        ts: Timestamp,
+    },
+    /// `len` bytes of the stream are not in the capture.
+    Gap {
+        /// Missing byte count.
+        len: u64,
+        /// Why.
+        reason: GapReason,
+        /// Packet after which the hole was noticed.
+        packet: u64,
+        /// Its time.
+        ts: Timestamp,
+    },
+    /// A retransmitted segment carried bytes that differ from the first copy.
+    RetransmissionDiffers {
+        /// The retransmitting packet.
+        packet: u64,
+        /// Stream offset of the first differing byte.
+        offset: u64,
+    },
+}
+
+#[derive(Clone, Debug)]
+struct Pending {
+    data: Vec<u8>,
+    /// Snaplen-missing bytes after `data`.
+    missing: u32,
+    packet: u64,
+    ts: Timestamp,
+}
+
+impl Pending {
+    fn end(&self, start: u64) -> u64 {
+        start + self.data.len() as u64 + u64::from(self.missing)
+    }
+}
+
+/// One direction of a TCP connection.
+#[derive(Debug, Default)]
+pub struct Reassembler {
+    anchor: Option<SeqAnchor>,
+    delivered: u64,
+    pending: BTreeMap<u64, Pending>,
+    pending_bytes: usize,
+    recent: VecDeque<u8>,
+    /// Stream offset of `recent[0]`.
+    recent_start: u64,
+    fin_at: Option<u64>,
+    /// The stream started at a SYN (false: the capture began mid-connection).
+    pub saw_syn: bool,
+    /// Total bytes declared missing.
+    pub gap_bytes: u64,
+    /// Limit on bytes buffered out of order.
+    pub max_pending: usize,
+}
+
+impl Reassembler {
+    /// A reassembler that buffers at most `max_pending` out-of-order bytes.
+    pub fn new(max_pending: usize) -> Self {
+        Reassembler {
+            max_pending,
+            ..Default::default()
+        }
+    }
+
+    /// Stream offset of the next byte to deliver.
+    pub fn delivered(&self) -> u64 {
+        self.delivered
+    }
+
+    /// Bytes buffered out of order now.
+    pub fn pending_bytes(&self) -> usize {
+        self.pending_bytes
+    }
+
+    /// True once a FIN was seen and every byte before it was delivered or declared lost.
+    pub fn finished(&self) -> bool {
+        self.fin_at.is_some_and(|f| self.delivered >= f)
+    }
+
+    /// Takes one segment of this direction and emits whatever becomes deliverable.
+    #[allow(clippy::too_many_arguments)]
+    pub fn segment(
+        &mut self,
+        seq: u32,
+        syn: bool,
+        fin: bool,
+        payload: &[u8],
+        missing: u32,
+        packet: u64,
+        ts: Timestamp,
+        out: &mut impl FnMut(StreamEvent<'_>),
+    ) {
+        if syn {
+            if self.anchor.is_none() || self.delivered == 0 {
+                self.anchor = Some(SeqAnchor {
+                    seq: seq.wrapping_add(1),
+                    offset: 0,
+                });
+                self.saw_syn = true;
+            }
+            // Data on a SYN (TCP Fast Open) starts after the SYN's sequence number.
+            return self.data(seq.wrapping_add(1), fin, payload, missing, packet, ts, out);
+        }
+        if self.anchor.is_none() {
+            if payload.is_empty() && missing == 0 {
+                // A bare ACK before any data: we learn nothing of the stream's start yet.
+                if fin {
+                    self.anchor = Some(SeqAnchor { seq, offset: 0 });
+                    self.fin_at = Some(0);
+                }
+                return;
+            }
+            self.anchor = Some(SeqAnchor { seq, offset: 0 });
+        }
+        self.data(seq, fin, payload, missing, packet, ts, out)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn data(
+        &mut self,
+        seq: u32,
+        fin: bool,
+        payload: &[u8],
+        missing: u32,
+        packet: u64,
+        ts: Timestamp,
+        out: &mut impl FnMut(StreamEvent<'_>),
+    ) {
+        let Some(anchor) = self.anchor else { return };
+        let Some(start) = anchor.offset_of(seq) else {
+            return;
+        };
+        let end = start + payload.len() as u64 + u64::from(missing);
+        if fin && self.fin_at.is_none() {
+            self.fin_at = Some(end);
+        }
+        if end <= self.delivered {
+            self.compare_with_recent(start, payload, packet, out);
+            return;
+        }
+        if start <= self.delivered {
+            let skip = (self.delivered - start) as usize;
+            self.compare_with_recent(start, &payload[..skip.min(payload.len())], packet, out);
+            self.emit(start, payload, missing, packet, ts, out);
+            self.drain(out);
+        } else {
+            self.insert_pending(start, payload, missing, packet, ts);
+            if self.pending_bytes > self.max_pending {
+                self.skip_first_hole(GapReason::Loss, packet, ts, out);
+            }
+        }
+    }
+
+    /// The peer acknowledged up to `ack`: any hole below it will never be filled.
+    pub fn acked(&mut self, ack: u32, packet: u64, ts: Timestamp, out: &mut impl FnMut(StreamEvent<'_>)) {
+        let Some(anchor) = self.anchor else { return };
+        let Some(acked) = anchor.offset_of(ack) else { return };
+        while let Some((&first, _)) = self.pending.first_key_value() {
+            if first < acked && first > self.delivered {
+                self.skip_first_hole(GapReason::Loss, packet, ts, out);
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// End of capture or RST: deliver what is buffered, declaring the holes as gaps.
+    pub fn flush(&mut self, packet: u64, ts: Timestamp, out: &mut impl FnMut(StreamEvent<'_>)) {
+        while !self.pending.is_empty() {
+            self.skip_first_hole(GapReason::Loss, packet, ts, out);
+        }
+    }
+
+    fn skip_first_hole(&mut self, reason: GapReason, packet: u64, ts: Timestamp, out: &mut impl FnMut(StreamEvent<'_>)) {
+        if let Some((&first, _)) = self.pending.first_key_value() {
+            if first > self.delivered {
+                let len = first - self.delivered;
+                self.gap_bytes += len;
+                out(StreamEvent::Gap { len, reason, packet, ts });
+                self.delivered = first;
+                self.recent.clear();
+                self.recent_start = first;
+            }
+            self.drain(out);
+        }
+    }
+
+    fn insert_pending(&mut self, start: u64, payload: &[u8], missing: u32, packet: u64, ts: Timestamp) {
+        if let Some(existing) = self.pending.get(&start) {
+            // First copy wins; a longer later copy contributes only its tail (kept separately).
+            let existing_end = existing.end(start);
+            let new_end = start + payload.len() as u64 + u64::from(missing);
+            if new_end <= existing_end {
+                return;
+            }
+            let skip = (existing_end - start) as usize;
+            if skip < payload.len() {
+                return self.insert_pending(existing_end, &payload[skip..], missing, packet, ts);
+            }
+            return;
+        }
+        self.pending_bytes += payload.len();
+        self.pending.insert(
+            start,
+            Pending {
+                data: payload.to_vec(),
+                missing,
+                packet,
+                ts,
+            },
+        );
+    }
+
+    /// Delivers pending entries that now touch the delivered edge.
+    fn drain(&mut self, out: &mut impl FnMut(StreamEvent<'_>)) {
+        while let Some(entry) = self.pending.first_entry() {
+            let start = *entry.key();
+            if start > self.delivered {
+                break;
+            }
+            let p = entry.remove();
+            self.pending_bytes -= p.data.len();
+            if p.end(start) > self.delivered {
+                self.emit(start, &p.data, p.missing, p.packet, p.ts, out);
+            }
+        }
+    }
+
+    /// Emits the part of a segment at `start` that lies beyond `delivered`.
+    fn emit(&mut self, start: u64, payload: &[u8], missing: u32, packet: u64, ts: Timestamp, out: &mut impl FnMut(StreamEvent<'_>)) {
+        let skip = (self.delivered - start) as usize;
+        if skip < payload.len() {
+            let bytes = &payload[skip..];
+            out(StreamEvent::Data { bytes, packet, ts });
+            self.remember(bytes);
+            self.delivered += bytes.len() as u64;
+        }
+        let end = start + payload.len() as u64 + u64::from(missing);
+        if end > self.delivered {
+            let len = end - self.delivered;
+            self.gap_bytes += len;
+            out(StreamEvent::Gap {
+                len,
+                reason: GapReason::Snaplen,
+                packet,
+                ts,
+            });
+            self.delivered = end;
+            self.recent.clear();
+            self.recent_start = end;
+        }
+    }
+
+    fn remember(&mut self, bytes: &[u8]) {
+        let keep = bytes.len().min(RECENT_BYTES);
+        let tail = &bytes[bytes.len() - keep..];
+        if self.recent.is_empty() {
+            self.recent_start = self.delivered + (bytes.len() - keep) as u64;
+        }
+        self.recent.extend(tail.iter().copied());
+        let excess = self.recent.len().saturating_sub(RECENT_BYTES);
+        if excess > 0 {
+            self.recent.drain(..excess);
+            self.recent_start += excess as u64;
+        }
+        // Keep the invariant recent_start + recent.len() == delivered + bytes.len().
+        let expected_start = self.delivered + bytes.len() as u64 - self.recent.len() as u64;
+        self.recent_start = expected_start;
+    }
+
+    fn compare_with_recent(&self, start: u64, bytes: &[u8], packet: u64, out: &mut impl FnMut(StreamEvent<'_>)) {
+        for (i, b) in bytes.iter().enumerate() {
+            let off = start + i as u64;
+            if off < self.recent_start {
+                continue;
+            }
+            let idx = (off - self.recent_start) as usize;
+            match self.recent.get(idx) {
+                Some(seen) if seen != b => {
+                    out(StreamEvent::RetransmissionDiffers { packet, offset: off });
+                    return;
+                }
+                Some(_) => {}
+                None => return,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Collects events into (bytes, gaps) for comparison.
+    fn run(segs: &[(u32, Vec<u8>)], isn: u32, limit: usize) -> (Vec<u8>, u64, usize) {
+        let mut r = Reassembler::new(limit);
+        let mut data = Vec::new();
+        let mut gaps = 0u64;
+        let mut differs = 0usize;
+        let mut sink = |ev: StreamEvent<'_>| match ev {
+            StreamEvent::Data { bytes, .. } => data.extend_from_slice(bytes),
+            StreamEvent::Gap { len, .. } => {
+                gaps += len;
+                data.extend(std::iter::repeat_n(0xEE, len as usize));
+            }
+            StreamEvent::RetransmissionDiffers { .. } => differs += 1,
+        };
+        r.segment(isn, true, false, &[], 0, 0, Timestamp::default(), &mut sink);
+        for (i, (off, bytes)) in segs.iter().enumerate() {
+            let seq = isn.wrapping_add(1).wrapping_add(*off);
+            r.segment(seq, false, false, bytes, 0, i as u64 + 1, Timestamp::default(), &mut sink);
+        }
+        r.flush(0, Timestamp::default(), &mut sink);
+        (data, gaps, differs)
+    }
+
+    #[test]
+    fn in_order_out_of_order_and_duplicates() {
+        let segs = vec![
+            (0, b"hello ".to_vec()),
+            (11, b"!".to_vec()),
+            (6, b"world".to_vec()),
+            (6, b"WORLD".to_vec()),
+        ];
+        let (data, gaps, differs) = run(&segs, 1000, 1 << 20);
+        assert_eq!(data, b"hello world!");
+        assert_eq!(gaps, 0);
+        assert_eq!(differs, 1, "a retransmission with other bytes is reported");
+    }
+
+    #[test]
+    fn sequence_wrap_is_transparent() {
+        let segs = vec![(0, vec![1u8; 10]), (10, vec![2u8; 10]), (20, vec![3u8; 10])];
+        let (data, gaps, _) = run(&segs, u32::MAX - 14, 1 << 20);
+        assert_eq!(data.len(), 30);
+        assert_eq!(&data[10..20], &[2u8; 10]);
+        assert_eq!(gaps, 0);
+    }
+
+    #[test]
+    fn hole_becomes_gap_at_flush_and_never_splices() {
+        let segs = vec![(0, b"abc".to_vec()), (6, b"ghi".to_vec())];
+        let (data, gaps, _) = run(&segs, 7, 1 << 20);
+        assert_eq!(gaps, 3);
+        assert_eq!(data, b"abc\xEE\xEE\xEEghi");
+    }
+
+    #[test]
+    fn pending_limit_declares_gap() {
+        let mut r = Reassembler::new(4);
+        let mut events = Vec::new();
+        let mut sink = |ev: StreamEvent<'_>| events.push(format!("{ev:?}"));
+        r.segment(0, true, false, &[], 0, 1, Timestamp::default(), &mut sink);
+        r.segment(11, false, false, b"xyz", 0, 2, Timestamp::default(), &mut sink);
+        assert_eq!(r.pending_bytes(), 3);
+        r.segment(21, false, false, b"uvw", 0, 3, Timestamp::default(), &mut sink);
+        assert!(r.pending_bytes() <= 4);
+        assert!(events.iter().any(|e| e.contains("Gap")));
+    }
+
+    #[test]
+    fn snaplen_missing_bytes_are_a_gap() {
+        let mut r = Reassembler::new(1 << 20);
+        let mut events = Vec::new();
+        let mut sink = |ev: StreamEvent<'_>| events.push(ev.to_owned_debug());
+        r.segment(0, true, false, &[], 0, 1, Timestamp::default(), &mut sink);
+        r.segment(1, false, false, b"ab", 5, 2, Timestamp::default(), &mut sink);
+        r.segment(8, false, false, b"cd", 0, 3, Timestamp::default(), &mut sink);
+        assert_eq!(events, vec!["data ab", "gap 5 Snaplen", "data cd"]);
+    }
+
+    trait OwnedDebug {
+        fn to_owned_debug(&self) -> String;
+    }
+    impl OwnedDebug for StreamEvent<'_> {
+        fn to_owned_debug(&self) -> String {
+            match self {
+                StreamEvent::Data { bytes, .. } => format!("data {}", String::from_utf8_lossy(bytes)),
+                StreamEvent::Gap { len, reason, .. } => format!("gap {len} {reason:?}"),
+                StreamEvent::RetransmissionDiffers { .. } => "differs".into(),
+            }
+        }
+    }
+
+    proptest! {
+        /// Oracle: a byte map filled first-copy-wins; every segment arrives eventually, so
+        /// the reassembled stream must equal the original with no gap, whatever the order.
+        #[test]
+        fn any_order_any_duplication_gives_the_stream(
+            stream in proptest::collection::vec(any::<u8>(), 1..600),
+            cuts in proptest::collection::vec(1usize..80, 1..40),
+            order in proptest::collection::vec(any::<u16>(), 0..80),
+            dups in proptest::collection::vec((any::<u16>(), 1usize..50), 0..10),
+            isn in any::<u32>(),
+        ) {
+            let mut segs = Vec::new();
+            let mut pos = 0usize;
+            let mut i = 0;
+            while pos < stream.len() {
+                let len = cuts[i % cuts.len()].min(stream.len() - pos);
+                segs.push((pos as u32, stream[pos..pos + len].to_vec()));
+                pos += len;
+                i += 1;
+            }
+            for (at, len) in dups {
+                let start = at as usize % stream.len();
+                let end = (start + len).min(stream.len());
+                segs.push((start as u32, stream[start..end].to_vec()));
+            }
+            for (k, o) in order.iter().enumerate() {
+                let a = k % segs.len();
+                let b = *o as usize % segs.len();
+                segs.swap(a, b);
+            }
+            let (data, gaps, differs) = run(&segs, isn, 1 << 20);
+            prop_assert_eq!(gaps, 0);
+            prop_assert_eq!(differs, 0);
+            prop_assert_eq!(data, stream);
+        }
+
+        /// With segments dropped, what is delivered is the stream with the dropped
+        /// ranges blanked (never bytes from elsewhere), and its length is the stream's
+        /// up to the last byte seen.
+        #[test]
+        fn losses_become_gaps_never_splices(
+            stream in proptest::collection::vec(any::<u8>(), 1..400),
+            seg_len in 1usize..40,
+            drop_mask in any::<u64>(),
+            isn in any::<u32>(),
+        ) {
+            let mut segs = Vec::new();
+            let mut oracle = vec![None; stream.len()];
+            for (k, start) in (0..stream.len()).step_by(seg_len).enumerate() {
+                let end = (start + seg_len).min(stream.len());
+                if drop_mask >> (k % 64) & 1 == 1 && k != 0 {
+                    continue;
+                }
+                segs.push((start as u32, stream[start..end].to_vec()));
+                for (j, b) in stream[start..end].iter().enumerate() {
+                    oracle[start + j] = Some(*b);
+                }
+            }
+            let last = oracle.iter().rposition(Option::is_some).map_or(0, |p| p + 1);
+            let (data, _, _) = run(&segs, isn, 1 << 20);
+            prop_assert_eq!(data.len(), last);
+            for (j, b) in data.iter().enumerate() {
+                match oracle[j] {
+                    Some(expected) => prop_assert_eq!(*b, expected),
+                    None => prop_assert_eq!(*b, 0xEE),
+                }
+            }
+        }
+    }
+}

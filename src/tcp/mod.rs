@@ -1,0 +1,145 @@
+//! TCP: a table of connections keyed by their two endpoints, each with one
+//! [`Reassembler`] per direction, turning segments into ordered stream events.
+
+pub mod assembler;
+pub mod seq;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+pub use assembler::{GapReason, Reassembler, StreamEvent};
+
+use crate::decode::Segment;
+
+/// Which endpoint of a flow sent something: the one that opened it, or the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// Sent the SYN (or, for a connection whose start was not captured, the first packet).
+    Opener,
+    /// The other endpoint.
+    Accepter,
+}
+
+impl Side {
+    /// Index for per-side arrays.
+    pub fn index(self) -> usize {
+        match self {
+            Side::Opener => 0,
+            Side::Accepter => 1,
+        }
+    }
+
+    /// The other side.
+    pub fn other(self) -> Side {
+        match self {
+            Side::Opener => Side::Accepter,
+            Side::Accepter => Side::Opener,
+        }
+    }
+}
+
+/// The two endpoints of a flow, in order (opener, accepter).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Endpoints {
+    /// The endpoint that opened the connection.
+    pub opener: SocketAddr,
+    /// The endpoint it connected to.
+    pub accepter: SocketAddr,
+}
+
+/// Orders the endpoints of a segment as (opener, accepter), guessing from the flags
+/// when this is the first packet of the flow: a SYN without ACK comes from the
+/// opener; a SYN-ACK from the accepter; otherwise the lower port is taken to be the
+/// server's (services listen on low ports, clients get ephemeral ones).
+pub fn endpoints_for_first(seg: &Segment<'_>) -> Endpoints {
+    let from_opener = if seg.flags.syn {
+        !seg.flags.ack
+    } else {
+        seg.src.port() > seg.dst.port()
+    };
+    if from_opener {
+        Endpoints {
+            opener: seg.src,
+            accepter: seg.dst,
+        }
+    } else {
+        Endpoints {
+            opener: seg.dst,
+            accepter: seg.src,
+        }
+    }
+}
+
+/// Canonical key of a flow: the two endpoints, smaller first.
+pub fn flow_key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
+    if a <= b { (a, b) } else { (b, a) }
+}
+
+/// Per-flow TCP state: endpoints and the two reassemblers.
+#[derive(Debug)]
+pub struct TcpFlow {
+    /// Who opened, who accepted.
+    pub endpoints: Endpoints,
+    /// Reassemblers indexed by [`Side::index`].
+    pub streams: [Reassembler; 2],
+    /// A RST was seen.
+    pub reset: bool,
+}
+
+impl TcpFlow {
+    /// A new flow whose directions buffer at most `max_pending` out-of-order bytes each.
+    pub fn new(endpoints: Endpoints, max_pending: usize) -> Self {
+        TcpFlow {
+            endpoints,
+            streams: [Reassembler::new(max_pending), Reassembler::new(max_pending)],
+            reset: false,
+        }
+    }
+
+    /// Which side sent a segment with this source address.
+    pub fn side_of(&self, src: SocketAddr) -> Side {
+        if src == self.endpoints.opener { Side::Opener } else { Side::Accepter }
+    }
+
+    /// Feeds one segment; emits the stream events of both directions it releases.
+    pub fn segment(&mut self, seg: &Segment<'_>, out: &mut impl FnMut(Side, StreamEvent<'_>)) {
+        let side = self.side_of(seg.src);
+        if seg.flags.ack {
+            let other = side.other();
+            self.streams[other.index()].acked(seg.ack, seg.number, seg.ts, &mut |ev| out(other, ev));
+        }
+        self.streams[side.index()].segment(
+            seg.seq,
+            seg.flags.syn,
+            seg.flags.fin,
+            seg.payload,
+            seg.missing,
+            seg.number,
+            seg.ts,
+            &mut |ev| out(side, ev),
+        );
+        if seg.flags.rst {
+            self.reset = true;
+        }
+    }
+
+    /// Delivers everything still buffered (end of capture or RST).
+    pub fn flush(&mut self, packet: u64, ts: crate::source::Timestamp, out: &mut impl FnMut(Side, StreamEvent<'_>)) {
+        for side in [Side::Opener, Side::Accepter] {
+            self.streams[side.index()].flush(packet, ts, &mut |ev| out(side, ev));
+        }
+    }
+
+    /// Both directions sent FIN and were delivered up to it, or a RST was seen.
+    pub fn closed(&self) -> bool {
+        self.reset || (self.streams[0].finished() && self.streams[1].finished())
+    }
+
+    /// Neither direction has seen a SYN: the capture began mid-connection.
+    pub fn midstream(&self) -> bool {
+        !self.streams[0].saw_syn && !self.streams[1].saw_syn
+    }
+}
+
+/// Index of open flows by canonical key.
+pub type FlowIndex = HashMap<(SocketAddr, SocketAddr), usize>;

@@ -1,0 +1,35 @@
+//! Resource limits of the WebSocket decoder: each is a named option with a default, and
+//! reaching one is reported as a `limit-reached` warning while decoding goes on.
+
+/// Bounds on what one connection may make the decoder hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest message payload kept in memory (its hash and length still cover all of it).
+    pub max_message_kept: u64,
+    /// Largest part of a frame's wire bytes kept for the hex view.
+    pub max_frame_kept: usize,
+    /// Largest inflated size of one compressed message (a deflate bomb stops here).
+    pub max_decompressed: u64,
+    /// Most fragments accepted in one message before it is cut off.
+    pub max_fragments: u32,
+    /// Largest HTTP head waited for.
+    pub max_http_head: usize,
+    /// Most bytes buffered out of order per TCP direction.
+    pub max_out_of_order: usize,
+    /// Most TCP flows tracked at once.
+    pub max_flows: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_kept: 16 << 20,
+            max_frame_kept: 1 << 20,
+            max_decompressed: 64 << 20,
+            max_fragments: 100_000,
+            max_http_head: 64 << 10,
+            max_out_of_order: 4 << 20,
+            max_flows: 100_000,
+        }
+    }
+}

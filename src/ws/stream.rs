@@ -1,0 +1,607 @@
+//! Decoding one direction of a WebSocket connection as its bytes arrive: frame headers
+//! (via [`parse_frame_header`]), payloads streamed through unmasking, message assembly
+//! across fragments with control frames interleaved, permessage-deflate, UTF-8 and close
+//! checks. Every finding is written into the [`Connection`] record; nothing is an error.
+
+use sha2::{Digest, Sha256};
+
+use super::close::{ClosePayload, close_code_allowed, parse_close};
+use super::deflate::{DeflateParams, InflateFailure, Inflater};
+use super::frame::{ControlOpcode, DataOpcode, FrameHeader, MAX_HEADER_LEN, Opcode, parse_frame_header};
+use super::limits::Limits;
+use super::mask::apply_mask;
+use super::utf8::Utf8Validator;
+use crate::model::{Connection, Dir, FrameRecord, MessageKind, MessageRecord};
+use crate::rules::{Violation, Warning};
+use crate::source::Timestamp;
+
+/// What the handshake agreed that matters to framing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Negotiated {
+    /// permessage-deflate parameters of *this direction's sender*, if negotiated.
+    pub deflate: Option<DeflateParams>,
+    /// Some other extension was negotiated (its RSV bits are not judged).
+    pub other_extension: bool,
+    /// No handshake was seen: RSV1 and masking are judged leniently.
+    pub unknown: bool,
+}
+
+#[derive(Debug)]
+enum State {
+    /// Collecting header bytes.
+    Header { buf: [u8; MAX_HEADER_LEN], len: usize },
+    /// Streaming a payload.
+    Payload { frame: usize, remaining: u64, offset: u64 },
+    /// Frame boundaries were lost (gap inside a header, or an unfollowable length).
+    Lost,
+}
+
+/// A data message being assembled.
+struct OpenMessage {
+    index: usize,
+    hasher: Sha256,
+    utf8: Option<Utf8Validator>,
+    fragments: u32,
+}
+
+/// Decoder of one direction of one connection.
+pub struct DirectionDecoder {
+    dir: Dir,
+    negotiated: Negotiated,
+    limits: Limits,
+    state: State,
+    /// Bytes of this direction consumed since the WebSocket phase began.
+    offset: u64,
+    open: Option<OpenMessage>,
+    /// The message the current frame feeds (data message, or the control frame's own).
+    current: Option<usize>,
+    control_hasher: Option<Sha256>,
+    inflater: Option<Inflater>,
+    /// Inflate the current message (RSV1 on its first frame under permessage-deflate).
+    inflating: bool,
+    inflate_failed: bool,
+    /// A capture gap made decompression unreliable: errors are warnings, not violations.
+    inflate_unreliable: bool,
+    close_sent: bool,
+    scratch: Vec<u8>,
+    /// The last packet seen, to list a frame's packets without repeats.
+    packet: u64,
+    ts: Timestamp,
+}
+
+impl std::fmt::Debug for DirectionDecoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DirectionDecoder").field("dir", &self.dir).field("state", &self.state).finish()
+    }
+}
+
+impl DirectionDecoder {
+    /// A decoder for frames sent by `dir`.
+    pub fn new(dir: Dir, negotiated: Negotiated, limits: Limits) -> Self {
+        let inflater = negotiated
+            .deflate
+            .map(|p| Inflater::new(p, limits.max_decompressed))
+            .or_else(|| negotiated.unknown.then(|| Inflater::new(DeflateParams::default(), limits.max_decompressed)));
+        DirectionDecoder {
+            dir,
+            negotiated,
+            limits,
+            state: State::Header {
+                buf: [0; MAX_HEADER_LEN],
+                len: 0,
+            },
+            offset: 0,
+            open: None,
+            current: None,
+            control_hasher: None,
+            inflater,
+            inflating: false,
+            inflate_failed: false,
+            inflate_unreliable: false,
+            close_sent: false,
+            scratch: Vec::new(),
+            packet: 0,
+            ts: Timestamp::default(),
+        }
+    }
+
+    /// True if a Close frame was sent in this direction.
+    pub fn close_sent(&self) -> bool {
+        self.close_sent
+    }
+
+    /// Feeds the next bytes of this direction's stream.
+    pub fn feed(&mut self, conn: &mut Connection, mut bytes: &[u8], packet: u64, ts: Timestamp) {
+        self.packet = packet;
+        self.ts = ts;
+        conn.last_ts = ts;
+        if matches!(self.state, State::Lost) {
+            if !plausible_header(bytes, self.dir) {
+                self.offset += bytes.len() as u64;
+                return;
+            }
+            conn.warning(Warning::Desync, Some(self.dir), None, format!("frame boundaries found again at packet {packet}"));
+            self.state = State::Header {
+                buf: [0; MAX_HEADER_LEN],
+                len: 0,
+            };
+        }
+        while !bytes.is_empty() {
+            match &mut self.state {
+                State::Lost => {
+                    self.offset += bytes.len() as u64;
+                    return;
+                }
+                State::Header { buf, len } => {
+                    let take = (MAX_HEADER_LEN - *len).min(bytes.len());
+                    buf[*len..*len + take].copy_from_slice(&bytes[..take]);
+                    let have = *len + take;
+                    match parse_frame_header(&buf[..have]) {
+                        Ok((_, header)) => {
+                            let used = usize::from(header.header_len) - *len;
+                            let raw = buf[..usize::from(header.header_len)].to_vec();
+                            bytes = &bytes[used..];
+                            self.offset += used as u64;
+                            self.begin_frame(conn, header, raw);
+                        }
+                        Err(nom::Err::Incomplete(_)) => {
+                            *len = have;
+                            self.offset += take as u64;
+                            bytes = &bytes[take..];
+                        }
+                        Err(_) => {
+                            // The header parser has no failure mode besides Incomplete.
+                            self.state = State::Lost;
+                        }
+                    }
+                }
+                State::Payload { frame, remaining, offset } => {
+                    let (frame, payload_offset) = (*frame, *offset);
+                    let take = (*remaining).min(bytes.len() as u64) as usize;
+                    *remaining -= take as u64;
+                    *offset += take as u64;
+                    let done = *remaining == 0;
+                    let chunk = &bytes[..take];
+                    bytes = &bytes[take..];
+                    self.offset += take as u64;
+                    self.payload(conn, frame, chunk, payload_offset);
+                    if done {
+                        self.end_frame(conn, frame);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `len` bytes of this direction are missing from the capture.
+    pub fn gap(&mut self, conn: &mut Connection, len: u64, snaplen: bool, packet: u64) {
+        self.offset += len;
+        let (code, what) = if snaplen {
+            (Warning::Truncated, "the snaplen cut")
+        } else {
+            (Warning::TcpGap, "the capture lost")
+        };
+        match &mut self.state {
+            State::Payload { frame, remaining, offset } if len <= *remaining => {
+                let frame = *frame;
+                *remaining -= len;
+                *offset += len;
+                let done = *remaining == 0;
+                conn.frames[frame].complete = false;
+                if let Some(m) = self.current {
+                    conn.messages[m].complete = false;
+                    conn.messages[m].sha256 = None;
+                }
+                if self.inflating {
+                    self.inflate_failed = true;
+                    self.inflate_unreliable = true;
+                }
+                let index = conn.frames[frame].index;
+                conn.warning(code, Some(self.dir), Some(index), format!("{what} {len} payload bytes of frame {index} (packet {packet})"));
+                if done {
+                    self.end_frame(conn, frame);
+                }
+            }
+            _ => {
+                if let State::Payload { frame, .. } = self.state {
+                    conn.frames[frame].complete = false;
+                }
+                conn.warning(
+                    code,
+                    Some(self.dir),
+                    None,
+                    format!("{what} {len} bytes (packet {packet}); frame boundaries are lost until a frame header is recognised"),
+                );
+                self.inflate_unreliable = true;
+                self.state = State::Lost;
+            }
+        }
+    }
+
+    /// The stream ended: report a frame cut short and a message left open.
+    pub fn finish(&mut self, conn: &mut Connection) {
+        match &self.state {
+            State::Header { len, .. } if *len > 0 => {
+                conn.warning(Warning::FrameIncomplete, Some(self.dir), None, format!("the stream ends inside a frame header ({len} bytes)"));
+            }
+            State::Payload { frame, remaining, .. } => {
+                let frame = *frame;
+                conn.frames[frame].complete = false;
+                let index = conn.frames[frame].index;
+                conn.warning(
+                    Warning::FrameIncomplete,
+                    Some(self.dir),
+                    Some(index),
+                    format!("the stream ends with {remaining} payload bytes of frame {index} missing"),
+                );
+                if let Some(m) = self.current {
+                    conn.messages[m].complete = false;
+                    conn.messages[m].sha256 = None;
+                }
+            }
+            _ => {}
+        }
+        if let Some(open) = self.open.take() {
+            conn.messages[open.index].sha256 = None;
+        }
+    }
+
+    fn begin_frame(&mut self, conn: &mut Connection, header: FrameHeader, raw: Vec<u8>) {
+        let index = conn.frames.len() as u32 + 1;
+        let dir = self.dir;
+        let frame_at = conn.frames.len();
+        conn.frames.push(FrameRecord {
+            index,
+            dir,
+            ts: self.ts,
+            header,
+            packets: vec![self.packet],
+            stream_offset: self.offset - u64::from(header.header_len),
+            raw,
+            complete: true,
+            message: None,
+        });
+        self.check_header(conn, &header, index);
+        let lost = header.length_msb_set();
+        self.route_frame(conn, &header, index, frame_at);
+        if lost {
+            conn.warning(Warning::Desync, Some(dir), Some(index), "a 64-bit length with its top bit set cannot be followed; the rest of this direction is not decoded");
+            conn.frames[frame_at].complete = false;
+            self.current = None;
+            self.state = State::Lost;
+            return;
+        }
+        if header.payload_len == 0 {
+            self.state = State::Payload {
+                frame: frame_at,
+                remaining: 0,
+                offset: 0,
+            };
+            self.end_frame(conn, frame_at);
+        } else {
+            self.state = State::Payload {
+                frame: frame_at,
+                remaining: header.payload_len,
+                offset: 0,
+            };
+        }
+    }
+
+    fn check_header(&mut self, conn: &mut Connection, h: &FrameHeader, index: u32) {
+        let dir = Some(self.dir);
+        let frame = Some(index);
+        if self.close_sent {
+            conn.violation(Violation::DataAfterClose, dir, frame, format!("{} frame after this side's Close", h.opcode.name()));
+        }
+        match (self.dir, h.mask.is_some()) {
+            (Dir::Client, false) => {
+                conn.violation(Violation::ClientFrameUnmasked, dir, frame, "client frame without a masking key");
+            }
+            (Dir::Server, true) => {
+                conn.violation(Violation::ServerFrameMasked, dir, frame, "server frame with a masking key");
+            }
+            _ => {}
+        }
+        if h.opcode.is_reserved() {
+            conn.violation(Violation::ReservedOpcode, dir, frame, format!("opcode 0x{:x}", h.opcode.bits()));
+        }
+        if (h.rsv2 || h.rsv3) && !self.negotiated.other_extension {
+            conn.violation(Violation::RsvBitsWithoutExtension, dir, frame, format!("RSV2={} RSV3={} with no extension defining them", h.rsv2 as u8, h.rsv3 as u8));
+        }
+        if h.rsv1 {
+            let first_data = matches!(h.opcode, Opcode::Data(DataOpcode::Text | DataOpcode::Binary));
+            if self.negotiated.deflate.is_some() || self.negotiated.unknown {
+                if !first_data {
+                    conn.violation(Violation::Rsv1NotOnFirstFrame, dir, frame, format!("RSV1 on a {} frame", h.opcode.name()));
+                }
+            } else if !self.negotiated.other_extension {
+                conn.violation(Violation::RsvBitsWithoutExtension, dir, frame, "RSV1 set but permessage-deflate was not negotiated");
+            }
+        }
+        if h.opcode.is_control() {
+            if h.payload_len > 125 {
+                conn.violation(Violation::ControlFrameTooLong, dir, frame, format!("{} frame with {} payload bytes", h.opcode.name(), h.payload_len));
+            }
+            if !h.fin {
+                conn.violation(Violation::ControlFrameFragmented, dir, frame, format!("{} frame with FIN clear", h.opcode.name()));
+            }
+        }
+        if h.non_minimal_length() {
+            conn.violation(Violation::NonMinimalLength, dir, frame, format!("length {} sent in the {:?} form", h.payload_len, h.length_form));
+        }
+        if h.length_msb_set() {
+            conn.violation(Violation::LengthMsbSet, dir, frame, format!("64-bit length 0x{:016x}", h.payload_len));
+        }
+    }
+
+    /// Attaches the frame to a message (new, continued, or its own control message).
+    fn route_frame(&mut self, conn: &mut Connection, h: &FrameHeader, index: u32, frame_at: usize) {
+        let dir = Some(self.dir);
+        self.current = None;
+        match h.opcode {
+            Opcode::Data(DataOpcode::Text) | Opcode::Data(DataOpcode::Binary) => {
+                if let Some(open) = self.open.take() {
+                    conn.violation(Violation::DataInsideFragmentedMessage, dir, Some(index), format!("new {} message while message of frame {} is unfinished", h.opcode.name(), conn.messages[open.index].frames.first().copied().unwrap_or(0)));
+                    conn.messages[open.index].sha256 = None;
+                }
+                let kind = if h.opcode == Opcode::Data(DataOpcode::Text) { MessageKind::Text } else { MessageKind::Binary };
+                let compressed = h.rsv1 && self.inflater.is_some() && (self.negotiated.deflate.is_some() || self.negotiated.unknown);
+                let index_m = self.push_message(conn, kind, compressed);
+                self.inflating = compressed;
+                self.inflate_failed = false;
+                if compressed {
+                    if let Some(inf) = self.inflater.as_mut() {
+                        inf.begin_message();
+                    }
+                }
+                self.open = Some(OpenMessage {
+                    index: index_m,
+                    hasher: Sha256::new(),
+                    utf8: (kind == MessageKind::Text).then(Utf8Validator::default),
+                    fragments: 1,
+                });
+                self.current = Some(index_m);
+            }
+            Opcode::Data(DataOpcode::Continuation) => match self.open.as_mut() {
+                Some(open) => {
+                    open.fragments += 1;
+                    if open.fragments > self.limits.max_fragments {
+                        let idx = open.index;
+                        self.open = None;
+                        conn.messages[idx].sha256 = None;
+                        conn.messages[idx].complete = false;
+                        conn.warning(Warning::LimitReached, dir, Some(index), format!("message has more than {} fragments; no longer assembled", self.limits.max_fragments));
+                    } else {
+                        self.current = Some(open.index);
+                    }
+                }
+                None => {
+                    conn.violation(Violation::ContinuationWithoutStart, dir, Some(index), "continuation frame with no message open");
+                }
+            },
+            Opcode::Control(op @ (ControlOpcode::Close | ControlOpcode::Ping | ControlOpcode::Pong)) => {
+                let kind = match op {
+                    ControlOpcode::Close => MessageKind::Close,
+                    ControlOpcode::Ping => MessageKind::Ping,
+                    _ => MessageKind::Pong,
+                };
+                let m = self.push_message(conn, kind, false);
+                self.control_hasher = Some(Sha256::new());
+                self.current = Some(m);
+            }
+            _ => {}
+        }
+        if let Some(m) = self.current {
+            conn.messages[m].frames.push(index);
+            conn.frames[frame_at].message = Some(m);
+        }
+    }
+
+    fn push_message(&mut self, conn: &mut Connection, kind: MessageKind, compressed: bool) -> usize {
+        conn.messages.push(MessageRecord {
+            dir: self.dir,
+            ts: self.ts,
+            end_ts: self.ts,
+            kind,
+            len: 0,
+            wire_len: 0,
+            sha256: Some(String::new()),
+            compressed,
+            frames: Vec::new(),
+            data: Vec::new(),
+            complete: true,
+            data_cut: false,
+            finished: false,
+            close_code: None,
+            close_reason: None,
+        });
+        conn.messages.len() - 1
+    }
+
+    fn payload(&mut self, conn: &mut Connection, frame: usize, chunk: &[u8], payload_offset: u64) {
+        let rec = &mut conn.frames[frame];
+        if rec.packets.last() != Some(&self.packet) {
+            rec.packets.push(self.packet);
+        }
+        let room = self.limits.max_frame_kept.saturating_sub(rec.raw.len());
+        if room < chunk.len() && rec.complete {
+            rec.complete = false;
+        }
+        rec.raw.extend_from_slice(&chunk[..room.min(chunk.len())]);
+        let mask = rec.header.mask;
+        let Some(m) = self.current else { return };
+        self.scratch.clear();
+        self.scratch.extend_from_slice(chunk);
+        if let Some(key) = mask {
+            apply_mask(&mut self.scratch, key, payload_offset);
+        }
+        conn.messages[m].wire_len += chunk.len() as u64;
+        conn.messages[m].end_ts = self.ts;
+        let is_control = conn.frames[frame].header.opcode.is_control();
+        if is_control {
+            let hasher = self.control_hasher.get_or_insert_with(Sha256::new);
+            let data = std::mem::take(&mut self.scratch);
+            absorb(&mut conn.messages[m], hasher, None, &data, self.limits.max_message_kept);
+            self.scratch = data;
+            return;
+        }
+        if self.inflating {
+            if self.inflate_failed {
+                conn.messages[m].complete = false;
+                return;
+            }
+            let data = std::mem::take(&mut self.scratch);
+            let result = self.inflate(conn, m, |inf, sink| inf.feed(&data, sink));
+            self.scratch = data;
+            self.inflate_result(conn, m, frame, result);
+        } else if let Some(open) = self.open.as_mut() {
+            absorb(&mut conn.messages[m], &mut open.hasher, open.utf8.as_mut(), &self.scratch, self.limits.max_message_kept);
+        }
+    }
+
+    /// Runs the inflater, absorbing what it produces into message `m`.
+    fn inflate(
+        &mut self,
+        conn: &mut Connection,
+        m: usize,
+        step: impl FnOnce(&mut Inflater, &mut dyn FnMut(&[u8])) -> Result<(), InflateFailure>,
+    ) -> Result<(), InflateFailure> {
+        let (Some(inf), Some(open)) = (self.inflater.as_mut(), self.open.as_mut()) else {
+            return Ok(());
+        };
+        let msg = &mut conn.messages[m];
+        let keep = self.limits.max_message_kept;
+        step(inf, &mut |out: &[u8]| absorb(msg, &mut open.hasher, open.utf8.as_mut(), out, keep))
+    }
+
+    fn inflate_result(&mut self, conn: &mut Connection, m: usize, frame: usize, result: Result<(), InflateFailure>) {
+        let Err(failure) = result else { return };
+        let index = conn.frames[frame].index;
+        let dir = Some(self.dir);
+        match failure {
+            InflateFailure::TooLarge(n) => {
+                self.inflate_failed = true;
+                conn.messages[m].complete = false;
+                conn.messages[m].sha256 = None;
+                conn.warning(Warning::LimitReached, dir, Some(index), format!("message inflates past {} bytes ({n} so far): decompression stopped", self.limits.max_decompressed));
+            }
+            InflateFailure::Corrupt(why) => {
+                self.inflate_failed = true;
+                conn.messages[m].complete = false;
+                conn.messages[m].sha256 = None;
+                if self.inflate_unreliable || self.negotiated.unknown {
+                    conn.warning(Warning::TcpGap, dir, Some(index), format!("compressed message does not inflate ({why}); earlier bytes are missing from the capture"));
+                } else {
+                    conn.violation(Violation::DeflateError, dir, Some(index), format!("compressed payload does not inflate: {why}"));
+                }
+            }
+            InflateFailure::ContextTakeover => {
+                conn.violation(Violation::DeflateContextTakeoverViolated, dir, Some(index), "the message refers to data of an earlier message although no_context_takeover was agreed");
+            }
+            InflateFailure::WindowBits => {
+                conn.violation(Violation::DeflateWindowBitsViolated, dir, Some(index), "a back-reference reaches past the agreed window");
+            }
+        }
+    }
+
+    fn end_frame(&mut self, conn: &mut Connection, frame: usize) {
+        self.state = State::Header {
+            buf: [0; MAX_HEADER_LEN],
+            len: 0,
+        };
+        let header = conn.frames[frame].header;
+        let index = conn.frames[frame].index;
+        let Some(m) = self.current.take() else { return };
+        if header.opcode.is_control() {
+            let hasher = self.control_hasher.take().unwrap_or_default();
+            self.finish_message(conn, m, hasher);
+            if header.opcode == Opcode::Control(ControlOpcode::Close) {
+                self.close_sent = true;
+                self.check_close(conn, m, index);
+            }
+            return;
+        }
+        if !header.fin {
+            return;
+        }
+        let Some(mut open) = self.open.take() else { return };
+        if self.inflating && !self.inflate_failed {
+            let result = {
+                let (Some(inf), msg) = (self.inflater.as_mut(), &mut conn.messages[m]) else {
+                    return;
+                };
+                let keep = self.limits.max_message_kept;
+                let (hasher, utf8) = (&mut open.hasher, open.utf8.as_mut());
+                let mut utf8 = utf8;
+                inf.end_message(&mut |out: &[u8]| absorb(msg, hasher, utf8.as_deref_mut(), out, keep))
+            };
+            self.inflate_result(conn, m, frame, result);
+        }
+        self.inflating = false;
+        let valid_utf8 = open.utf8.as_ref().map(Utf8Validator::finish);
+        self.finish_message(conn, m, open.hasher);
+        if valid_utf8 == Some(false) && conn.messages[m].complete {
+            conn.violation(Violation::InvalidUtf8Text, Some(self.dir), Some(index), "text message is not valid UTF-8");
+        }
+    }
+
+    fn finish_message(&mut self, conn: &mut Connection, m: usize, hasher: Sha256) {
+        let msg = &mut conn.messages[m];
+        msg.finished = true;
+        msg.end_ts = self.ts;
+        msg.sha256 = if msg.complete && msg.sha256.is_some() {
+            Some(hex::encode(hasher.finalize()))
+        } else {
+            None
+        };
+    }
+
+    fn check_close(&mut self, conn: &mut Connection, m: usize, index: u32) {
+        if !conn.messages[m].complete || conn.messages[m].data_cut {
+            return;
+        }
+        let dir = Some(self.dir);
+        match parse_close(&conn.messages[m].data) {
+            ClosePayload::Empty => {}
+            ClosePayload::OneByte => {
+                conn.violation(Violation::ClosePayloadOneByte, dir, Some(index), "close payload of 1 byte");
+            }
+            ClosePayload::Status { code, reason, reason_valid } => {
+                conn.messages[m].close_code = Some(code);
+                conn.messages[m].close_reason = Some(reason);
+                if !close_code_allowed(code) {
+                    conn.violation(Violation::InvalidCloseCode, dir, Some(index), format!("close code {code} ({})", super::close::close_code_meaning(code)));
+                }
+                if !reason_valid {
+                    conn.violation(Violation::InvalidUtf8CloseReason, dir, Some(index), "close reason is not valid UTF-8");
+                }
+            }
+        }
+    }
+}
+
+/// Adds payload bytes to a message: length, hash, UTF-8 check, and the kept copy.
+fn absorb(msg: &mut MessageRecord, hasher: &mut Sha256, utf8: Option<&mut Utf8Validator>, bytes: &[u8], keep: u64) {
+    msg.len += bytes.len() as u64;
+    hasher.update(bytes);
+    if let Some(v) = utf8 {
+        v.feed(bytes);
+    }
+    let room = keep.saturating_sub(msg.data.len() as u64) as usize;
+    msg.data.extend_from_slice(&bytes[..room.min(bytes.len())]);
+    if room < bytes.len() {
+        msg.data_cut = true;
+    }
+}
+
+/// Could `bytes` start with a frame header sent by `dir`? Used to find frame boundaries
+/// again after a gap, and to recognise WebSocket traffic without a handshake.
+pub fn plausible_header(bytes: &[u8], dir: Dir) -> bool {
+    let Ok((_, h)) = parse_frame_header(bytes) else {
+        return false;
+    };
+    let masked_right = (dir == Dir::Client) == h.mask.is_some();
+    let opcode_ok = !h.opcode.is_reserved() && h.opcode != Opcode::Data(DataOpcode::Continuation);
+    let control_ok = !h.opcode.is_control() || (h.fin && h.payload_len <= 125 && !h.rsv1);
+    masked_right && opcode_ok && control_ok && !h.rsv2 && !h.rsv3 && !h.non_minimal_length() && !h.length_msb_set()
+}
