@@ -71,6 +71,11 @@ impl Pipeline {
             self.retire(key, Ending::Fin);
         }
         if !self.flows.contains_key(&key) {
+            if !seg.flags.syn && seg.payload.is_empty() && seg.missing == 0 {
+                // A bare ACK, FIN or RST of a flow we do not know (or already closed):
+                // it carries nothing to decode.
+                return;
+            }
             if self.flows.len() >= self.config.limits.max_flows {
                 if let Some((_, oldest)) = self.by_order.pop_first() {
                     self.retire(oldest, Ending::Open);

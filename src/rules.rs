@@ -132,6 +132,30 @@ impl Violation {
         self.info().2
     }
 
+    /// For handshake rules: the rule named as the property that holds when it is
+    /// followed (`accept-matches`), as listed in a handshake's `checks`.
+    pub fn check_name(self) -> &'static str {
+        use Violation::*;
+        match self {
+            HandshakeMethodNotGet => "method-is-get",
+            HandshakeHttpVersion => "http-1.1-or-later",
+            HandshakeHostMissing => "host-present",
+            HandshakeUpgradeMissing => "upgrade-websocket",
+            HandshakeConnectionMissing => "connection-upgrade",
+            HandshakeKeyInvalid => "key-is-16-bytes-base64",
+            HandshakeVersionInvalid => "version-13",
+            HandshakeResponseUpgradeMissing => "response-upgrade-websocket",
+            HandshakeResponseConnectionMissing => "response-connection-upgrade",
+            HandshakeAcceptMissing => "accept-present",
+            HandshakeAcceptMismatch => "accept-matches",
+            HandshakeSubprotocolNotOffered => "subprotocol-was-offered",
+            HandshakeExtensionNotOffered => "extensions-were-offered",
+            HandshakeDeflateParams => "deflate-params-valid",
+            HandshakeClientFramesBeforeResponse => "client-waited-for-response",
+            other => other.code(),
+        }
+    }
+
     /// Looks a rule up by its stable code.
     pub fn from_code(code: &str) -> Option<Violation> {
         Self::ALL.iter().copied().find(|v| v.code() == code)

@@ -13,6 +13,18 @@ pub fn split_sll2(data: &[u8]) -> Option<(EtherType, &[u8])> {
     Some((EtherType(u16::from_be_bytes([proto[0], proto[1]])), rest))
 }
 
+/// Length of a Linux cooked capture v1 header (LINKTYPE_LINUX_SLL).
+pub const SLL_HEADER_LEN: usize = 16;
+
+/// Splits an SLL v1 header: protocol type (bytes 14..16, big-endian) and the payload
+/// after 16 bytes. Done by hand because the ARPHRD type of `-i any` on loopback (772)
+/// is not one every header library accepts.
+pub fn split_sll(data: &[u8]) -> Option<(EtherType, &[u8])> {
+    let proto = data.get(14..16)?;
+    let rest = data.get(SLL_HEADER_LEN..)?;
+    Some((EtherType(u16::from_be_bytes([proto[0], proto[1]])), rest))
+}
+
 /// Splits a BSD loopback header: a 4-byte address family in the writer's byte order
 /// (`NULL`) or in network order (`LOOP`). Returns the rest when it carries IPv4 or IPv6.
 pub fn split_loopback(data: &[u8], network_order: bool) -> Option<&[u8]> {

@@ -78,7 +78,10 @@ pub fn decode_packet<'a>(packet: &PacketRef<'a>) -> Result<Segment<'a>, SkipReas
     let data = packet.data;
     let sliced = match packet.link {
         LinkType::Ethernet => LaxSlicedPacket::from_ethernet(data).map_err(|_| SkipReason::Malformed)?,
-        LinkType::LinuxSll => sll_v1(data)?,
+        LinkType::LinuxSll => {
+            let (ether_type, rest) = link::split_sll(data).ok_or(SkipReason::Malformed)?;
+            LaxSlicedPacket::from_ether_type(ether_type, rest)
+        }
         LinkType::LinuxSll2 => {
             let (ether_type, rest) = link::split_sll2(data).ok_or(SkipReason::Malformed)?;
             LaxSlicedPacket::from_ether_type(ether_type, rest)
@@ -142,17 +145,4 @@ pub fn decode_packet<'a>(packet: &PacketRef<'a>) -> Result<Segment<'a>, SkipReas
         payload,
         missing,
     })
-}
-
-/// Linux cooked capture v1: etherparse slices the 16-byte header itself.
-fn sll_v1(data: &[u8]) -> Result<LaxSlicedPacket<'_>, SkipReason> {
-    // etherparse's SLL parser for the header, then the lax path for the rest so a
-    // snaplen-truncated packet still yields its TCP header.
-    let header = etherparse::LinuxSllSlice::from_slice(data).map_err(|_| SkipReason::Malformed)?;
-    let ether_type = match header.protocol_type() {
-        etherparse::LinuxSllProtocolType::EtherType(et) => et,
-        _ => return Err(SkipReason::NotIp),
-    };
-    let rest = data.get(16..).ok_or(SkipReason::Malformed)?;
-    Ok(LaxSlicedPacket::from_ether_type(ether_type, rest))
 }

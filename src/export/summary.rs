@@ -1,0 +1,119 @@
+//! `wsscope summary`: a human-readable account of the capture: counts, every WebSocket
+//! connection with its handshake verdict, message counts, violations and warnings.
+
+use std::io::{self, Write};
+
+use crate::model::{Capture, Connection, Dir, FlowKind, MessageKind};
+
+/// Writes the summary of `capture` (named `name`).
+pub fn write(out: &mut dyn Write, capture: &Capture, name: &str) -> io::Result<()> {
+    let s = &capture.stats;
+    let span = match (s.first_ts, s.last_ts) {
+        (Some(a), Some(b)) => format!(", {:.3} s", b.seconds_since(a)),
+        _ => String::new(),
+    };
+    writeln!(out, "capture {name}: {} packets, {} bytes{span}", s.packets, s.bytes)?;
+    let flows = |k: FlowKind| s.flows.get(&k).copied().unwrap_or(0);
+    writeln!(
+        out,
+        "tcp flows: {} websocket, {} plain http, {} other",
+        flows(FlowKind::WebSocket),
+        flows(FlowKind::PlainHttp),
+        flows(FlowKind::Other)
+    )?;
+    if !s.skipped.is_empty() {
+        let parts: Vec<String> = s.skipped.iter().map(|(r, n)| format!("{n} {}", r.label())).collect();
+        writeln!(out, "packets not used: {}", parts.join(", "))?;
+    }
+    writeln!(
+        out,
+        "websocket: {} connections, {} frames, {} violations",
+        capture.connections.len(),
+        capture.frame_count(),
+        capture.violation_count()
+    )?;
+    for note in &capture.notes {
+        writeln!(out, "note: {note}")?;
+    }
+    if let Some(err) = &capture.source_error {
+        writeln!(out, "error: {err}")?;
+    }
+    for c in &capture.connections {
+        writeln!(out)?;
+        connection(out, c)?;
+    }
+    Ok(())
+}
+
+fn verdict(c: &Connection) -> String {
+    match &c.handshake {
+        None => "no handshake captured (midstream)".to_string(),
+        Some(h) => match h.status() {
+            None => "upgrade requested, no response captured".to_string(),
+            Some(101) if h.valid => "handshake ok (101)".to_string(),
+            Some(101) => format!("handshake accepted (101) but breaks {} rule(s)", h.failed_checks().count()),
+            Some(s) => format!("upgrade refused ({s})"),
+        },
+    }
+}
+
+fn connection(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
+    let mark = if c.clean() && c.handshake.as_ref().is_some_and(|h| h.valid) {
+        "ok"
+    } else if c.violations.is_empty() {
+        "--"
+    } else {
+        "!!"
+    };
+    writeln!(out, "[{mark}] #{} {} -> {}  {}", c.id, c.client, c.server, verdict(c))?;
+    if let Some(h) = &c.handshake {
+        let mut extras = Vec::new();
+        if let Some(p) = &h.subprotocol {
+            extras.push(format!("subprotocol {p}"));
+        }
+        if let Some(e) = &h.extensions {
+            extras.push(format!("extensions {e}"));
+        }
+        let path = match &h.request.start {
+            crate::http::head::StartLine::Request { path, .. } => path.as_str(),
+            _ => "",
+        };
+        writeln!(out, "     {} {path}{}", h.request.method().unwrap_or("?"), if extras.is_empty() { String::new() } else { format!("  ({})", extras.join("; ")) })?;
+    }
+    for dir in [Dir::Client, Dir::Server] {
+        let count = |k: MessageKind| c.messages_from(dir).filter(|m| m.kind == k).count();
+        let frames = c.frames.iter().filter(|f| f.dir == dir).count();
+        let bytes: u64 = c.messages_from(dir).filter(|m| matches!(m.kind, MessageKind::Text | MessageKind::Binary)).map(|m| m.len).sum();
+        writeln!(
+            out,
+            "     {:<6} {frames} frames; text {}, binary {}, ping {}, pong {}, close {}; {bytes} data bytes",
+            dir.name(),
+            count(MessageKind::Text),
+            count(MessageKind::Binary),
+            count(MessageKind::Ping),
+            count(MessageKind::Pong),
+            count(MessageKind::Close)
+        )?;
+    }
+    for m in c.messages.iter().filter(|m| m.kind == MessageKind::Close) {
+        if let Some(code) = m.close_code {
+            writeln!(
+                out,
+                "     close from {}: {code} {} {:?}",
+                m.dir.name(),
+                crate::ws::close::close_code_meaning(code),
+                m.close_reason.as_deref().unwrap_or("")
+            )?;
+        }
+    }
+    for v in &c.violations {
+        let at = v.frame.map(|f| format!(" frame {f}")).unwrap_or_default();
+        let who = v.dir.map(|d| format!(" {}", d.name())).unwrap_or_default();
+        writeln!(out, "     violation {} ({}){who}{at}: {}", v.rule.code(), v.rule.rfc(), v.detail)?;
+    }
+    for w in &c.warnings {
+        let at = w.frame.map(|f| format!(" frame {f}")).unwrap_or_default();
+        writeln!(out, "     warning {}{at}: {}", w.warning.code(), w.detail)?;
+    }
+    Ok(())
+}

@@ -55,6 +55,24 @@ pub enum SourceError {
     Io(#[from] std::io::Error),
 }
 
+/// First four bytes of a pcapng file (the Section Header Block type).
+const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
+/// Most bytes of a first Section Header Block read before handing over to the parser.
+const MAX_SHB_BYTES: usize = 1 << 20;
+
+/// Reads from `reader` until `buf` holds `want` bytes or the input ends.
+fn fill_to(reader: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> std::io::Result<()> {
+    let mut chunk = [0u8; 4096];
+    while buf.len() < want {
+        let n = reader.read(&mut chunk[..(want - buf.len()).min(4096)])?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Ok(())
+}
+
 /// Per-interface facts from a pcapng Interface Description Block.
 #[derive(Clone, Copy, Debug)]
 struct Interface {
@@ -89,16 +107,21 @@ struct BlockState {
 impl<'r> CaptureReader<'r> {
     /// Opens a capture from any byte stream, sniffing pcap vs pcapng from the first bytes.
     pub fn new<R: Read + Send + 'r>(mut reader: R) -> Result<Self, SourceError> {
-        // Read a prefix ourselves: a pipe may deliver the header in pieces, and
-        // `create_reader` looks at the result of a single read.
-        let mut prefix = Vec::with_capacity(64);
-        let mut chunk = [0u8; 64];
-        while prefix.len() < 32 {
-            let n = reader.read(&mut chunk[..32 - prefix.len()])?;
-            if n == 0 {
-                break;
-            }
-            prefix.extend_from_slice(&chunk[..n]);
+        // Read the file header ourselves (a pipe may deliver it in pieces, and
+        // `create_reader` looks at the result of a single read): 24 bytes for pcap, the
+        // whole section header block for pcapng.
+        let mut prefix = Vec::with_capacity(256);
+        fill_to(&mut reader, &mut prefix, 12)?;
+        if prefix.starts_with(&PCAPNG_MAGIC) && prefix.len() >= 12 {
+            let len_bytes = [prefix[4], prefix[5], prefix[6], prefix[7]];
+            let block_len = if prefix[8..12] == [0x4d, 0x3c, 0x2b, 0x1a] {
+                u32::from_le_bytes(len_bytes)
+            } else {
+                u32::from_be_bytes(len_bytes)
+            };
+            fill_to(&mut reader, &mut prefix, (block_len as usize).min(MAX_SHB_BYTES))?;
+        } else {
+            fill_to(&mut reader, &mut prefix, 24)?;
         }
         if prefix.is_empty() {
             return Err(SourceError::Empty);
