@@ -171,10 +171,11 @@ fn load(input: &Input, config: SessionConfig) -> Result<Capture> {
     };
     match wsscope::decode_reader(reader, config) {
         Ok(c) => Ok(c),
-        Err(e @ (SourceError::Empty | SourceError::NotACapture(_))) => {
-            Err(anyhow::Error::new(e)).with_context(|| format!("{} is not a capture wsscope can read", input.name()))
+        Err(e @ (SourceError::Empty | SourceError::NotACapture(_))) => Err(anyhow::Error::new(e))
+            .with_context(|| format!("{} is not a capture wsscope can read", input.name())),
+        Err(e) => {
+            Err(anyhow::Error::new(e)).with_context(|| format!("cannot read {}", input.name()))
         }
-        Err(e) => Err(anyhow::Error::new(e)).with_context(|| format!("cannot read {}", input.name())),
     }
 }
 
@@ -183,7 +184,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            if e.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe) {
+            if e.downcast_ref::<io::Error>()
+                .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+            {
                 return ExitCode::SUCCESS;
             }
             eprintln!("wsscope: {e:#}");
@@ -218,7 +221,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             export::frames::write(&mut out, &capture, conn)?;
             (capture, input)
         }
-        Some(Command::Export { file, format: Format::Jsonl, conn }) => {
+        Some(Command::Export {
+            file,
+            format: Format::Jsonl,
+            conn,
+        }) => {
             let input = Input::from_arg(Some(file));
             let capture = load(&input, common.session_config())?;
             export::jsonl::write(&mut out, &capture, conn)?;
@@ -233,7 +240,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
     };
     out.flush()?;
     if let Some(err) = &capture.source_error {
-        eprintln!("wsscope: {}: {err}; everything before it was decoded and is shown above", input.name());
+        eprintln!(
+            "wsscope: {}: {err}; everything before it was decoded and is shown above",
+            input.name()
+        );
         return Ok(ExitCode::from(1));
     }
     if common.strict && capture.violation_count() > 0 {

@@ -65,7 +65,9 @@ impl Pipeline {
         stats.tcp_packets += 1;
         let key = flow_key(seg.src, seg.dst);
         let restart = self.flows.get(&key).is_some_and(|f| {
-            seg.flags.syn && !seg.flags.ack && (f.tcp.closed() || f.tcp.streams[f.tcp.side_of(seg.src).index()].delivered() > 0)
+            seg.flags.syn
+                && !seg.flags.ack
+                && (f.tcp.closed() || f.tcp.streams[f.tcp.side_of(seg.src).index()].delivered() > 0)
         });
         if restart {
             self.retire(key, Ending::Fin);
@@ -95,7 +97,9 @@ impl Pipeline {
                 },
             );
         }
-        let Some(entry) = self.flows.get_mut(&key) else { return };
+        let Some(entry) = self.flows.get_mut(&key) else {
+            return;
+        };
         let conns = &mut self.capture.connections;
         let config = &self.config;
         let FlowEntry { tcp, session, .. } = entry;
@@ -103,23 +107,33 @@ impl Pipeline {
         session.packet(side, conns);
         tcp.segment(&seg, &mut |side, ev| session.event(side, ev, conns, config));
         if tcp.reset {
-            tcp.flush(seg.number, seg.ts, &mut |side, ev| session.event(side, ev, conns, config));
+            tcp.flush(seg.number, seg.ts, &mut |side, ev| {
+                session.event(side, ev, conns, config)
+            });
         }
         if tcp.closed() {
-            let ending = if tcp.reset { Ending::Reset } else { Ending::Fin };
+            let ending = if tcp.reset {
+                Ending::Reset
+            } else {
+                Ending::Fin
+            };
             self.retire(key, ending);
         }
     }
 
     /// Ends a flow: flushes its buffers and settles its session.
     fn retire(&mut self, key: FlowKey, ending: Ending) {
-        let Some(mut entry) = self.flows.remove(&key) else { return };
+        let Some(mut entry) = self.flows.remove(&key) else {
+            return;
+        };
         self.by_order.remove(&entry.order);
         let conns = &mut self.capture.connections;
         let config = &self.config;
         let (number, ts) = self.last;
         let FlowEntry { tcp, session, .. } = &mut entry;
-        tcp.flush(number, ts, &mut |side, ev| session.event(side, ev, conns, config));
+        tcp.flush(number, ts, &mut |side, ev| {
+            session.event(side, ev, conns, config)
+        });
         session.finish(conns, ending);
         *self.capture.stats.flows.entry(session.kind()).or_default() += 1;
     }
@@ -144,7 +158,10 @@ impl Pipeline {
 /// Decodes a whole capture from a byte stream. A reader error (truncated or corrupt
 /// file) stops reading but keeps everything decoded before it: the error is returned
 /// beside the capture, and also noted in [`Capture::source_error`].
-pub fn decode_reader<R: Read + Send>(reader: R, config: SessionConfig) -> Result<Capture, SourceError> {
+pub fn decode_reader<R: Read + Send>(
+    reader: R,
+    config: SessionConfig,
+) -> Result<Capture, SourceError> {
     let mut source = CaptureReader::new(reader)?;
     let mut pipeline = Pipeline::new(config);
     let result = loop {

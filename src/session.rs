@@ -84,7 +84,12 @@ pub struct Session {
 
 impl Session {
     /// A new session for a flow whose first packet is `first_packet`.
-    pub fn new(endpoints: Endpoints, flow_order: u64, first_packet: u64, first_ts: Timestamp) -> Self {
+    pub fn new(
+        endpoints: Endpoints,
+        flow_order: u64,
+        first_packet: u64,
+        first_ts: Timestamp,
+    ) -> Self {
         Session {
             flow_order,
             first_packet,
@@ -112,7 +117,11 @@ impl Session {
     }
 
     fn dir_of(&self, side: Side) -> Dir {
-        if side == self.client_side { Dir::Client } else { Dir::Server }
+        if side == self.client_side {
+            Dir::Client
+        } else {
+            Dir::Server
+        }
     }
 
     fn addr(&self, side: Side) -> SocketAddr {
@@ -132,7 +141,13 @@ impl Session {
     }
 
     /// Takes one stream event of `side`.
-    pub fn event(&mut self, side: Side, ev: StreamEvent<'_>, conns: &mut Vec<Connection>, cfg: &SessionConfig) {
+    pub fn event(
+        &mut self,
+        side: Side,
+        ev: StreamEvent<'_>,
+        conns: &mut Vec<Connection>,
+        cfg: &SessionConfig,
+    ) {
         match ev {
             StreamEvent::Data { bytes, packet, ts } => {
                 if self.mode == Mode::Undecided {
@@ -144,12 +159,21 @@ impl Session {
                     conns[c].tcp_bytes[dir.index()] += bytes.len() as u64;
                 }
                 match (self.mode, dir) {
-                    (Mode::Http | Mode::WebSocket, Dir::Client) => self.client_bytes(bytes, packet, ts, conns, cfg),
-                    (Mode::Http | Mode::WebSocket, Dir::Server) => self.server_bytes(bytes, packet, ts, conns, cfg),
+                    (Mode::Http | Mode::WebSocket, Dir::Client) => {
+                        self.client_bytes(bytes, packet, ts, conns, cfg)
+                    }
+                    (Mode::Http | Mode::WebSocket, Dir::Server) => {
+                        self.server_bytes(bytes, packet, ts, conns, cfg)
+                    }
                     _ => {}
                 }
             }
-            StreamEvent::Gap { len, reason, packet, .. } => {
+            StreamEvent::Gap {
+                len,
+                reason,
+                packet,
+                ..
+            } => {
                 let dir = self.dir_of(side);
                 let snaplen = reason == GapReason::Snaplen;
                 let in_ws = match dir {
@@ -167,7 +191,11 @@ impl Session {
                     Dir::Server => self.server = ServerPhase::Opaque,
                 }
                 if let Some(c) = self.conn {
-                    let w = if snaplen { Warning::Truncated } else { Warning::TcpGap };
+                    let w = if snaplen {
+                        Warning::Truncated
+                    } else {
+                        Warning::TcpGap
+                    };
                     conns[c].warning(w, Some(dir), None, format!("{len} bytes missing during the HTTP exchange (packet {packet}); the rest of this direction is not decoded"));
                 }
             }
@@ -181,11 +209,22 @@ impl Session {
     }
 
     /// First payload of the flow: HTTP, WebSocket without a handshake, or something else.
-    fn decide(&mut self, side: Side, bytes: &[u8], packet: u64, ts: Timestamp, conns: &mut Vec<Connection>, cfg: &SessionConfig) {
+    fn decide(
+        &mut self,
+        side: Side,
+        bytes: &[u8],
+        packet: u64,
+        ts: Timestamp,
+        conns: &mut Vec<Connection>,
+        cfg: &SessionConfig,
+    ) {
         let port_side = [Side::Opener, Side::Accepter]
             .into_iter()
             .find(|s| cfg.ws_ports.contains(&self.addr(*s).port()));
-        if side == Side::Opener && looks_like_request(bytes) && port_side.is_none_or(|s| s == Side::Accepter) {
+        if side == Side::Opener
+            && looks_like_request(bytes)
+            && port_side.is_none_or(|s| s == Side::Accepter)
+        {
             self.mode = Mode::Http;
             return;
         }
@@ -208,7 +247,11 @@ impl Session {
         self.server = ServerPhase::Ws;
         let mut conn = self.new_connection();
         conn.midstream = true;
-        let how = if port_side.is_some() { "--port" } else { "the masking of its frames" };
+        let how = if port_side.is_some() {
+            "--port"
+        } else {
+            "the masking of its frames"
+        };
         conn.warning(
             Warning::Midstream,
             None,
@@ -232,13 +275,26 @@ impl Session {
     fn new_connection(&self) -> Connection {
         let client = self.addr(self.client_side);
         let server = self.addr(self.client_side.other());
-        let mut c = Connection::new(client, server, self.flow_order, self.first_packet, self.first_ts);
+        let mut c = Connection::new(
+            client,
+            server,
+            self.flow_order,
+            self.first_packet,
+            self.first_ts,
+        );
         c.packets = self.packets;
         c.tcp_bytes = self.bytes;
         c
     }
 
-    fn client_bytes(&mut self, mut bytes: &[u8], packet: u64, ts: Timestamp, conns: &mut Vec<Connection>, cfg: &SessionConfig) {
+    fn client_bytes(
+        &mut self,
+        mut bytes: &[u8],
+        packet: u64,
+        ts: Timestamp,
+        conns: &mut Vec<Connection>,
+        cfg: &SessionConfig,
+    ) {
         while !bytes.is_empty() {
             match &mut self.client {
                 ClientPhase::Opaque => return,
@@ -271,7 +327,9 @@ impl Session {
                 }
                 ClientPhase::Head(buf) => {
                     let old = buf.len();
-                    let take = bytes.len().min(cfg.limits.max_http_head + 1 - old.min(cfg.limits.max_http_head));
+                    let take = bytes
+                        .len()
+                        .min(cfg.limits.max_http_head + 1 - old.min(cfg.limits.max_http_head));
                     buf.extend_from_slice(&bytes[..take]);
                     match parse_request(buf) {
                         Ok(Some(mut head)) => {
@@ -282,12 +340,20 @@ impl Session {
                             self.request(head, conns);
                         }
                         Ok(None) if buf.len() > cfg.limits.max_http_head => {
-                            self.http_trouble(conns, Dir::Client, "an HTTP request head is larger than the limit");
+                            self.http_trouble(
+                                conns,
+                                Dir::Client,
+                                "an HTTP request head is larger than the limit",
+                            );
                             return;
                         }
                         Ok(None) => return,
                         Err(e) => {
-                            self.http_trouble(conns, Dir::Client, &format!("the client's bytes are not HTTP ({e})"));
+                            self.http_trouble(
+                                conns,
+                                Dir::Client,
+                                &format!("the client's bytes are not HTTP ({e})"),
+                            );
                             return;
                         }
                     }
@@ -325,7 +391,10 @@ impl Session {
             self.client = ClientPhase::AwaitUpgrade(Vec::new(), 0);
         } else {
             let body = request_body(&head);
-            self.pending.push_back(PendingRequest { method, upgrade: None });
+            self.pending.push_back(PendingRequest {
+                method,
+                upgrade: None,
+            });
             self.client = ClientPhase::Body(BodySkipper::new(body));
             if body == BodyLength::None {
                 self.client = ClientPhase::Head(Vec::new());
@@ -333,7 +402,14 @@ impl Session {
         }
     }
 
-    fn server_bytes(&mut self, mut bytes: &[u8], packet: u64, ts: Timestamp, conns: &mut Vec<Connection>, cfg: &SessionConfig) {
+    fn server_bytes(
+        &mut self,
+        mut bytes: &[u8],
+        packet: u64,
+        ts: Timestamp,
+        conns: &mut Vec<Connection>,
+        cfg: &SessionConfig,
+    ) {
         while !bytes.is_empty() {
             match &mut self.server {
                 ServerPhase::Opaque => return,
@@ -354,7 +430,9 @@ impl Session {
                 }
                 ServerPhase::Head(buf) => {
                     let old = buf.len();
-                    let take = bytes.len().min(cfg.limits.max_http_head + 1 - old.min(cfg.limits.max_http_head));
+                    let take = bytes
+                        .len()
+                        .min(cfg.limits.max_http_head + 1 - old.min(cfg.limits.max_http_head));
                     buf.extend_from_slice(&bytes[..take]);
                     match parse_response(buf) {
                         Ok(Some(mut head)) => {
@@ -365,12 +443,20 @@ impl Session {
                             self.response(head, conns, cfg);
                         }
                         Ok(None) if buf.len() > cfg.limits.max_http_head => {
-                            self.http_trouble(conns, Dir::Server, "an HTTP response head is larger than the limit");
+                            self.http_trouble(
+                                conns,
+                                Dir::Server,
+                                "an HTTP response head is larger than the limit",
+                            );
                             return;
                         }
                         Ok(None) => return,
                         Err(e) => {
-                            self.http_trouble(conns, Dir::Server, &format!("the server's bytes are not HTTP ({e})"));
+                            self.http_trouble(
+                                conns,
+                                Dir::Server,
+                                &format!("the server's bytes are not HTTP ({e})"),
+                            );
                             return;
                         }
                     }
@@ -410,13 +496,21 @@ impl Session {
         conns[c].last_ts = head.ts;
         if status == 101 {
             for check in hs.failed_checks() {
-                let dir = if is_client_rule(check.rule) { Dir::Client } else { Dir::Server };
+                let dir = if is_client_rule(check.rule) {
+                    Dir::Client
+                } else {
+                    Dir::Server
+                };
                 conns[c].violation(check.rule, Some(dir), None, check.detail.clone());
             }
             let others = hs
                 .extensions
                 .as_deref()
-                .map(|e| parse_extensions(e).iter().any(|x| x.name != "permessage-deflate"))
+                .map(|e| {
+                    parse_extensions(e)
+                        .iter()
+                        .any(|x| x.name != "permessage-deflate")
+                })
                 .unwrap_or(false);
             let for_dir = |p: Option<DeflateParams>| Negotiated {
                 deflate: p,
@@ -426,8 +520,16 @@ impl Session {
             let client_params = hs.deflate.map(|d| d.client);
             let server_params = hs.deflate.map(|d| d.server);
             self.decoders = [
-                Some(DirectionDecoder::new(Dir::Client, for_dir(client_params), cfg.limits)),
-                Some(DirectionDecoder::new(Dir::Server, for_dir(server_params), cfg.limits)),
+                Some(DirectionDecoder::new(
+                    Dir::Client,
+                    for_dir(client_params),
+                    cfg.limits,
+                )),
+                Some(DirectionDecoder::new(
+                    Dir::Server,
+                    for_dir(server_params),
+                    cfg.limits,
+                )),
             ];
             conns[c].handshake = Some(hs);
             self.server = ServerPhase::Ws;
@@ -486,7 +588,9 @@ fn plausible_frames(mut bytes: &[u8]) -> bool {
             return frames > 0;
         };
         frames += 1;
-        let Ok(len) = usize::try_from(h.payload_len) else { return false };
+        let Ok(len) = usize::try_from(h.payload_len) else {
+            return false;
+        };
         if len >= rest.len() {
             // The first frame must either end exactly here or continue in later segments.
             return true;

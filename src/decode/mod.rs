@@ -77,7 +77,9 @@ impl SkipReason {
 pub fn decode_packet<'a>(packet: &PacketRef<'a>) -> Result<Segment<'a>, SkipReason> {
     let data = packet.data;
     let sliced = match packet.link {
-        LinkType::Ethernet => LaxSlicedPacket::from_ethernet(data).map_err(|_| SkipReason::Malformed)?,
+        LinkType::Ethernet => {
+            LaxSlicedPacket::from_ethernet(data).map_err(|_| SkipReason::Malformed)?
+        }
         LinkType::LinuxSll => {
             let (ether_type, rest) = link::split_sll(data).ok_or(SkipReason::Malformed)?;
             LaxSlicedPacket::from_ether_type(ether_type, rest)
@@ -88,7 +90,8 @@ pub fn decode_packet<'a>(packet: &PacketRef<'a>) -> Result<Segment<'a>, SkipReas
         }
         LinkType::RawIp => LaxSlicedPacket::from_ip(data).map_err(|_| SkipReason::Malformed)?,
         LinkType::Null | LinkType::Loop => {
-            let rest = link::split_loopback(data, packet.link == LinkType::Loop).ok_or(SkipReason::NotIp)?;
+            let rest = link::split_loopback(data, packet.link == LinkType::Loop)
+                .ok_or(SkipReason::NotIp)?;
             LaxSlicedPacket::from_ip(rest).map_err(|_| SkipReason::Malformed)?
         }
         LinkType::Other(_) => return Err(SkipReason::UnsupportedLink),
@@ -105,7 +108,11 @@ pub fn decode_packet<'a>(packet: &PacketRef<'a>) -> Result<Segment<'a>, SkipReas
             v6.payload(),
         ),
         Some(LaxNetSlice::Arp(_)) | None => {
-            return Err(if sliced.stop_err.is_some() { SkipReason::Malformed } else { SkipReason::NotIp });
+            return Err(if sliced.stop_err.is_some() {
+                SkipReason::Malformed
+            } else {
+                SkipReason::NotIp
+            });
         }
     };
     if payload_info.fragmented {

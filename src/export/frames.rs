@@ -11,8 +11,16 @@ const PREVIEW_CHARS: usize = 48;
 
 /// Writes every frame (optionally of one connection).
 pub fn write(out: &mut dyn Write, capture: &Capture, only: Option<u32>) -> io::Result<()> {
-    writeln!(out, "{:>4} {:>5} {:>11} {:<3} {:<12} {:<3} {:<3} {:<4} {:>9}  payload", "conn", "frame", "time", "dir", "opcode", "fin", "rsv", "mask", "length")?;
-    for c in capture.connections.iter().filter(|c| only.is_none_or(|id| c.id == id)) {
+    writeln!(
+        out,
+        "{:>4} {:>5} {:>11} {:<3} {:<12} {:<3} {:<3} {:<4} {:>9}  payload",
+        "conn", "frame", "time", "dir", "opcode", "fin", "rsv", "mask", "length"
+    )?;
+    for c in capture
+        .connections
+        .iter()
+        .filter(|c| only.is_none_or(|id| c.id == id))
+    {
         for f in &c.frames {
             writeln!(out, "{}", frame_line(c, f))?;
         }
@@ -55,7 +63,12 @@ pub fn preview(c: &Connection, f: &FrameRecord) -> String {
             if m.frames.first() != Some(&f.index) {
                 return "(continues compressed message)".into();
             }
-            return format!("[deflate {}→{} B] {}", m.wire_len, m.len, render(&m.data, m.kind == crate::model::MessageKind::Text));
+            return format!(
+                "[deflate {}→{} B] {}",
+                m.wire_len,
+                m.len,
+                render(&m.data, m.kind == crate::model::MessageKind::Text)
+            );
         }
         if let Some(code) = m.close_code {
             return format!("{code} {:?}", m.close_reason.as_deref().unwrap_or(""));
@@ -70,9 +83,15 @@ fn render(bytes: &[u8], text: bool) -> String {
     if bytes.is_empty() {
         return String::new();
     }
-    if text || std::str::from_utf8(bytes).is_ok_and(|s| s.chars().all(|c| !c.is_control() || c == '\n')) {
+    if text
+        || std::str::from_utf8(bytes).is_ok_and(|s| s.chars().all(|c| !c.is_control() || c == '\n'))
+    {
         let s = String::from_utf8_lossy(bytes);
-        let mut shown: String = s.chars().take(PREVIEW_CHARS).map(|c| if c.is_control() { '·' } else { c }).collect();
+        let mut shown: String = s
+            .chars()
+            .take(PREVIEW_CHARS)
+            .map(|c| if c.is_control() { '·' } else { c })
+            .collect();
         if s.chars().count() > PREVIEW_CHARS {
             shown.push('…');
         }

@@ -6,7 +6,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::model::{Capture, Connection, FrameRecord, MessageRecord, ViolationRecord, WarningRecord};
+use crate::model::{
+    Capture, Connection, FrameRecord, MessageRecord, ViolationRecord, WarningRecord,
+};
 
 /// Longest text kept in a `message` line, in bytes (cut on a character boundary).
 pub const TEXT_CUT: usize = 4096;
@@ -127,7 +129,10 @@ fn connection_line(c: &Connection) -> ConnectionLine {
             _ => None,
         },
         key: h.request.header("sec-websocket-key"),
-        accept: h.response.as_ref().and_then(|r| r.header("sec-websocket-accept")),
+        accept: h
+            .response
+            .as_ref()
+            .and_then(|r| r.header("sec-websocket-accept")),
         expected_accept: h.accept.as_ref().map(|a| a.expected.clone()),
         version: h.request.header("sec-websocket-version"),
         subprotocol: h.subprotocol.clone(),
@@ -241,7 +246,11 @@ pub fn write_connection(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
 
 /// Writes the whole capture (optionally one connection) as JSON lines.
 pub fn write(out: &mut dyn Write, capture: &Capture, only: Option<u32>) -> io::Result<()> {
-    for c in capture.connections.iter().filter(|c| only.is_none_or(|id| c.id == id)) {
+    for c in capture
+        .connections
+        .iter()
+        .filter(|c| only.is_none_or(|id| c.id == id))
+    {
         write_connection(out, c)?;
     }
     Ok(())

@@ -12,7 +12,11 @@ pub fn write(out: &mut dyn Write, capture: &Capture, name: &str) -> io::Result<(
         (Some(a), Some(b)) => format!(", {:.3} s", b.seconds_since(a)),
         _ => String::new(),
     };
-    writeln!(out, "capture {name}: {} packets, {} bytes{span}", s.packets, s.bytes)?;
+    writeln!(
+        out,
+        "capture {name}: {} packets, {} bytes{span}",
+        s.packets, s.bytes
+    )?;
     let flows = |k: FlowKind| s.flows.get(&k).copied().unwrap_or(0);
     writeln!(
         out,
@@ -22,7 +26,11 @@ pub fn write(out: &mut dyn Write, capture: &Capture, name: &str) -> io::Result<(
         flows(FlowKind::Other)
     )?;
     if !s.skipped.is_empty() {
-        let parts: Vec<String> = s.skipped.iter().map(|(r, n)| format!("{n} {}", r.label())).collect();
+        let parts: Vec<String> = s
+            .skipped
+            .iter()
+            .map(|(r, n)| format!("{n} {}", r.label()))
+            .collect();
         writeln!(out, "packets not used: {}", parts.join(", "))?;
     }
     writeln!(
@@ -51,7 +59,10 @@ fn verdict(c: &Connection) -> String {
         Some(h) => match h.status() {
             None => "upgrade requested, no response captured".to_string(),
             Some(101) if h.valid => "handshake ok (101)".to_string(),
-            Some(101) => format!("handshake accepted (101) but breaks {} rule(s)", h.failed_checks().count()),
+            Some(101) => format!(
+                "handshake accepted (101) but breaks {} rule(s)",
+                h.failed_checks().count()
+            ),
             Some(s) => format!("upgrade refused ({s})"),
         },
     }
@@ -65,7 +76,14 @@ fn connection(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
     } else {
         "!!"
     };
-    writeln!(out, "[{mark}] #{} {} -> {}  {}", c.id, c.client, c.server, verdict(c))?;
+    writeln!(
+        out,
+        "[{mark}] #{} {} -> {}  {}",
+        c.id,
+        c.client,
+        c.server,
+        verdict(c)
+    )?;
     if let Some(h) = &c.handshake {
         let mut extras = Vec::new();
         if let Some(p) = &h.subprotocol {
@@ -78,12 +96,25 @@ fn connection(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
             crate::http::head::StartLine::Request { path, .. } => path.as_str(),
             _ => "",
         };
-        writeln!(out, "     {} {path}{}", h.request.method().unwrap_or("?"), if extras.is_empty() { String::new() } else { format!("  ({})", extras.join("; ")) })?;
+        writeln!(
+            out,
+            "     {} {path}{}",
+            h.request.method().unwrap_or("?"),
+            if extras.is_empty() {
+                String::new()
+            } else {
+                format!("  ({})", extras.join("; "))
+            }
+        )?;
     }
     for dir in [Dir::Client, Dir::Server] {
         let count = |k: MessageKind| c.messages_from(dir).filter(|m| m.kind == k).count();
         let frames = c.frames.iter().filter(|f| f.dir == dir).count();
-        let bytes: u64 = c.messages_from(dir).filter(|m| matches!(m.kind, MessageKind::Text | MessageKind::Binary)).map(|m| m.len).sum();
+        let bytes: u64 = c
+            .messages_from(dir)
+            .filter(|m| matches!(m.kind, MessageKind::Text | MessageKind::Binary))
+            .map(|m| m.len)
+            .sum();
         writeln!(
             out,
             "     {:<6} {frames} frames; text {}, binary {}, ping {}, pong {}, close {}; {bytes} data bytes",
@@ -109,7 +140,13 @@ fn connection(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
     for v in &c.violations {
         let at = v.frame.map(|f| format!(" frame {f}")).unwrap_or_default();
         let who = v.dir.map(|d| format!(" {}", d.name())).unwrap_or_default();
-        writeln!(out, "     violation {} ({}){who}{at}: {}", v.rule.code(), v.rule.rfc(), v.detail)?;
+        writeln!(
+            out,
+            "     violation {} ({}){who}{at}: {}",
+            v.rule.code(),
+            v.rule.rfc(),
+            v.detail
+        )?;
     }
     for w in &c.warnings {
         let at = w.frame.map(|f| format!(" frame {f}")).unwrap_or_default();

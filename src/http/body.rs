@@ -31,7 +31,11 @@ pub fn request_body(head: &HttpHead) -> BodyLength {
 /// The body length of a response to a request with `request_method`.
 pub fn response_body(head: &HttpHead, request_method: Option<&str>) -> BodyLength {
     let status = head.status().unwrap_or(0);
-    if request_method == Some("HEAD") || (100..200).contains(&status) || status == 204 || status == 304 {
+    if request_method == Some("HEAD")
+        || (100..200).contains(&status)
+        || status == 204
+        || status == 304
+    {
         return BodyLength::None;
     }
     if head.has_token("transfer-encoding", "chunked") {

@@ -78,7 +78,10 @@ pub fn parse_extensions(value: &str) -> Vec<Extension> {
             let params = parts
                 .filter(|p| !p.is_empty())
                 .map(|p| match p.split_once('=') {
-                    Some((k, v)) => (k.trim().to_string(), Some(v.trim().trim_matches('"').to_string())),
+                    Some((k, v)) => (
+                        k.trim().to_string(),
+                        Some(v.trim().trim_matches('"').to_string()),
+                    ),
                     None => (p.to_string(), None),
                 })
                 .collect();
@@ -148,7 +151,11 @@ pub fn check_request(req: &HttpHead) -> Vec<Check> {
     let key_bytes = key.as_deref().and_then(|k| BASE64.decode(k.trim()).ok());
     let version = req.header("sec-websocket-version");
     vec![
-        check(Violation::HandshakeMethodNotGet, method == "GET", format!("method is {method}")),
+        check(
+            Violation::HandshakeMethodNotGet,
+            method == "GET",
+            format!("method is {method}"),
+        ),
         check(
             Violation::HandshakeHttpVersion,
             req.minor_version >= 1,
@@ -165,12 +172,19 @@ pub fn check_request(req: &HttpHead) -> Vec<Check> {
         check(
             Violation::HandshakeUpgradeMissing,
             req.has_token("upgrade", "websocket"),
-            format!("Upgrade: {}", req.header("upgrade").unwrap_or_else(|| "(absent)".into())),
+            format!(
+                "Upgrade: {}",
+                req.header("upgrade").unwrap_or_else(|| "(absent)".into())
+            ),
         ),
         check(
             Violation::HandshakeConnectionMissing,
             req.has_token("connection", "upgrade"),
-            format!("Connection: {}", req.header("connection").unwrap_or_else(|| "(absent)".into())),
+            format!(
+                "Connection: {}",
+                req.header("connection")
+                    .unwrap_or_else(|| "(absent)".into())
+            ),
         ),
         check(
             Violation::HandshakeKeyInvalid,
@@ -178,20 +192,29 @@ pub fn check_request(req: &HttpHead) -> Vec<Check> {
             match (&key, &key_bytes) {
                 (None, _) => "no Sec-WebSocket-Key".to_string(),
                 (Some(k), None) => format!("Sec-WebSocket-Key {k:?} is not base64"),
-                (Some(k), Some(b)) => format!("Sec-WebSocket-Key {k:?} decodes to {} bytes", b.len()),
+                (Some(k), Some(b)) => {
+                    format!("Sec-WebSocket-Key {k:?} decodes to {} bytes", b.len())
+                }
             },
         ),
         check(
             Violation::HandshakeVersionInvalid,
             version.as_deref() == Some("13"),
-            format!("Sec-WebSocket-Version: {}", version.unwrap_or_else(|| "(absent)".into())),
+            format!(
+                "Sec-WebSocket-Version: {}",
+                version.unwrap_or_else(|| "(absent)".into())
+            ),
         ),
     ]
 }
 
 /// Builds the handshake from the request and (if captured) the response, running every
 /// check. `data_before_response` says the client sent bytes before the response arrived.
-pub fn build(request: HttpHead, response: Option<HttpHead>, data_before_response: bool) -> Handshake {
+pub fn build(
+    request: HttpHead,
+    response: Option<HttpHead>,
+    data_before_response: bool,
+) -> Handshake {
     let mut checks = check_request(&request);
     let offered_subprotocols = request.tokens("sec-websocket-protocol");
     let offered_extensions: Vec<String> = request
@@ -205,19 +228,28 @@ pub fn build(request: HttpHead, response: Option<HttpHead>, data_before_response
     let mut deflate = None;
     if let Some(resp) = &response {
         let received = resp.header("sec-websocket-accept");
-        accept = key.as_deref().map(|k| AcceptComputation::new(k.trim(), received.clone()));
+        accept = key
+            .as_deref()
+            .map(|k| AcceptComputation::new(k.trim(), received.clone()));
         subprotocol = resp.header("sec-websocket-protocol");
         extensions = resp.header("sec-websocket-extensions");
         if resp.status() == Some(101) {
             checks.push(check(
                 Violation::HandshakeResponseUpgradeMissing,
                 resp.has_token("upgrade", "websocket"),
-                format!("Upgrade: {}", resp.header("upgrade").unwrap_or_else(|| "(absent)".into())),
+                format!(
+                    "Upgrade: {}",
+                    resp.header("upgrade").unwrap_or_else(|| "(absent)".into())
+                ),
             ));
             checks.push(check(
                 Violation::HandshakeResponseConnectionMissing,
                 resp.has_token("connection", "upgrade"),
-                format!("Connection: {}", resp.header("connection").unwrap_or_else(|| "(absent)".into())),
+                format!(
+                    "Connection: {}",
+                    resp.header("connection")
+                        .unwrap_or_else(|| "(absent)".into())
+                ),
             ));
             checks.push(check(
                 Violation::HandshakeAcceptMissing,
@@ -243,7 +275,10 @@ pub fn build(request: HttpHead, response: Option<HttpHead>, data_before_response
                 checks.push(check(
                     Violation::HandshakeSubprotocolNotOffered,
                     offered_subprotocols.iter().any(|o| o == p),
-                    format!("server chose {p:?}; client offered {:?}", offered_subprotocols),
+                    format!(
+                        "server chose {p:?}; client offered {:?}",
+                        offered_subprotocols
+                    ),
                 ));
             }
             if let Some(ext) = &extensions {
@@ -259,14 +294,20 @@ pub fn build(request: HttpHead, response: Option<HttpHead>, data_before_response
                     if unoffered.is_empty() {
                         format!("server accepted {ext:?}, all offered")
                     } else {
-                        format!("server accepted {unoffered:?}; client offered {offered_extensions:?}")
+                        format!(
+                            "server accepted {unoffered:?}; client offered {offered_extensions:?}"
+                        )
                     },
                 ));
                 if let Some(pmd) = accepted.iter().find(|e| e.name == "permessage-deflate") {
                     match parse_agreement(&pmd.params) {
                         Ok(a) => {
                             deflate = Some(a);
-                            checks.push(check(Violation::HandshakeDeflateParams, true, "permessage-deflate parameters are valid"));
+                            checks.push(check(
+                                Violation::HandshakeDeflateParams,
+                                true,
+                                "permessage-deflate parameters are valid",
+                            ));
                         }
                         Err(why) => {
                             deflate = Some(DeflateAgreement::default());
@@ -286,7 +327,8 @@ pub fn build(request: HttpHead, response: Option<HttpHead>, data_before_response
             ));
         }
     }
-    let valid = response.as_ref().and_then(HttpHead::status) == Some(101) && checks.iter().all(|c| c.ok);
+    let valid =
+        response.as_ref().and_then(HttpHead::status) == Some(101) && checks.iter().all(|c| c.ok);
     Handshake {
         request,
         response,
@@ -317,7 +359,10 @@ mod tests {
 
     #[test]
     fn rfc_6455_section_1_3_example() {
-        let a = AcceptComputation::new("dGhlIHNhbXBsZSBub25jZQ==", Some("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".into()));
+        let a = AcceptComputation::new(
+            "dGhlIHNhbXBsZSBub25jZQ==",
+            Some("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".into()),
+        );
         assert_eq!(a.sha1_hex, "b37a4f2cc0624f1690f64606cf385945b2bec4ea");
         assert!(a.matches());
         let (req, resp) = heads(RFC_REQUEST, RFC_RESPONSE);
@@ -330,28 +375,79 @@ mod tests {
     fn each_rule_fires_on_its_own_defect() {
         let cases: &[(Violation, &str, &str)] = &[
             (Violation::HandshakeMethodNotGet, "GET /chat", "POST /chat"),
-            (Violation::HandshakeHttpVersion, "HTTP/1.1\r\nHost", "HTTP/1.0\r\nHost"),
-            (Violation::HandshakeHostMissing, "Host: server.example.com\r\n", ""),
-            (Violation::HandshakeUpgradeMissing, "Upgrade: websocket", "Upgrade: h2c"),
-            (Violation::HandshakeConnectionMissing, "Connection: Upgrade", "Connection: keep-alive"),
-            (Violation::HandshakeKeyInvalid, "dGhlIHNhbXBsZSBub25jZQ==", "c2hvcnQ="),
-            (Violation::HandshakeVersionInvalid, "Version: 13", "Version: 8"),
-            (Violation::HandshakeSubprotocolNotOffered, "chat, superchat", "superchat"),
+            (
+                Violation::HandshakeHttpVersion,
+                "HTTP/1.1\r\nHost",
+                "HTTP/1.0\r\nHost",
+            ),
+            (
+                Violation::HandshakeHostMissing,
+                "Host: server.example.com\r\n",
+                "",
+            ),
+            (
+                Violation::HandshakeUpgradeMissing,
+                "Upgrade: websocket",
+                "Upgrade: h2c",
+            ),
+            (
+                Violation::HandshakeConnectionMissing,
+                "Connection: Upgrade",
+                "Connection: keep-alive",
+            ),
+            (
+                Violation::HandshakeKeyInvalid,
+                "dGhlIHNhbXBsZSBub25jZQ==",
+                "c2hvcnQ=",
+            ),
+            (
+                Violation::HandshakeVersionInvalid,
+                "Version: 13",
+                "Version: 8",
+            ),
+            (
+                Violation::HandshakeSubprotocolNotOffered,
+                "chat, superchat",
+                "superchat",
+            ),
         ];
         for (rule, from, to) in cases {
             let req = String::from_utf8_lossy(RFC_REQUEST).replacen(from, to, 1);
             let (req, resp) = heads(req.as_bytes(), RFC_RESPONSE);
             let h = build(req, Some(resp), false);
             let failed: Vec<Violation> = h.failed_checks().map(|c| c.rule).collect();
-            assert!(failed.contains(rule), "{rule:?} not reported; failed {failed:?}");
+            assert!(
+                failed.contains(rule),
+                "{rule:?} not reported; failed {failed:?}"
+            );
             assert!(!h.valid);
         }
         let resp_cases: &[(Violation, &str, &str)] = &[
-            (Violation::HandshakeResponseUpgradeMissing, "Upgrade: websocket", "Upgrade: nope"),
-            (Violation::HandshakeResponseConnectionMissing, "Connection: Upgrade", "Connection: close"),
-            (Violation::HandshakeAcceptMismatch, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "AAAAAAAAAAAAAAAAAAAAAAAAAAA="),
-            (Violation::HandshakeAcceptMissing, "Sec-WebSocket-Accept", "X-Other"),
-            (Violation::HandshakeExtensionNotOffered, "Sec-WebSocket-Protocol: chat\r\n", "Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Extensions: permessage-deflate\r\n"),
+            (
+                Violation::HandshakeResponseUpgradeMissing,
+                "Upgrade: websocket",
+                "Upgrade: nope",
+            ),
+            (
+                Violation::HandshakeResponseConnectionMissing,
+                "Connection: Upgrade",
+                "Connection: close",
+            ),
+            (
+                Violation::HandshakeAcceptMismatch,
+                "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            ),
+            (
+                Violation::HandshakeAcceptMissing,
+                "Sec-WebSocket-Accept",
+                "X-Other",
+            ),
+            (
+                Violation::HandshakeExtensionNotOffered,
+                "Sec-WebSocket-Protocol: chat\r\n",
+                "Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Extensions: permessage-deflate\r\n",
+            ),
         ];
         for (rule, from, to) in resp_cases {
             let resp = String::from_utf8_lossy(RFC_RESPONSE).replacen(from, to, 1);
@@ -368,7 +464,10 @@ mod tests {
 
     #[test]
     fn refused_upgrade_is_not_valid_and_has_no_response_checks() {
-        let (req, resp) = heads(RFC_REQUEST, b"HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        let (req, resp) = heads(
+            RFC_REQUEST,
+            b"HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        );
         let h = build(req, Some(resp), false);
         assert!(!h.valid);
         assert_eq!(h.failed_checks().count(), 0);
@@ -377,8 +476,13 @@ mod tests {
 
     #[test]
     fn extension_header_parsing() {
-        let e = parse_extensions("permessage-deflate; client_max_window_bits; server_max_window_bits=10, x-webkit-deflate-frame");
+        let e = parse_extensions(
+            "permessage-deflate; client_max_window_bits; server_max_window_bits=10, x-webkit-deflate-frame",
+        );
         assert_eq!(e.len(), 2);
-        assert_eq!(e[0].params[1], ("server_max_window_bits".into(), Some("10".into())));
+        assert_eq!(
+            e[0].params[1],
+            ("server_max_window_bits".into(), Some("10".into()))
+        );
     }
 }

@@ -72,7 +72,9 @@ impl HttpHead {
 
     /// True if header `name` contains `token` (case-insensitive) in its comma list.
     pub fn has_token(&self, name: &str, token: &str) -> bool {
-        self.tokens(name).iter().any(|t| t.eq_ignore_ascii_case(token))
+        self.tokens(name)
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(token))
     }
 
     /// The response status, for responses.
@@ -100,7 +102,9 @@ impl HttpHead {
     pub fn first_line(&self) -> String {
         match &self.start {
             StartLine::Request { method, path } => format!("{method} {path} {}", self.version()),
-            StartLine::Response { status, reason } => format!("{} {status} {reason}", self.version()),
+            StartLine::Response { status, reason } => {
+                format!("{} {status} {reason}", self.version())
+            }
         }
     }
 }
@@ -108,7 +112,12 @@ impl HttpHead {
 fn collect_headers(headers: &[httparse::Header<'_>]) -> Vec<(String, String)> {
     headers
         .iter()
-        .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).trim().to_string()))
+        .map(|h| {
+            (
+                h.name.to_string(),
+                String::from_utf8_lossy(h.value).trim().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -158,7 +167,15 @@ pub fn parse_response(buf: &[u8]) -> Result<Option<HttpHead>, HeadError> {
 /// a stream can be told from WebSocket frames before the head is complete.
 pub fn looks_like_request(buf: &[u8]) -> bool {
     const METHODS: [&[u8]; 9] = [
-        b"GET ", b"POST ", b"PUT ", b"HEAD ", b"DELETE ", b"OPTIONS ", b"PATCH ", b"CONNECT ", b"TRACE ",
+        b"GET ",
+        b"POST ",
+        b"PUT ",
+        b"HEAD ",
+        b"DELETE ",
+        b"OPTIONS ",
+        b"PATCH ",
+        b"CONNECT ",
+        b"TRACE ",
     ];
     METHODS
         .iter()

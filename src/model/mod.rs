@@ -72,7 +72,9 @@ pub struct FrameRecord {
 impl FrameRecord {
     /// The payload as sent (masked if the frame is masked), as far as kept.
     pub fn wire_payload(&self) -> &[u8] {
-        self.raw.get(usize::from(self.header.header_len)..).unwrap_or(&[])
+        self.raw
+            .get(usize::from(self.header.header_len)..)
+            .unwrap_or(&[])
     }
 
     /// The payload unmasked, as far as kept.
@@ -231,7 +233,13 @@ pub struct Connection {
 
 impl Connection {
     /// An empty connection record.
-    pub fn new(client: SocketAddr, server: SocketAddr, flow_order: u64, first_packet: u64, first_ts: Timestamp) -> Self {
+    pub fn new(
+        client: SocketAddr,
+        server: SocketAddr,
+        flow_order: u64,
+        first_packet: u64,
+        first_ts: Timestamp,
+    ) -> Self {
         Connection {
             id: 0,
             flow_order,
@@ -253,7 +261,13 @@ impl Connection {
     }
 
     /// Records a violation.
-    pub fn violation(&mut self, rule: Violation, dir: Option<Dir>, frame: Option<u32>, detail: impl Into<String>) {
+    pub fn violation(
+        &mut self,
+        rule: Violation,
+        dir: Option<Dir>,
+        frame: Option<u32>,
+        detail: impl Into<String>,
+    ) {
         self.violations.push(ViolationRecord {
             rule,
             dir,
@@ -263,7 +277,13 @@ impl Connection {
     }
 
     /// Records a warning.
-    pub fn warning(&mut self, warning: Warning, dir: Option<Dir>, frame: Option<u32>, detail: impl Into<String>) {
+    pub fn warning(
+        &mut self,
+        warning: Warning,
+        dir: Option<Dir>,
+        frame: Option<u32>,
+        detail: impl Into<String>,
+    ) {
         self.warnings.push(WarningRecord {
             warning,
             dir,

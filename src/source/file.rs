@@ -27,7 +27,9 @@ pub enum SourceError {
     #[error("not a pcap or pcapng capture (the first bytes are {0})")]
     NotACapture(String),
     /// The file ends in the middle of a record.
-    #[error("the capture is truncated: it ends in the middle of a record at byte {offset} (after packet {packets})")]
+    #[error(
+        "the capture is truncated: it ends in the middle of a record at byte {offset} (after packet {packets})"
+    )]
     Truncated {
         /// Byte offset of the incomplete record.
         offset: u64,
@@ -119,7 +121,11 @@ impl<'r> CaptureReader<'r> {
             } else {
                 u32::from_be_bytes(len_bytes)
             };
-            fill_to(&mut reader, &mut prefix, (block_len as usize).min(MAX_SHB_BYTES))?;
+            fill_to(
+                &mut reader,
+                &mut prefix,
+                (block_len as usize).min(MAX_SHB_BYTES),
+            )?;
         } else {
             fill_to(&mut reader, &mut prefix, 24)?;
         }
@@ -252,8 +258,11 @@ impl BlockState {
             }
             PcapBlockOwned::Legacy(record) => {
                 let (link, units) = self.legacy.unwrap_or((LinkType::Ethernet, 1_000_000));
-                let ts =
-                    Timestamp::from_fraction(i64::from(record.ts_sec), u64::from(record.ts_usec), units);
+                let ts = Timestamp::from_fraction(
+                    i64::from(record.ts_sec),
+                    u64::from(record.ts_usec),
+                    units,
+                );
                 let caplen = (record.caplen as usize).min(record.data.len());
                 self.buf.clear();
                 self.buf.extend_from_slice(&record.data[..caplen]);
@@ -278,11 +287,15 @@ impl BlockState {
                 None
             }
             Block::EnhancedPacket(epb) => {
-                let iface = self.interfaces.get(epb.if_id as usize).copied().unwrap_or(Interface {
-                    link: LinkType::Other(-1),
-                    units_per_sec: 1_000_000,
-                    ts_offset: 0,
-                });
+                let iface = self
+                    .interfaces
+                    .get(epb.if_id as usize)
+                    .copied()
+                    .unwrap_or(Interface {
+                        link: LinkType::Other(-1),
+                        units_per_sec: 1_000_000,
+                        ts_offset: 0,
+                    });
                 let raw = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
                 let units = iface.units_per_sec.max(1);
                 let secs = (raw / units) as i64 + iface.ts_offset;
@@ -327,8 +340,20 @@ mod tests {
 
     fn pcap_header(magic: [u8; 4], big_endian: bool) -> Vec<u8> {
         let mut v = magic.to_vec();
-        let u16b = |x: u16| if big_endian { x.to_be_bytes() } else { x.to_le_bytes() };
-        let u32b = |x: u32| if big_endian { x.to_be_bytes() } else { x.to_le_bytes() };
+        let u16b = |x: u16| {
+            if big_endian {
+                x.to_be_bytes()
+            } else {
+                x.to_le_bytes()
+            }
+        };
+        let u32b = |x: u32| {
+            if big_endian {
+                x.to_be_bytes()
+            } else {
+                x.to_le_bytes()
+            }
+        };
         v.extend_from_slice(&u16b(2));
         v.extend_from_slice(&u16b(4));
         v.extend_from_slice(&u32b(0));
@@ -339,7 +364,13 @@ mod tests {
     }
 
     fn record(big_endian: bool, sec: u32, frac: u32, data: &[u8]) -> Vec<u8> {
-        let u32b = |x: u32| if big_endian { x.to_be_bytes() } else { x.to_le_bytes() };
+        let u32b = |x: u32| {
+            if big_endian {
+                x.to_be_bytes()
+            } else {
+                x.to_le_bytes()
+            }
+        };
         let mut v = Vec::new();
         v.extend_from_slice(&u32b(sec));
         v.extend_from_slice(&u32b(frac));
@@ -363,7 +394,13 @@ mod tests {
             let mut r = CaptureReader::new(&file[..]).expect("header");
             let p = r.next_packet().expect("ok").expect("packet");
             assert_eq!(p.data, b"abc");
-            assert_eq!(p.ts, Timestamp { secs: 100, nanos: 500_000_000 });
+            assert_eq!(
+                p.ts,
+                Timestamp {
+                    secs: 100,
+                    nanos: 500_000_000
+                }
+            );
             assert_eq!(p.link, LinkType::Ethernet);
             let p = r.next_packet().expect("ok").expect("packet");
             assert_eq!(p.number, 2);
@@ -391,9 +428,15 @@ mod tests {
 
     #[test]
     fn rejects_non_captures_and_empty_input() {
-        assert!(matches!(CaptureReader::new(&b""[..]), Err(SourceError::Empty)));
+        assert!(matches!(
+            CaptureReader::new(&b""[..]),
+            Err(SourceError::Empty)
+        ));
         let text = b"GET / HTTP/1.1\r\nHost: example\r\n\r\n and some more text";
-        assert!(matches!(CaptureReader::new(&text[..]), Err(SourceError::NotACapture(_))));
+        assert!(matches!(
+            CaptureReader::new(&text[..]),
+            Err(SourceError::NotACapture(_))
+        ));
     }
 
     #[test]

@@ -1,9 +1,7 @@
 //! Packet sources: capture files (pcap, pcapng; from a path or stdin) and, with the
-//! `live` feature, a live interface. Every source yields [`PacketRef`]s in capture order.
+//! `live` feature (not built yet), a live interface. Every source yields [`PacketRef`]s in capture order.
 
 pub mod file;
-#[cfg(feature = "live")]
-pub mod live;
 
 pub use file::{CaptureReader, SourceError};
 

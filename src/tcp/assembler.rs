@@ -192,9 +192,17 @@ impl Reassembler {
     }
 
     /// The peer acknowledged up to `ack`: any hole below it will never be filled.
-    pub fn acked(&mut self, ack: u32, packet: u64, ts: Timestamp, out: &mut impl FnMut(StreamEvent<'_>)) {
+    pub fn acked(
+        &mut self,
+        ack: u32,
+        packet: u64,
+        ts: Timestamp,
+        out: &mut impl FnMut(StreamEvent<'_>),
+    ) {
         let Some(anchor) = self.anchor else { return };
-        let Some(acked) = anchor.offset_of(ack) else { return };
+        let Some(acked) = anchor.offset_of(ack) else {
+            return;
+        };
         while let Some((&first, _)) = self.pending.first_key_value() {
             if first < acked && first > self.delivered {
                 self.skip_first_hole(GapReason::Loss, packet, ts, out);
@@ -211,12 +219,23 @@ impl Reassembler {
         }
     }
 
-    fn skip_first_hole(&mut self, reason: GapReason, packet: u64, ts: Timestamp, out: &mut impl FnMut(StreamEvent<'_>)) {
+    fn skip_first_hole(
+        &mut self,
+        reason: GapReason,
+        packet: u64,
+        ts: Timestamp,
+        out: &mut impl FnMut(StreamEvent<'_>),
+    ) {
         if let Some((&first, _)) = self.pending.first_key_value() {
             if first > self.delivered {
                 let len = first - self.delivered;
                 self.gap_bytes += len;
-                out(StreamEvent::Gap { len, reason, packet, ts });
+                out(StreamEvent::Gap {
+                    len,
+                    reason,
+                    packet,
+                    ts,
+                });
                 self.delivered = first;
                 self.recent.clear();
                 self.recent_start = first;
@@ -225,7 +244,14 @@ impl Reassembler {
         }
     }
 
-    fn insert_pending(&mut self, start: u64, payload: &[u8], missing: u32, packet: u64, ts: Timestamp) {
+    fn insert_pending(
+        &mut self,
+        start: u64,
+        payload: &[u8],
+        missing: u32,
+        packet: u64,
+        ts: Timestamp,
+    ) {
         if let Some(existing) = self.pending.get(&start) {
             // First copy wins; a longer later copy contributes only its tail (kept separately).
             let existing_end = existing.end(start);
@@ -267,7 +293,15 @@ impl Reassembler {
     }
 
     /// Emits the part of a segment at `start` that lies beyond `delivered`.
-    fn emit(&mut self, start: u64, payload: &[u8], missing: u32, packet: u64, ts: Timestamp, out: &mut impl FnMut(StreamEvent<'_>)) {
+    fn emit(
+        &mut self,
+        start: u64,
+        payload: &[u8],
+        missing: u32,
+        packet: u64,
+        ts: Timestamp,
+        out: &mut impl FnMut(StreamEvent<'_>),
+    ) {
         let skip = (self.delivered - start) as usize;
         if skip < payload.len() {
             let bytes = &payload[skip..];
@@ -308,7 +342,13 @@ impl Reassembler {
         self.recent_start = expected_start;
     }
 
-    fn compare_with_recent(&self, start: u64, bytes: &[u8], packet: u64, out: &mut impl FnMut(StreamEvent<'_>)) {
+    fn compare_with_recent(
+        &self,
+        start: u64,
+        bytes: &[u8],
+        packet: u64,
+        out: &mut impl FnMut(StreamEvent<'_>),
+    ) {
         for (i, b) in bytes.iter().enumerate() {
             let off = start + i as u64;
             if off < self.recent_start {
@@ -317,7 +357,10 @@ impl Reassembler {
             let idx = (off - self.recent_start) as usize;
             match self.recent.get(idx) {
                 Some(seen) if seen != b => {
-                    out(StreamEvent::RetransmissionDiffers { packet, offset: off });
+                    out(StreamEvent::RetransmissionDiffers {
+                        packet,
+                        offset: off,
+                    });
                     return;
                 }
                 Some(_) => {}
@@ -349,7 +392,16 @@ mod tests {
         r.segment(isn, true, false, &[], 0, 0, Timestamp::default(), &mut sink);
         for (i, (off, bytes)) in segs.iter().enumerate() {
             let seq = isn.wrapping_add(1).wrapping_add(*off);
-            r.segment(seq, false, false, bytes, 0, i as u64 + 1, Timestamp::default(), &mut sink);
+            r.segment(
+                seq,
+                false,
+                false,
+                bytes,
+                0,
+                i as u64 + 1,
+                Timestamp::default(),
+                &mut sink,
+            );
         }
         r.flush(0, Timestamp::default(), &mut sink);
         (data, gaps, differs)
@@ -392,9 +444,27 @@ mod tests {
         let mut events = Vec::new();
         let mut sink = |ev: StreamEvent<'_>| events.push(format!("{ev:?}"));
         r.segment(0, true, false, &[], 0, 1, Timestamp::default(), &mut sink);
-        r.segment(11, false, false, b"xyz", 0, 2, Timestamp::default(), &mut sink);
+        r.segment(
+            11,
+            false,
+            false,
+            b"xyz",
+            0,
+            2,
+            Timestamp::default(),
+            &mut sink,
+        );
         assert_eq!(r.pending_bytes(), 3);
-        r.segment(21, false, false, b"uvw", 0, 3, Timestamp::default(), &mut sink);
+        r.segment(
+            21,
+            false,
+            false,
+            b"uvw",
+            0,
+            3,
+            Timestamp::default(),
+            &mut sink,
+        );
         assert!(r.pending_bytes() <= 4);
         assert!(events.iter().any(|e| e.contains("Gap")));
     }
@@ -405,8 +475,26 @@ mod tests {
         let mut events = Vec::new();
         let mut sink = |ev: StreamEvent<'_>| events.push(ev.to_owned_debug());
         r.segment(0, true, false, &[], 0, 1, Timestamp::default(), &mut sink);
-        r.segment(1, false, false, b"ab", 5, 2, Timestamp::default(), &mut sink);
-        r.segment(8, false, false, b"cd", 0, 3, Timestamp::default(), &mut sink);
+        r.segment(
+            1,
+            false,
+            false,
+            b"ab",
+            5,
+            2,
+            Timestamp::default(),
+            &mut sink,
+        );
+        r.segment(
+            8,
+            false,
+            false,
+            b"cd",
+            0,
+            3,
+            Timestamp::default(),
+            &mut sink,
+        );
         assert_eq!(events, vec!["data ab", "gap 5 Snaplen", "data cd"]);
     }
 
@@ -416,7 +504,9 @@ mod tests {
     impl OwnedDebug for StreamEvent<'_> {
         fn to_owned_debug(&self) -> String {
             match self {
-                StreamEvent::Data { bytes, .. } => format!("data {}", String::from_utf8_lossy(bytes)),
+                StreamEvent::Data { bytes, .. } => {
+                    format!("data {}", String::from_utf8_lossy(bytes))
+                }
                 StreamEvent::Gap { len, reason, .. } => format!("gap {len} {reason:?}"),
                 StreamEvent::RetransmissionDiffers { .. } => "differs".into(),
             }

@@ -98,7 +98,11 @@ impl TcpFlow {
 
     /// Which side sent a segment with this source address.
     pub fn side_of(&self, src: SocketAddr) -> Side {
-        if src == self.endpoints.opener { Side::Opener } else { Side::Accepter }
+        if src == self.endpoints.opener {
+            Side::Opener
+        } else {
+            Side::Accepter
+        }
     }
 
     /// Feeds one segment; emits the stream events of both directions it releases.
@@ -106,7 +110,8 @@ impl TcpFlow {
         let side = self.side_of(seg.src);
         if seg.flags.ack {
             let other = side.other();
-            self.streams[other.index()].acked(seg.ack, seg.number, seg.ts, &mut |ev| out(other, ev));
+            self.streams[other.index()]
+                .acked(seg.ack, seg.number, seg.ts, &mut |ev| out(other, ev));
         }
         self.streams[side.index()].segment(
             seg.seq,
@@ -124,7 +129,12 @@ impl TcpFlow {
     }
 
     /// Delivers everything still buffered (end of capture or RST).
-    pub fn flush(&mut self, packet: u64, ts: crate::source::Timestamp, out: &mut impl FnMut(Side, StreamEvent<'_>)) {
+    pub fn flush(
+        &mut self,
+        packet: u64,
+        ts: crate::source::Timestamp,
+        out: &mut impl FnMut(Side, StreamEvent<'_>),
+    ) {
         for side in [Side::Opener, Side::Accepter] {
             self.streams[side.index()].flush(packet, ts, &mut |ev| out(side, ev));
         }

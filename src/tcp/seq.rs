@@ -34,7 +34,10 @@ mod tests {
 
     #[test]
     fn offsets_survive_wrap() {
-        let mut a = SeqAnchor { seq: u32::MAX - 10, offset: 0 };
+        let mut a = SeqAnchor {
+            seq: u32::MAX - 10,
+            offset: 0,
+        };
         assert_eq!(a.offset_of(u32::MAX), Some(10));
         assert_eq!(a.offset_of(5), Some(16));
         assert_eq!(a.offset_of(u32::MAX - 20), None);

@@ -72,9 +72,19 @@ mod tests {
         assert_eq!(parse_close(&[3]), ClosePayload::OneByte);
         assert_eq!(
             parse_close(&[0x03, 0xe8, b'b', b'y', b'e']),
-            ClosePayload::Status { code: 1000, reason: "bye".into(), reason_valid: true }
+            ClosePayload::Status {
+                code: 1000,
+                reason: "bye".into(),
+                reason_valid: true
+            }
         );
-        assert!(matches!(parse_close(&[0x03, 0xe8, 0xff]), ClosePayload::Status { reason_valid: false, .. }));
+        assert!(matches!(
+            parse_close(&[0x03, 0xe8, 0xff]),
+            ClosePayload::Status {
+                reason_valid: false,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -107,7 +107,9 @@ pub struct Inflater {
 
 impl std::fmt::Debug for Inflater {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Inflater").field("params", &self.params).finish()
+        f.debug_struct("Inflater")
+            .field("params", &self.params)
+            .finish()
     }
 }
 
@@ -119,7 +121,9 @@ impl Inflater {
         Inflater {
             params,
             lenient: Decompress::new(false),
-            strict: checks.then(|| Decompress::new_with_window_bits(false, params.max_window_bits.clamp(9, 15))),
+            strict: checks.then(|| {
+                Decompress::new_with_window_bits(false, params.max_window_bits.clamp(9, 15))
+            }),
             strict_broken: false,
             lenient_broken: false,
             buf: vec![0; CHUNK],
@@ -147,7 +151,11 @@ impl Inflater {
     }
 
     /// Inflates the next piece of the message, handing output to `sink`.
-    pub fn feed(&mut self, input: &[u8], sink: &mut dyn FnMut(&[u8])) -> Result<(), InflateFailure> {
+    pub fn feed(
+        &mut self,
+        input: &[u8],
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<(), InflateFailure> {
         self.run(input, sink)
     }
 
@@ -160,11 +168,23 @@ impl Inflater {
         if self.lenient_broken {
             return Ok(());
         }
-        let lenient = inflate_all(&mut self.lenient, input, &mut self.buf, self.limit.saturating_sub(self.produced), &mut |out| {
-            sink(out);
-        });
+        let lenient = inflate_all(
+            &mut self.lenient,
+            input,
+            &mut self.buf,
+            self.limit.saturating_sub(self.produced),
+            &mut |out| {
+                sink(out);
+            },
+        );
         let strict_result = match (self.strict.as_mut(), self.strict_broken) {
-            (Some(strict), false) => Some(inflate_all(strict, input, &mut self.scratch, u64::MAX, &mut |_| {})),
+            (Some(strict), false) => Some(inflate_all(
+                strict,
+                input,
+                &mut self.scratch,
+                u64::MAX,
+                &mut |_| {},
+            )),
             _ => None,
         };
         match lenient {
@@ -241,7 +261,8 @@ mod tests {
     fn compress_message(c: &mut Compress, msg: &[u8]) -> Vec<u8> {
         let mut out = vec![0; msg.len() * 2 + 64];
         let before = c.total_out();
-        c.compress(msg, &mut out, FlushCompress::Sync).expect("compress");
+        c.compress(msg, &mut out, FlushCompress::Sync)
+            .expect("compress");
         let n = (c.total_out() - before) as usize;
         out.truncate(n);
         assert!(out.ends_with(&TRAILER));
@@ -277,17 +298,26 @@ mod tests {
         let mut c = Compress::new(Compression::default(), false);
         let m1 = compress_message(&mut c, b"the same words again and again");
         let m2 = compress_message(&mut c, b"the same words again and again");
-        let params = DeflateParams { no_context_takeover: true, max_window_bits: 15 };
+        let params = DeflateParams {
+            no_context_takeover: true,
+            max_window_bits: 15,
+        };
         let mut inf = Inflater::new(params, 1 << 20);
         assert_eq!(inflate(&mut inf, &m1).1, Ok(()));
         let (out, r) = inflate(&mut inf, &m2);
-        assert_eq!(out, b"the same words again and again", "lenient output still shown");
+        assert_eq!(
+            out, b"the same words again and again",
+            "lenient output still shown"
+        );
         assert_eq!(r, Err(InflateFailure::ContextTakeover));
     }
 
     #[test]
     fn honest_no_takeover_sender_passes() {
-        let params = DeflateParams { no_context_takeover: true, max_window_bits: 15 };
+        let params = DeflateParams {
+            no_context_takeover: true,
+            max_window_bits: 15,
+        };
         let mut inf = Inflater::new(params, 1 << 20);
         for _ in 0..3 {
             let mut c = Compress::new(Compression::default(), false);
@@ -320,13 +350,27 @@ mod tests {
     #[test]
     fn agreement_parameters() {
         let p = |s: &[(&str, Option<&str>)]| {
-            parse_agreement(&s.iter().map(|(a, b)| (a.to_string(), b.map(str::to_string))).collect::<Vec<_>>())
+            parse_agreement(
+                &s.iter()
+                    .map(|(a, b)| (a.to_string(), b.map(str::to_string)))
+                    .collect::<Vec<_>>(),
+            )
         };
-        let a = p(&[("server_no_context_takeover", None), ("client_max_window_bits", Some("10"))]).expect("ok");
+        let a = p(&[
+            ("server_no_context_takeover", None),
+            ("client_max_window_bits", Some("10")),
+        ])
+        .expect("ok");
         assert!(a.server.no_context_takeover);
         assert_eq!(a.client.max_window_bits, 10);
         assert!(p(&[("server_max_window_bits", Some("16"))]).is_err());
         assert!(p(&[("bogus", None)]).is_err());
-        assert!(p(&[("server_no_context_takeover", None), ("server_no_context_takeover", None)]).is_err());
+        assert!(
+            p(&[
+                ("server_no_context_takeover", None),
+                ("server_no_context_takeover", None)
+            ])
+            .is_err()
+        );
     }
 }

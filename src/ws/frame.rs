@@ -79,7 +79,9 @@ impl Opcode {
             Opcode::Data(DataOpcode::Continuation) => 0x0,
             Opcode::Data(DataOpcode::Text) => 0x1,
             Opcode::Data(DataOpcode::Binary) => 0x2,
-            Opcode::Data(DataOpcode::Reserved(v)) | Opcode::Control(ControlOpcode::Reserved(v)) => v,
+            Opcode::Data(DataOpcode::Reserved(v)) | Opcode::Control(ControlOpcode::Reserved(v)) => {
+                v
+            }
             Opcode::Control(ControlOpcode::Close) => 0x8,
             Opcode::Control(ControlOpcode::Ping) => 0x9,
             Opcode::Control(ControlOpcode::Pong) => 0xa,
@@ -222,16 +224,22 @@ mod tests {
         assert_eq!(h.header_len, 2);
         assert_eq!(rest, &[0x48, 0x65]);
         // A single-frame masked text message.
-        let (_, h) = parse_frame_header(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f]).expect("header");
+        let (_, h) =
+            parse_frame_header(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f]).expect("header");
         assert_eq!(h.mask, Some([0x37, 0xfa, 0x21, 0x3d]));
         assert_eq!(h.header_len, 6);
         // 256 bytes binary message in a single unmasked frame.
         let (_, h) = parse_frame_header(&[0x82, 0x7E, 0x01, 0x00]).expect("header");
-        assert_eq!((h.payload_len, h.length_form), (256, LengthForm::Extended16));
+        assert_eq!(
+            (h.payload_len, h.length_form),
+            (256, LengthForm::Extended16)
+        );
         // 64 KiB binary message in a single unmasked frame.
-        let (_, h) =
-            parse_frame_header(&[0x82, 0x7F, 0, 0, 0, 0, 0, 1, 0, 0]).expect("header");
-        assert_eq!((h.payload_len, h.length_form, h.header_len), (65536, LengthForm::Extended64, 10));
+        let (_, h) = parse_frame_header(&[0x82, 0x7F, 0, 0, 0, 0, 0, 1, 0, 0]).expect("header");
+        assert_eq!(
+            (h.payload_len, h.length_form, h.header_len),
+            (65536, LengthForm::Extended64, 10)
+        );
     }
 
     #[test]
@@ -239,7 +247,10 @@ mod tests {
         let full = [0x82u8, 0xFF, 0, 0, 0, 0, 0, 1, 0, 0, 1, 2, 3, 4];
         for cut in 0..full.len() {
             assert!(
-                matches!(parse_frame_header(&full[..cut]), Err(nom::Err::Incomplete(_))),
+                matches!(
+                    parse_frame_header(&full[..cut]),
+                    Err(nom::Err::Incomplete(_))
+                ),
                 "prefix of {cut} bytes"
             );
         }

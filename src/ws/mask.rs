@@ -5,7 +5,12 @@
 /// (so a payload that arrives in pieces unmasks piece by piece).
 pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: u64) {
     let start = (offset % 4) as usize;
-    let rotated = [key[start], key[(start + 1) % 4], key[(start + 2) % 4], key[(start + 3) % 4]];
+    let rotated = [
+        key[start],
+        key[(start + 1) % 4],
+        key[(start + 2) % 4],
+        key[(start + 3) % 4],
+    ];
     let word = u32::from_ne_bytes(rotated);
     let mut chunks = data.chunks_exact_mut(4);
     for chunk in &mut chunks {

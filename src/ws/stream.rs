@@ -7,7 +7,9 @@ use sha2::{Digest, Sha256};
 
 use super::close::{ClosePayload, close_code_allowed, parse_close};
 use super::deflate::{DeflateParams, InflateFailure, Inflater};
-use super::frame::{ControlOpcode, DataOpcode, FrameHeader, MAX_HEADER_LEN, Opcode, parse_frame_header};
+use super::frame::{
+    ControlOpcode, DataOpcode, FrameHeader, MAX_HEADER_LEN, Opcode, parse_frame_header,
+};
 use super::limits::Limits;
 use super::mask::apply_mask;
 use super::utf8::Utf8Validator;
@@ -29,9 +31,16 @@ pub struct Negotiated {
 #[derive(Debug)]
 enum State {
     /// Collecting header bytes.
-    Header { buf: [u8; MAX_HEADER_LEN], len: usize },
+    Header {
+        buf: [u8; MAX_HEADER_LEN],
+        len: usize,
+    },
     /// Streaming a payload.
-    Payload { frame: usize, remaining: u64, offset: u64 },
+    Payload {
+        frame: usize,
+        remaining: u64,
+        offset: u64,
+    },
     /// Frame boundaries were lost (gap inside a header, or an unfollowable length).
     Lost,
 }
@@ -53,6 +62,9 @@ pub struct DirectionDecoder {
     /// Bytes of this direction consumed since the WebSocket phase began.
     offset: u64,
     open: Option<OpenMessage>,
+    /// A complete data frame that arrived while `open` was unfinished: kept as its own
+    /// (interleaved, RFC 6455 §5.4) message without disturbing `open`.
+    interloper: Option<OpenMessage>,
     /// The message the current frame feeds (data message, or the control frame's own).
     current: Option<usize>,
     control_hasher: Option<Sha256>,
@@ -71,7 +83,10 @@ pub struct DirectionDecoder {
 
 impl std::fmt::Debug for DirectionDecoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DirectionDecoder").field("dir", &self.dir).field("state", &self.state).finish()
+        f.debug_struct("DirectionDecoder")
+            .field("dir", &self.dir)
+            .field("state", &self.state)
+            .finish()
     }
 }
 
@@ -81,7 +96,11 @@ impl DirectionDecoder {
         let inflater = negotiated
             .deflate
             .map(|p| Inflater::new(p, limits.max_decompressed))
-            .or_else(|| negotiated.unknown.then(|| Inflater::new(DeflateParams::default(), limits.max_decompressed)));
+            .or_else(|| {
+                negotiated
+                    .unknown
+                    .then(|| Inflater::new(DeflateParams::default(), limits.max_decompressed))
+            });
         DirectionDecoder {
             dir,
             negotiated,
@@ -92,6 +111,7 @@ impl DirectionDecoder {
             },
             offset: 0,
             open: None,
+            interloper: None,
             current: None,
             control_hasher: None,
             inflater,
@@ -120,7 +140,12 @@ impl DirectionDecoder {
                 self.offset += bytes.len() as u64;
                 return;
             }
-            conn.warning(Warning::Desync, Some(self.dir), None, format!("frame boundaries found again at packet {packet}"));
+            conn.warning(
+                Warning::Desync,
+                Some(self.dir),
+                None,
+                format!("frame boundaries found again at packet {packet}"),
+            );
             self.state = State::Header {
                 buf: [0; MAX_HEADER_LEN],
                 len: 0,
@@ -155,7 +180,11 @@ impl DirectionDecoder {
                         }
                     }
                 }
-                State::Payload { frame, remaining, offset } => {
+                State::Payload {
+                    frame,
+                    remaining,
+                    offset,
+                } => {
                     let (frame, payload_offset) = (*frame, *offset);
                     let take = (*remaining).min(bytes.len() as u64) as usize;
                     *remaining -= take as u64;
@@ -182,7 +211,11 @@ impl DirectionDecoder {
             (Warning::TcpGap, "the capture lost")
         };
         match &mut self.state {
-            State::Payload { frame, remaining, offset } if len <= *remaining => {
+            State::Payload {
+                frame,
+                remaining,
+                offset,
+            } if len <= *remaining => {
                 let frame = *frame;
                 *remaining -= len;
                 *offset += len;
@@ -197,7 +230,12 @@ impl DirectionDecoder {
                     self.inflate_unreliable = true;
                 }
                 let index = conn.frames[frame].index;
-                conn.warning(code, Some(self.dir), Some(index), format!("{what} {len} payload bytes of frame {index} (packet {packet})"));
+                conn.warning(
+                    code,
+                    Some(self.dir),
+                    Some(index),
+                    format!("{what} {len} payload bytes of frame {index} (packet {packet})"),
+                );
                 if done {
                     self.end_frame(conn, frame);
                 }
@@ -222,9 +260,16 @@ impl DirectionDecoder {
     pub fn finish(&mut self, conn: &mut Connection) {
         match &self.state {
             State::Header { len, .. } if *len > 0 => {
-                conn.warning(Warning::FrameIncomplete, Some(self.dir), None, format!("the stream ends inside a frame header ({len} bytes)"));
+                conn.warning(
+                    Warning::FrameIncomplete,
+                    Some(self.dir),
+                    None,
+                    format!("the stream ends inside a frame header ({len} bytes)"),
+                );
             }
-            State::Payload { frame, remaining, .. } => {
+            State::Payload {
+                frame, remaining, ..
+            } => {
                 let frame = *frame;
                 conn.frames[frame].complete = false;
                 let index = conn.frames[frame].index;
@@ -232,7 +277,9 @@ impl DirectionDecoder {
                     Warning::FrameIncomplete,
                     Some(self.dir),
                     Some(index),
-                    format!("the stream ends with {remaining} payload bytes of frame {index} missing"),
+                    format!(
+                        "the stream ends with {remaining} payload bytes of frame {index} missing"
+                    ),
                 );
                 if let Some(m) = self.current {
                     conn.messages[m].complete = false;
@@ -291,46 +338,114 @@ impl DirectionDecoder {
         let dir = Some(self.dir);
         let frame = Some(index);
         if self.close_sent {
-            conn.violation(Violation::DataAfterClose, dir, frame, format!("{} frame after this side's Close", h.opcode.name()));
+            conn.violation(
+                Violation::DataAfterClose,
+                dir,
+                frame,
+                format!("{} frame after this side's Close", h.opcode.name()),
+            );
         }
         match (self.dir, h.mask.is_some()) {
             (Dir::Client, false) => {
-                conn.violation(Violation::ClientFrameUnmasked, dir, frame, "client frame without a masking key");
+                conn.violation(
+                    Violation::ClientFrameUnmasked,
+                    dir,
+                    frame,
+                    "client frame without a masking key",
+                );
             }
             (Dir::Server, true) => {
-                conn.violation(Violation::ServerFrameMasked, dir, frame, "server frame with a masking key");
+                conn.violation(
+                    Violation::ServerFrameMasked,
+                    dir,
+                    frame,
+                    "server frame with a masking key",
+                );
             }
             _ => {}
         }
         if h.opcode.is_reserved() {
-            conn.violation(Violation::ReservedOpcode, dir, frame, format!("opcode 0x{:x}", h.opcode.bits()));
+            conn.violation(
+                Violation::ReservedOpcode,
+                dir,
+                frame,
+                format!("opcode 0x{:x}", h.opcode.bits()),
+            );
         }
         if (h.rsv2 || h.rsv3) && !self.negotiated.other_extension {
-            conn.violation(Violation::RsvBitsWithoutExtension, dir, frame, format!("RSV2={} RSV3={} with no extension defining them", h.rsv2 as u8, h.rsv3 as u8));
+            conn.violation(
+                Violation::RsvBitsWithoutExtension,
+                dir,
+                frame,
+                format!(
+                    "RSV2={} RSV3={} with no extension defining them",
+                    h.rsv2 as u8, h.rsv3 as u8
+                ),
+            );
         }
         if h.rsv1 {
-            let first_data = matches!(h.opcode, Opcode::Data(DataOpcode::Text | DataOpcode::Binary));
+            let first_data = matches!(
+                h.opcode,
+                Opcode::Data(DataOpcode::Text | DataOpcode::Binary)
+            );
             if self.negotiated.deflate.is_some() || self.negotiated.unknown {
                 if !first_data {
-                    conn.violation(Violation::Rsv1NotOnFirstFrame, dir, frame, format!("RSV1 on a {} frame", h.opcode.name()));
+                    conn.violation(
+                        Violation::Rsv1NotOnFirstFrame,
+                        dir,
+                        frame,
+                        format!("RSV1 on a {} frame", h.opcode.name()),
+                    );
                 }
             } else if !self.negotiated.other_extension {
-                conn.violation(Violation::RsvBitsWithoutExtension, dir, frame, "RSV1 set but permessage-deflate was not negotiated");
+                conn.violation(
+                    Violation::RsvBitsWithoutExtension,
+                    dir,
+                    frame,
+                    "RSV1 set but permessage-deflate was not negotiated",
+                );
             }
         }
         if h.opcode.is_control() {
             if h.payload_len > 125 {
-                conn.violation(Violation::ControlFrameTooLong, dir, frame, format!("{} frame with {} payload bytes", h.opcode.name(), h.payload_len));
+                conn.violation(
+                    Violation::ControlFrameTooLong,
+                    dir,
+                    frame,
+                    format!(
+                        "{} frame with {} payload bytes",
+                        h.opcode.name(),
+                        h.payload_len
+                    ),
+                );
             }
             if !h.fin {
-                conn.violation(Violation::ControlFrameFragmented, dir, frame, format!("{} frame with FIN clear", h.opcode.name()));
+                conn.violation(
+                    Violation::ControlFrameFragmented,
+                    dir,
+                    frame,
+                    format!("{} frame with FIN clear", h.opcode.name()),
+                );
             }
         }
         if h.non_minimal_length() {
-            conn.violation(Violation::NonMinimalLength, dir, frame, format!("length {} sent in the {:?} form", h.payload_len, h.length_form));
+            conn.violation(
+                Violation::NonMinimalLength,
+                dir,
+                frame,
+                format!(
+                    "length {} sent in the {:?} form",
+                    h.payload_len, h.length_form
+                ),
+            );
         }
         if h.length_msb_set() {
-            conn.violation(Violation::LengthMsbSet, dir, frame, format!("64-bit length 0x{:016x}", h.payload_len));
+            conn.violation(
+                Violation::LengthMsbSet,
+                dir,
+                frame,
+                format!("64-bit length 0x{:016x}", h.payload_len),
+            );
         }
     }
 
@@ -340,12 +455,48 @@ impl DirectionDecoder {
         self.current = None;
         match h.opcode {
             Opcode::Data(DataOpcode::Text) | Opcode::Data(DataOpcode::Binary) => {
-                if let Some(open) = self.open.take() {
-                    conn.violation(Violation::DataInsideFragmentedMessage, dir, Some(index), format!("new {} message while message of frame {} is unfinished", h.opcode.name(), conn.messages[open.index].frames.first().copied().unwrap_or(0)));
-                    conn.messages[open.index].sha256 = None;
+                let kind = if h.opcode == Opcode::Data(DataOpcode::Text) {
+                    MessageKind::Text
+                } else {
+                    MessageKind::Binary
+                };
+                if let Some(open) = &self.open {
+                    let first = conn.messages[open.index]
+                        .frames
+                        .first()
+                        .copied()
+                        .unwrap_or(0);
+                    conn.violation(
+                        Violation::DataInsideFragmentedMessage,
+                        dir,
+                        Some(index),
+                        format!(
+                            "new {} frame while the message started at frame {first} is unfinished",
+                            h.opcode.name()
+                        ),
+                    );
+                    if h.fin {
+                        // An interleaved single-frame message: the open one goes on after it.
+                        let m = self.push_message(conn, kind, false);
+                        self.interloper = Some(OpenMessage {
+                            index: m,
+                            hasher: Sha256::new(),
+                            utf8: (kind == MessageKind::Text).then(Utf8Validator::default),
+                            fragments: 1,
+                        });
+                        self.current = Some(m);
+                        conn.messages[m].frames.push(index);
+                        conn.frames[frame_at].message = Some(m);
+                        return;
+                    }
+                    if let Some(old) = self.open.take() {
+                        conn.messages[old.index].sha256 = None;
+                        conn.messages[old.index].complete = false;
+                    }
                 }
-                let kind = if h.opcode == Opcode::Data(DataOpcode::Text) { MessageKind::Text } else { MessageKind::Binary };
-                let compressed = h.rsv1 && self.inflater.is_some() && (self.negotiated.deflate.is_some() || self.negotiated.unknown);
+                let compressed = h.rsv1
+                    && self.inflater.is_some()
+                    && (self.negotiated.deflate.is_some() || self.negotiated.unknown);
                 let index_m = self.push_message(conn, kind, compressed);
                 self.inflating = compressed;
                 self.inflate_failed = false;
@@ -370,16 +521,31 @@ impl DirectionDecoder {
                         self.open = None;
                         conn.messages[idx].sha256 = None;
                         conn.messages[idx].complete = false;
-                        conn.warning(Warning::LimitReached, dir, Some(index), format!("message has more than {} fragments; no longer assembled", self.limits.max_fragments));
+                        conn.warning(
+                            Warning::LimitReached,
+                            dir,
+                            Some(index),
+                            format!(
+                                "message has more than {} fragments; no longer assembled",
+                                self.limits.max_fragments
+                            ),
+                        );
                     } else {
                         self.current = Some(open.index);
                     }
                 }
                 None => {
-                    conn.violation(Violation::ContinuationWithoutStart, dir, Some(index), "continuation frame with no message open");
+                    conn.violation(
+                        Violation::ContinuationWithoutStart,
+                        dir,
+                        Some(index),
+                        "continuation frame with no message open",
+                    );
                 }
             },
-            Opcode::Control(op @ (ControlOpcode::Close | ControlOpcode::Ping | ControlOpcode::Pong)) => {
+            Opcode::Control(
+                op @ (ControlOpcode::Close | ControlOpcode::Ping | ControlOpcode::Pong),
+            ) => {
                 let kind = match op {
                     ControlOpcode::Close => MessageKind::Close,
                     ControlOpcode::Ping => MessageKind::Ping,
@@ -397,7 +563,12 @@ impl DirectionDecoder {
         }
     }
 
-    fn push_message(&mut self, conn: &mut Connection, kind: MessageKind, compressed: bool) -> usize {
+    fn push_message(
+        &mut self,
+        conn: &mut Connection,
+        kind: MessageKind,
+        compressed: bool,
+    ) -> usize {
         conn.messages.push(MessageRecord {
             dir: self.dir,
             ts: self.ts,
@@ -441,11 +612,25 @@ impl DirectionDecoder {
         if is_control {
             let hasher = self.control_hasher.get_or_insert_with(Sha256::new);
             let data = std::mem::take(&mut self.scratch);
-            absorb(&mut conn.messages[m], hasher, None, &data, self.limits.max_message_kept);
+            absorb(
+                &mut conn.messages[m],
+                hasher,
+                None,
+                &data,
+                self.limits.max_message_kept,
+            );
             self.scratch = data;
             return;
         }
-        if self.inflating {
+        if let Some(inter) = self.interloper.as_mut() {
+            absorb(
+                &mut conn.messages[m],
+                &mut inter.hasher,
+                inter.utf8.as_mut(),
+                &self.scratch,
+                self.limits.max_message_kept,
+            );
+        } else if self.inflating {
             if self.inflate_failed {
                 conn.messages[m].complete = false;
                 return;
@@ -455,7 +640,13 @@ impl DirectionDecoder {
             self.scratch = data;
             self.inflate_result(conn, m, frame, result);
         } else if let Some(open) = self.open.as_mut() {
-            absorb(&mut conn.messages[m], &mut open.hasher, open.utf8.as_mut(), &self.scratch, self.limits.max_message_kept);
+            absorb(
+                &mut conn.messages[m],
+                &mut open.hasher,
+                open.utf8.as_mut(),
+                &self.scratch,
+                self.limits.max_message_kept,
+            );
         }
     }
 
@@ -471,10 +662,18 @@ impl DirectionDecoder {
         };
         let msg = &mut conn.messages[m];
         let keep = self.limits.max_message_kept;
-        step(inf, &mut |out: &[u8]| absorb(msg, &mut open.hasher, open.utf8.as_mut(), out, keep))
+        step(inf, &mut |out: &[u8]| {
+            absorb(msg, &mut open.hasher, open.utf8.as_mut(), out, keep)
+        })
     }
 
-    fn inflate_result(&mut self, conn: &mut Connection, m: usize, frame: usize, result: Result<(), InflateFailure>) {
+    fn inflate_result(
+        &mut self,
+        conn: &mut Connection,
+        m: usize,
+        frame: usize,
+        result: Result<(), InflateFailure>,
+    ) {
         let Err(failure) = result else { return };
         let index = conn.frames[frame].index;
         let dir = Some(self.dir);
@@ -483,7 +682,15 @@ impl DirectionDecoder {
                 self.inflate_failed = true;
                 conn.messages[m].complete = false;
                 conn.messages[m].sha256 = None;
-                conn.warning(Warning::LimitReached, dir, Some(index), format!("message inflates past {} bytes ({n} so far): decompression stopped", self.limits.max_decompressed));
+                conn.warning(
+                    Warning::LimitReached,
+                    dir,
+                    Some(index),
+                    format!(
+                        "message inflates past {} bytes ({n} so far): decompression stopped",
+                        self.limits.max_decompressed
+                    ),
+                );
             }
             InflateFailure::Corrupt(why) => {
                 self.inflate_failed = true;
@@ -492,14 +699,24 @@ impl DirectionDecoder {
                 if self.inflate_unreliable || self.negotiated.unknown {
                     conn.warning(Warning::TcpGap, dir, Some(index), format!("compressed message does not inflate ({why}); earlier bytes are missing from the capture"));
                 } else {
-                    conn.violation(Violation::DeflateError, dir, Some(index), format!("compressed payload does not inflate: {why}"));
+                    conn.violation(
+                        Violation::DeflateError,
+                        dir,
+                        Some(index),
+                        format!("compressed payload does not inflate: {why}"),
+                    );
                 }
             }
             InflateFailure::ContextTakeover => {
                 conn.violation(Violation::DeflateContextTakeoverViolated, dir, Some(index), "the message refers to data of an earlier message although no_context_takeover was agreed");
             }
             InflateFailure::WindowBits => {
-                conn.violation(Violation::DeflateWindowBitsViolated, dir, Some(index), "a back-reference reaches past the agreed window");
+                conn.violation(
+                    Violation::DeflateWindowBitsViolated,
+                    dir,
+                    Some(index),
+                    "a back-reference reaches past the agreed window",
+                );
             }
         }
     }
@@ -521,10 +738,25 @@ impl DirectionDecoder {
             }
             return;
         }
+        if let Some(inter) = self.interloper.take() {
+            let valid_utf8 = inter.utf8.as_ref().map(Utf8Validator::finish);
+            self.finish_message(conn, m, inter.hasher);
+            if valid_utf8 == Some(false) && conn.messages[m].complete {
+                conn.violation(
+                    Violation::InvalidUtf8Text,
+                    Some(self.dir),
+                    Some(index),
+                    "text message is not valid UTF-8",
+                );
+            }
+            return;
+        }
         if !header.fin {
             return;
         }
-        let Some(mut open) = self.open.take() else { return };
+        let Some(mut open) = self.open.take() else {
+            return;
+        };
         if self.inflating && !self.inflate_failed {
             let result = {
                 let (Some(inf), msg) = (self.inflater.as_mut(), &mut conn.messages[m]) else {
@@ -533,7 +765,9 @@ impl DirectionDecoder {
                 let keep = self.limits.max_message_kept;
                 let (hasher, utf8) = (&mut open.hasher, open.utf8.as_mut());
                 let mut utf8 = utf8;
-                inf.end_message(&mut |out: &[u8]| absorb(msg, hasher, utf8.as_deref_mut(), out, keep))
+                inf.end_message(&mut |out: &[u8]| {
+                    absorb(msg, hasher, utf8.as_deref_mut(), out, keep)
+                })
             };
             self.inflate_result(conn, m, frame, result);
         }
@@ -541,7 +775,12 @@ impl DirectionDecoder {
         let valid_utf8 = open.utf8.as_ref().map(Utf8Validator::finish);
         self.finish_message(conn, m, open.hasher);
         if valid_utf8 == Some(false) && conn.messages[m].complete {
-            conn.violation(Violation::InvalidUtf8Text, Some(self.dir), Some(index), "text message is not valid UTF-8");
+            conn.violation(
+                Violation::InvalidUtf8Text,
+                Some(self.dir),
+                Some(index),
+                "text message is not valid UTF-8",
+            );
         }
     }
 
@@ -564,16 +803,38 @@ impl DirectionDecoder {
         match parse_close(&conn.messages[m].data) {
             ClosePayload::Empty => {}
             ClosePayload::OneByte => {
-                conn.violation(Violation::ClosePayloadOneByte, dir, Some(index), "close payload of 1 byte");
+                conn.violation(
+                    Violation::ClosePayloadOneByte,
+                    dir,
+                    Some(index),
+                    "close payload of 1 byte",
+                );
             }
-            ClosePayload::Status { code, reason, reason_valid } => {
+            ClosePayload::Status {
+                code,
+                reason,
+                reason_valid,
+            } => {
                 conn.messages[m].close_code = Some(code);
                 conn.messages[m].close_reason = Some(reason);
                 if !close_code_allowed(code) {
-                    conn.violation(Violation::InvalidCloseCode, dir, Some(index), format!("close code {code} ({})", super::close::close_code_meaning(code)));
+                    conn.violation(
+                        Violation::InvalidCloseCode,
+                        dir,
+                        Some(index),
+                        format!(
+                            "close code {code} ({})",
+                            super::close::close_code_meaning(code)
+                        ),
+                    );
                 }
                 if !reason_valid {
-                    conn.violation(Violation::InvalidUtf8CloseReason, dir, Some(index), "close reason is not valid UTF-8");
+                    conn.violation(
+                        Violation::InvalidUtf8CloseReason,
+                        dir,
+                        Some(index),
+                        "close reason is not valid UTF-8",
+                    );
                 }
             }
         }
@@ -581,7 +842,13 @@ impl DirectionDecoder {
 }
 
 /// Adds payload bytes to a message: length, hash, UTF-8 check, and the kept copy.
-fn absorb(msg: &mut MessageRecord, hasher: &mut Sha256, utf8: Option<&mut Utf8Validator>, bytes: &[u8], keep: u64) {
+fn absorb(
+    msg: &mut MessageRecord,
+    hasher: &mut Sha256,
+    utf8: Option<&mut Utf8Validator>,
+    bytes: &[u8],
+    keep: u64,
+) {
     msg.len += bytes.len() as u64;
     hasher.update(bytes);
     if let Some(v) = utf8 {
@@ -603,5 +870,11 @@ pub fn plausible_header(bytes: &[u8], dir: Dir) -> bool {
     let masked_right = (dir == Dir::Client) == h.mask.is_some();
     let opcode_ok = !h.opcode.is_reserved() && h.opcode != Opcode::Data(DataOpcode::Continuation);
     let control_ok = !h.opcode.is_control() || (h.fin && h.payload_len <= 125 && !h.rsv1);
-    masked_right && opcode_ok && control_ok && !h.rsv2 && !h.rsv3 && !h.non_minimal_length() && !h.length_msb_set()
+    masked_right
+        && opcode_ok
+        && control_ok
+        && !h.rsv2
+        && !h.rsv3
+        && !h.non_minimal_length()
+        && !h.length_msb_set()
 }

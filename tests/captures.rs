@@ -1,0 +1,301 @@
+//! Every bundled capture decodes to exactly what its peers sent.
+//!
+//! `captures/record/record.sh` ran real third-party peers (Python `websockets`, Node `ws`,
+//! hand-written raw-socket peers for the violations) over loopback under tcpdump/dumpcap,
+//! and wrote `captures/expected/NAME.json` from the peers' own record of what they sent.
+//! These tests decode the capture with wsscope and compare with that record; nothing
+//! here comes from wsscope's own earlier output.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use wsscope::model::{Capture, Connection, Dir, MessageKind};
+use wsscope::{SessionConfig, decode_reader};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn decode(path: &Path) -> Capture {
+    let file = fs::File::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    decode_reader(std::io::BufReader::new(file), SessionConfig::default())
+        .unwrap_or_else(|e| panic!("decode {}: {e}", path.display()))
+}
+
+fn expected(name: &str) -> Value {
+    let path = root()
+        .join("captures/expected")
+        .join(format!("{name}.json"));
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()))
+}
+
+fn kind_name(k: MessageKind) -> &'static str {
+    k.name()
+}
+
+/// Compares one connection with the generator's record; returns the differences.
+fn compare_connection(conn: &Connection, exp: &Value) -> Vec<String> {
+    let mut diffs = Vec::new();
+    let id = conn.client.to_string();
+    if exp["server"].as_str() != Some(conn.server.to_string().as_str()) {
+        diffs.push(format!(
+            "{id}: server {} vs expected {}",
+            conn.server, exp["server"]
+        ));
+    }
+    match (&exp["handshake"], &conn.handshake) {
+        (Value::Null, None) => {}
+        (Value::Null, Some(_)) => diffs.push(format!("{id}: decoded a handshake, none expected")),
+        (_, None) => diffs.push(format!("{id}: no handshake decoded")),
+        (h, Some(hs)) => {
+            if h["status"].as_u64().map(|s| s as u16) != hs.status() {
+                diffs.push(format!("{id}: status {:?} vs {}", hs.status(), h["status"]));
+            }
+            if h["subprotocol"].as_str() != hs.subprotocol.as_deref() {
+                diffs.push(format!(
+                    "{id}: subprotocol {:?} vs {}",
+                    hs.subprotocol, h["subprotocol"]
+                ));
+            }
+            if h["extensions"].as_str() != hs.extensions.as_deref() {
+                diffs.push(format!(
+                    "{id}: extensions {:?} vs {}",
+                    hs.extensions, h["extensions"]
+                ));
+            }
+        }
+    }
+    for dir in [Dir::Client, Dir::Server] {
+        let want: Vec<(String, u64, String)> = exp["messages"][dir.name()]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|m| {
+                        (
+                            m["opcode"].as_str().unwrap_or("?").to_string(),
+                            m["len"].as_u64().unwrap_or(u64::MAX),
+                            m["sha256"].as_str().unwrap_or("?").to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Messages that could not be decoded whole (hash null: an aborted fragmented
+        // message, a payload that does not inflate) are not ones the peer completed;
+        // the generator lists every message that a tolerant receiver would assemble.
+        let got: Vec<(String, u64, String)> = conn
+            .messages_from(dir)
+            .filter(|m| matches!(m.kind, MessageKind::Text | MessageKind::Binary))
+            .filter(|m| m.sha256.is_some())
+            .map(|m| {
+                (
+                    kind_name(m.kind).to_string(),
+                    m.len,
+                    m.sha256.clone().unwrap_or_else(|| "null".into()),
+                )
+            })
+            .collect();
+        if want != got {
+            diffs.push(format!(
+                "{id}: {} data messages differ:\n   got  {got:?}\n   want {want:?}",
+                dir.name()
+            ));
+        }
+        if let Some(pings) = exp["pings"][dir.name()].as_u64() {
+            let got = conn
+                .messages_from(dir)
+                .filter(|m| m.kind == MessageKind::Ping)
+                .count() as u64;
+            if got != pings {
+                diffs.push(format!(
+                    "{id}: {} pings {got} vs expected {pings}",
+                    dir.name()
+                ));
+            }
+        }
+        let close = &exp["close"][dir.name()];
+        let got_close = conn
+            .messages_from(dir)
+            .find(|m| m.kind == MessageKind::Close);
+        match (close, got_close) {
+            (Value::Null, None) => {}
+            (Value::Null, Some(_)) => {
+                diffs.push(format!("{id}: {} sent a Close, none expected", dir.name()))
+            }
+            (_, None) => diffs.push(format!("{id}: {} Close missing", dir.name())),
+            (c, Some(m)) => {
+                let code = c["code"].as_u64().map(|v| v as u16);
+                if code != m.close_code {
+                    diffs.push(format!(
+                        "{id}: {} close code {:?} vs {code:?}",
+                        dir.name(),
+                        m.close_code
+                    ));
+                }
+                if let Some(reason) = c["reason"].as_str() {
+                    if m.close_reason.as_deref().unwrap_or("") != reason {
+                        diffs.push(format!(
+                            "{id}: {} close reason {:?} vs {reason:?}",
+                            dir.name(),
+                            m.close_reason
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    diffs
+}
+
+fn check_capture(name: &str) {
+    let exp = expected(name);
+    let file = exp["capture"].as_str().expect("capture name");
+    let capture = decode(&root().join("captures").join(file));
+    assert!(
+        capture.source_error.is_none(),
+        "{file}: {:?}",
+        capture.source_error
+    );
+    let mut diffs = Vec::new();
+    let want_conns = exp["connections"].as_array().cloned().unwrap_or_default();
+    if want_conns.len() != capture.connections.len() {
+        diffs.push(format!(
+            "{} connections decoded, {} expected: {:?}",
+            capture.connections.len(),
+            want_conns.len(),
+            capture
+                .connections
+                .iter()
+                .map(|c| c.client.to_string())
+                .collect::<Vec<_>>()
+        ));
+    }
+    for want in &want_conns {
+        let client = want["client"].as_str().unwrap_or("");
+        match capture
+            .connections
+            .iter()
+            .find(|c| c.client.to_string() == client)
+        {
+            Some(conn) => diffs.extend(compare_connection(conn, want)),
+            None => diffs.push(format!("connection from {client} not decoded")),
+        }
+    }
+    let want_violations: BTreeSet<String> = exp["violations"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let got_violations: BTreeSet<String> = capture
+        .connections
+        .iter()
+        .flat_map(|c| c.violations.iter().map(|v| v.rule.code().to_string()))
+        .collect();
+    if want_violations != got_violations {
+        let detail: Vec<String> = capture
+            .connections
+            .iter()
+            .flat_map(|c| {
+                c.violations.iter().map(move |v| {
+                    format!(
+                        "#{} {} frame {:?}: {}",
+                        c.id,
+                        v.rule.code(),
+                        v.frame,
+                        v.detail
+                    )
+                })
+            })
+            .collect();
+        diffs.push(format!(
+            "violations {got_violations:?} vs expected {want_violations:?}\n   {}",
+            detail.join("\n   ")
+        ));
+    }
+    // Clean captures have no capture problems either, except a midstream start, and
+    // every message in them decodes whole.
+    for c in &capture.connections {
+        if want_violations.is_empty() {
+            for m in c.messages.iter().filter(|m| m.sha256.is_none()) {
+                diffs.push(format!(
+                    "#{} {} {} message at frames {:?} did not decode whole",
+                    c.id,
+                    m.dir.name(),
+                    m.kind.name(),
+                    m.frames
+                ));
+            }
+        }
+        for w in &c.warnings {
+            let expected_midstream =
+                w.warning == wsscope::rules::Warning::Midstream && c.handshake.is_none();
+            if !expected_midstream && want_violations.is_empty() {
+                diffs.push(format!(
+                    "#{} unexpected warning {}: {}",
+                    c.id,
+                    w.warning.code(),
+                    w.detail
+                ));
+            }
+        }
+    }
+    assert!(diffs.is_empty(), "{file}:\n - {}", diffs.join("\n - "));
+}
+
+macro_rules! capture_tests {
+    ($($test:ident => $name:literal),* $(,)?) => {
+        $( #[test] fn $test() { check_capture($name); } )*
+
+        /// Every expected record in captures/expected has a test above.
+        #[test]
+        fn every_capture_is_tested() {
+            let listed: BTreeSet<&str> = [$($name),*].into_iter().collect();
+            let mut missing = Vec::new();
+            for entry in fs::read_dir(root().join("captures/expected")).expect("captures/expected") {
+                let path = entry.expect("entry").path();
+                if path.extension().is_some_and(|e| e == "json") {
+                    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+                    if !listed.contains(stem.as_str()) {
+                        missing.push(stem);
+                    }
+                }
+            }
+            assert!(missing.is_empty(), "captures without a test: {missing:?}");
+        }
+    };
+}
+
+capture_tests! {
+    demo => "demo",
+    echo_sizes => "echo-sizes",
+    echo_sizes_ns => "echo-sizes-ns",
+    ping_pong => "ping-pong",
+    close_codes => "close-codes",
+    deflate_takeover => "deflate-takeover",
+    deflate_no_takeover => "deflate-no-takeover",
+    fragmented => "fragmented",
+    subprotocol => "subprotocol",
+    multi_conn => "multi-conn",
+    ipv6 => "ipv6",
+    any_sll => "any-sll",
+    any_sll2 => "any-sll2",
+    any_sll2_ng => "any-sll2-ng",
+    refused_403 => "refused-403",
+    refused_426 => "refused-426",
+    refused_400_version => "refused-400-version",
+    wrong_accept => "wrong-accept",
+    keepalive_then_upgrade => "keepalive-then-upgrade",
+    midstream => "midstream",
+    violations_masking => "violations-masking",
+    violations_framing => "violations-framing",
+    violations_fragments => "violations-fragments",
+    violations_utf8_close => "violations-utf8-close",
+    violations_deflate => "violations-deflate",
+    violations_handshake => "violations-handshake",
+}

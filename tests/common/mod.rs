@@ -1,0 +1,179 @@
+//! Test helpers: build Ethernet/IPv4/TCP packets with `etherparse` and write them as a
+//! pcap file, so tests can feed wsscope byte streams produced by other implementations.
+#![allow(dead_code)]
+
+use std::net::SocketAddrV4;
+
+use etherparse::{PacketBuilder, TcpHeader};
+
+/// TCP flags for [`tcp_packet`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Flags {
+    pub syn: bool,
+    pub ack: Option<u32>,
+    pub fin: bool,
+    pub rst: bool,
+}
+
+/// One Ethernet/IPv4/TCP packet.
+pub fn tcp_packet(
+    src: SocketAddrV4,
+    dst: SocketAddrV4,
+    seq: u32,
+    flags: Flags,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut tcp = TcpHeader::new(src.port(), dst.port(), seq, 65535);
+    tcp.syn = flags.syn;
+    tcp.fin = flags.fin;
+    tcp.rst = flags.rst;
+    tcp.psh = !payload.is_empty();
+    if let Some(a) = flags.ack {
+        tcp.ack = true;
+        tcp.acknowledgment_number = a;
+    }
+    let builder = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+        .ipv4(src.ip().octets(), dst.ip().octets(), 64)
+        .tcp_header(tcp);
+    let mut out = Vec::with_capacity(builder.size(payload.len()));
+    builder.write(&mut out, payload).expect("packet fits");
+    out
+}
+
+/// A little-endian microsecond pcap file with Ethernet link type.
+pub fn pcap_file(packets: &[Vec<u8>]) -> Vec<u8> {
+    let mut f = Vec::new();
+    f.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
+    f.extend_from_slice(&2u16.to_le_bytes());
+    f.extend_from_slice(&4u16.to_le_bytes());
+    f.extend_from_slice(&0i32.to_le_bytes());
+    f.extend_from_slice(&0u32.to_le_bytes());
+    f.extend_from_slice(&262_144u32.to_le_bytes());
+    f.extend_from_slice(&1u32.to_le_bytes());
+    for (i, p) in packets.iter().enumerate() {
+        f.extend_from_slice(&(1_700_000_000u32 + (i / 1000) as u32).to_le_bytes());
+        f.extend_from_slice(&((i % 1000) as u32 * 1000).to_le_bytes());
+        f.extend_from_slice(&(p.len() as u32).to_le_bytes());
+        f.extend_from_slice(&(p.len() as u32).to_le_bytes());
+        f.extend_from_slice(p);
+    }
+    f
+}
+
+/// A TCP connection being written packet by packet: handshake, data in either
+/// direction at explicit stream offsets, and FINs.
+pub struct Conversation {
+    pub client: SocketAddrV4,
+    pub server: SocketAddrV4,
+    pub isn_c: u32,
+    pub isn_s: u32,
+    pub packets: Vec<Vec<u8>>,
+}
+
+impl Conversation {
+    pub fn new(client: SocketAddrV4, server: SocketAddrV4, isn_c: u32, isn_s: u32) -> Self {
+        let mut c = Conversation {
+            client,
+            server,
+            isn_c,
+            isn_s,
+            packets: Vec::new(),
+        };
+        c.packets.push(tcp_packet(
+            client,
+            server,
+            isn_c,
+            Flags {
+                syn: true,
+                ..Flags::default()
+            },
+            &[],
+        ));
+        c.packets.push(tcp_packet(
+            server,
+            client,
+            isn_s,
+            Flags {
+                syn: true,
+                ack: Some(isn_c.wrapping_add(1)),
+                ..Flags::default()
+            },
+            &[],
+        ));
+        c.packets.push(tcp_packet(
+            client,
+            server,
+            isn_c.wrapping_add(1),
+            Flags {
+                ack: Some(isn_s.wrapping_add(1)),
+                ..Flags::default()
+            },
+            &[],
+        ));
+        c
+    }
+
+    /// Data from the client at stream offset `off`.
+    pub fn client_data(&mut self, off: usize, bytes: &[u8]) {
+        let seq = self.isn_c.wrapping_add(1).wrapping_add(off as u32);
+        let ack = Some(self.isn_s.wrapping_add(1));
+        self.packets.push(tcp_packet(
+            self.client,
+            self.server,
+            seq,
+            Flags {
+                ack,
+                ..Flags::default()
+            },
+            bytes,
+        ));
+    }
+
+    /// Data from the server at stream offset `off`.
+    pub fn server_data(&mut self, off: usize, bytes: &[u8]) {
+        let seq = self.isn_s.wrapping_add(1).wrapping_add(off as u32);
+        let ack = Some(self.isn_c.wrapping_add(1));
+        self.packets.push(tcp_packet(
+            self.server,
+            self.client,
+            seq,
+            Flags {
+                ack,
+                ..Flags::default()
+            },
+            bytes,
+        ));
+    }
+
+    /// Both sides send FIN after `client_len` and `server_len` bytes.
+    pub fn close(&mut self, client_len: usize, server_len: usize) {
+        let cseq = self.isn_c.wrapping_add(1).wrapping_add(client_len as u32);
+        let sseq = self.isn_s.wrapping_add(1).wrapping_add(server_len as u32);
+        self.packets.push(tcp_packet(
+            self.client,
+            self.server,
+            cseq,
+            Flags {
+                fin: true,
+                ack: Some(sseq),
+                ..Flags::default()
+            },
+            &[],
+        ));
+        self.packets.push(tcp_packet(
+            self.server,
+            self.client,
+            sseq,
+            Flags {
+                fin: true,
+                ack: Some(cseq.wrapping_add(1)),
+                ..Flags::default()
+            },
+            &[],
+        ));
+    }
+
+    pub fn pcap(&self) -> Vec<u8> {
+        pcap_file(&self.packets)
+    }
+}
