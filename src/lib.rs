@@ -12,6 +12,7 @@
 pub mod decode;
 pub mod export;
 pub mod http;
+pub mod loader;
 pub mod model;
 pub mod pipeline;
 pub mod rules;

@@ -140,6 +140,12 @@ impl Pipeline {
 
     /// Ends the capture: every open flow is settled and connections are numbered.
     pub fn finish(mut self) -> Capture {
+        self.finish_in_place();
+        self.capture
+    }
+
+    /// Like [`Pipeline::finish`], leaving the capture in place for a viewer that shares it.
+    pub fn finish_in_place(&mut self) {
         let keys: Vec<FlowKey> = self.by_order.values().copied().collect();
         for key in keys {
             self.retire(key, Ending::Open);
@@ -150,8 +156,8 @@ impl Pipeline {
                 self.evicted, self.config.limits.max_flows
             ));
         }
+        self.evicted = 0;
         self.capture.finish();
-        self.capture
     }
 }
 

@@ -217,7 +217,7 @@ pub struct Connection {
     pub midstream: bool,
     /// Every frame, both directions, in capture order.
     pub frames: Vec<FrameRecord>,
-    /// Every message (data and control), in the order it completed.
+    /// Every message (data and control), in the order its first frame arrived.
     pub messages: Vec<MessageRecord>,
     /// Rules broken.
     pub violations: Vec<ViolationRecord>,

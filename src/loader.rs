@@ -1,0 +1,112 @@
+//! Decoding on a background thread while a viewer shows what is decoded so far.
+//!
+//! The decode thread feeds packets into a shared [`Pipeline`] in batches, taking the
+//! lock once per batch, so a viewer that locks it to draw a frame waits at most one
+//! batch. Progress (bytes read) and completion are atomics the viewer polls.
+
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+
+use crate::model::Capture;
+use crate::pipeline::Pipeline;
+use crate::session::SessionConfig;
+use crate::source::{CaptureReader, SourceError};
+
+/// Packets decoded per lock of the shared pipeline.
+const BATCH: usize = 2_000;
+
+/// Shared state between the decode thread and the viewer.
+#[derive(Clone)]
+pub struct Loading {
+    pipeline: Arc<Mutex<Pipeline>>,
+    bytes_read: Arc<AtomicU64>,
+    done: Arc<AtomicBool>,
+    /// Total size of the input, when known (a file; not a pipe).
+    pub total_bytes: Option<u64>,
+}
+
+impl Loading {
+    /// Bytes of the capture read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read.load(Ordering::Relaxed)
+    }
+
+    /// The whole input has been decoded (or reading stopped on an error).
+    pub fn done(&self) -> bool {
+        self.done.load(Ordering::Acquire)
+    }
+
+    /// Fraction read, 0.0–1.0, when the total size is known.
+    pub fn progress(&self) -> Option<f64> {
+        self.total_bytes
+            .filter(|t| *t > 0)
+            .map(|t| (self.bytes_read() as f64 / t as f64).min(1.0))
+    }
+
+    /// Locks the pipeline to read the capture decoded so far.
+    pub fn capture(&self) -> CaptureGuard<'_> {
+        CaptureGuard(self.pipeline.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// A locked view of the capture being decoded.
+pub struct CaptureGuard<'a>(MutexGuard<'a, Pipeline>);
+
+impl std::ops::Deref for CaptureGuard<'_> {
+    type Target = Capture;
+    fn deref(&self) -> &Capture {
+        &self.0.capture
+    }
+}
+
+/// Starts decoding `reader` on a new thread. The capture header is read first, on the
+/// caller's thread, so "not a capture" is reported at once.
+pub fn spawn<R: Read + Send + 'static>(
+    reader: R,
+    total_bytes: Option<u64>,
+    config: SessionConfig,
+) -> Result<(Loading, JoinHandle<()>), SourceError> {
+    let mut source = CaptureReader::new(reader)?;
+    let loading = Loading {
+        pipeline: Arc::new(Mutex::new(Pipeline::new(config))),
+        bytes_read: Arc::new(AtomicU64::new(0)),
+        done: Arc::new(AtomicBool::new(false)),
+        total_bytes,
+    };
+    let shared = loading.clone();
+    let handle = std::thread::Builder::new()
+        .name("wsscope-decode".into())
+        .spawn(move || {
+            let mut error = None;
+            'outer: loop {
+                let mut pipeline = shared
+                    .pipeline
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                for _ in 0..BATCH {
+                    match source.next_packet() {
+                        Ok(Some(packet)) => pipeline.packet(&packet),
+                        Ok(None) => break 'outer,
+                        Err(e) => {
+                            error = Some(e.to_string());
+                            break 'outer;
+                        }
+                    }
+                }
+                shared.bytes_read.store(source.offset(), Ordering::Relaxed);
+            }
+            let mut pipeline = shared
+                .pipeline
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            pipeline.capture.stats.skipped_blocks = source.skipped_blocks();
+            pipeline.finish_in_place();
+            pipeline.capture.source_error = error;
+            shared.bytes_read.store(source.offset(), Ordering::Relaxed);
+            shared.done.store(true, Ordering::Release);
+        })
+        .map_err(SourceError::Io)?;
+    Ok((loading, handle))
+}
