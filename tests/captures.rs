@@ -86,10 +86,16 @@ fn compare_connection(conn: &Connection, exp: &Value) -> Vec<String> {
         // Messages that could not be decoded whole (hash null: an aborted fragmented
         // message, a payload that does not inflate) are not ones the peer completed;
         // the generator lists every message that a tolerant receiver would assemble.
-        let got: Vec<(String, u64, String)> = conn
+        // In the order a receiver gets them: by the index of their last frame (an
+        // interleaved single-frame message is delivered before the one it interrupts).
+        let mut data: Vec<_> = conn
             .messages_from(dir)
             .filter(|m| matches!(m.kind, MessageKind::Text | MessageKind::Binary))
             .filter(|m| m.sha256.is_some())
+            .collect();
+        data.sort_by_key(|m| m.frames.last().copied().unwrap_or(0));
+        let got: Vec<(String, u64, String)> = data
+            .into_iter()
             .map(|m| {
                 (
                     kind_name(m.kind).to_string(),
