@@ -333,7 +333,7 @@ impl Session {
                     buf.extend_from_slice(&bytes[..take]);
                     match parse_request(buf) {
                         Ok(Some(mut head)) => {
-                            let used = head.len - old;
+                            let used = head.len.saturating_sub(old).min(take);
                             bytes = &bytes[used..];
                             head.packet = packet;
                             head.ts = ts;
@@ -436,7 +436,7 @@ impl Session {
                     buf.extend_from_slice(&bytes[..take]);
                     match parse_response(buf) {
                         Ok(Some(mut head)) => {
-                            let used = head.len - old;
+                            let used = head.len.saturating_sub(old).min(take);
                             bytes = &bytes[used..];
                             head.packet = packet;
                             head.ts = ts;

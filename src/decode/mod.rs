@@ -153,3 +153,111 @@ pub fn decode_packet<'a>(packet: &PacketRef<'a>) -> Result<Segment<'a>, SkipReas
         missing,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use etherparse::{PacketBuilder, TcpHeader};
+
+    fn tcp_ipv4(payload: &[u8]) -> Vec<u8> {
+        let b = PacketBuilder::ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .tcp_header(TcpHeader::new(40000, 80, 7, 1000));
+        let mut v = Vec::new();
+        b.write(&mut v, payload).expect("write");
+        v
+    }
+
+    fn tcp_ipv6(payload: &[u8]) -> Vec<u8> {
+        let mut ip = [0u8; 16];
+        ip[15] = 1;
+        let b = PacketBuilder::ipv6(ip, ip, 64).tcp_header(TcpHeader::new(40000, 80, 7, 1000));
+        let mut v = Vec::new();
+        b.write(&mut v, payload).expect("write");
+        v
+    }
+
+    fn packet(link: LinkType, data: &[u8], orig_len: u32) -> PacketRef<'_> {
+        PacketRef {
+            number: 1,
+            ts: Timestamp::default(),
+            link,
+            data,
+            orig_len,
+        }
+    }
+
+    fn ethernet(tags: &[u16], ether_type: u16, rest: &[u8]) -> Vec<u8> {
+        let mut v = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1];
+        for (i, vid) in tags.iter().enumerate() {
+            let tpid: u16 = if i == 0 && tags.len() > 1 {
+                0x88a8
+            } else {
+                0x8100
+            };
+            v.extend_from_slice(&tpid.to_be_bytes());
+            v.extend_from_slice(&vid.to_be_bytes());
+        }
+        v.extend_from_slice(&ether_type.to_be_bytes());
+        v.extend_from_slice(rest);
+        v
+    }
+
+    #[test]
+    fn ethernet_with_and_without_vlan_tags() {
+        let ip = tcp_ipv4(b"hello");
+        for tags in [&[][..], &[10][..], &[100, 200][..]] {
+            let frame = ethernet(tags, 0x0800, &ip);
+            let seg = decode_packet(&packet(LinkType::Ethernet, &frame, frame.len() as u32))
+                .expect("tcp");
+            assert_eq!(seg.payload, b"hello", "tags {tags:?}");
+            assert_eq!(seg.dst.port(), 80);
+            assert_eq!(seg.missing, 0);
+        }
+    }
+
+    #[test]
+    fn raw_ipv6_and_bsd_loopback() {
+        let ip6 = tcp_ipv6(b"six");
+        let seg = decode_packet(&packet(LinkType::RawIp, &ip6, ip6.len() as u32)).expect("tcp");
+        assert_eq!(seg.src.to_string(), "[::1]:40000");
+        let mut null = 30u32.to_le_bytes().to_vec();
+        null.extend_from_slice(&ip6);
+        let seg = decode_packet(&packet(LinkType::Null, &null, null.len() as u32)).expect("tcp");
+        assert_eq!(seg.payload, b"six");
+    }
+
+    #[test]
+    fn snaplen_cut_is_counted_as_missing() {
+        let frame = ethernet(&[], 0x0800, &tcp_ipv4(&[9u8; 100]));
+        let cut = &frame[..frame.len() - 60];
+        let seg = decode_packet(&packet(LinkType::Ethernet, cut, frame.len() as u32)).expect("tcp");
+        assert_eq!(seg.payload.len(), 40);
+        assert_eq!(seg.missing, 60);
+    }
+
+    #[test]
+    fn non_tcp_is_skipped_with_a_reason() {
+        let arp = ethernet(&[], 0x0806, &[0u8; 28]);
+        assert_eq!(
+            decode_packet(&packet(LinkType::Ethernet, &arp, 42)).err(),
+            Some(SkipReason::NotIp)
+        );
+        let mut udp = Vec::new();
+        PacketBuilder::ipv4([1, 1, 1, 1], [2, 2, 2, 2], 9)
+            .udp(53, 53)
+            .write(&mut udp, b"q")
+            .expect("write");
+        assert_eq!(
+            decode_packet(&packet(LinkType::RawIp, &udp, udp.len() as u32)).err(),
+            Some(SkipReason::NotTcp)
+        );
+        assert_eq!(
+            decode_packet(&packet(LinkType::Other(147), &udp, 1)).err(),
+            Some(SkipReason::UnsupportedLink)
+        );
+        assert_eq!(
+            decode_packet(&packet(LinkType::Ethernet, &[1, 2, 3], 3)).err(),
+            Some(SkipReason::Malformed)
+        );
+    }
+}

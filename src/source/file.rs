@@ -459,3 +459,108 @@ mod tests {
         assert_eq!(p.data, b"payload");
     }
 }
+
+#[cfg(test)]
+mod pcapng_tests {
+    use super::*;
+
+    fn block(kind: u32, body: &[u8]) -> Vec<u8> {
+        let mut body = body.to_vec();
+        while body.len() % 4 != 0 {
+            body.push(0);
+        }
+        let len = (12 + body.len()) as u32;
+        let mut v = kind.to_le_bytes().to_vec();
+        v.extend_from_slice(&len.to_le_bytes());
+        v.extend_from_slice(&body);
+        v.extend_from_slice(&len.to_le_bytes());
+        v
+    }
+
+    fn shb() -> Vec<u8> {
+        let mut body = 0x1a2b_3c4du32.to_le_bytes().to_vec();
+        body.extend_from_slice(&1u16.to_le_bytes());
+        body.extend_from_slice(&0u16.to_le_bytes());
+        body.extend_from_slice(&u64::MAX.to_le_bytes());
+        block(0x0a0d_0d0a, &body)
+    }
+
+    fn idb(linktype: u16, tsresol: Option<u8>) -> Vec<u8> {
+        let mut body = linktype.to_le_bytes().to_vec();
+        body.extend_from_slice(&0u16.to_le_bytes());
+        body.extend_from_slice(&0u32.to_le_bytes());
+        if let Some(r) = tsresol {
+            body.extend_from_slice(&9u16.to_le_bytes());
+            body.extend_from_slice(&1u16.to_le_bytes());
+            body.extend_from_slice(&[r, 0, 0, 0]);
+            body.extend_from_slice(&[0, 0, 0, 0]);
+        }
+        block(1, &body)
+    }
+
+    fn epb(if_id: u32, ts: u64, data: &[u8]) -> Vec<u8> {
+        let mut body = if_id.to_le_bytes().to_vec();
+        body.extend_from_slice(&((ts >> 32) as u32).to_le_bytes());
+        body.extend_from_slice(&(ts as u32).to_le_bytes());
+        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        body.extend_from_slice(data);
+        block(6, &body)
+    }
+
+    #[test]
+    fn several_interfaces_link_types_and_resolutions() {
+        let mut file = shb();
+        file.extend(idb(1, None));
+        file.extend(idb(101, Some(9)));
+        file.extend(block(0x0bad_cafe, b"an unknown block type"));
+        file.extend(epb(0, 1_500_000, b"ether"));
+        file.extend(epb(1, 2_000_000_001, b"rawip"));
+        let mut r = CaptureReader::new(&file[..]).expect("pcapng");
+        let p = r.next_packet().expect("ok").expect("first");
+        assert_eq!(
+            (p.link, p.data, p.ts),
+            (
+                LinkType::Ethernet,
+                &b"ether"[..],
+                Timestamp {
+                    secs: 1,
+                    nanos: 500_000_000
+                }
+            )
+        );
+        let p = r.next_packet().expect("ok").expect("second");
+        assert_eq!(
+            (p.link, p.data, p.ts),
+            (
+                LinkType::RawIp,
+                &b"rawip"[..],
+                Timestamp { secs: 2, nanos: 1 }
+            )
+        );
+        assert!(r.next_packet().expect("ok").is_none());
+        assert_eq!(r.skipped_blocks(), 1);
+    }
+
+    #[test]
+    fn zero_length_records_and_a_cut_block() {
+        let mut file = shb();
+        file.extend(idb(1, None));
+        file.extend(epb(0, 0, b""));
+        let last = epb(0, 1, b"0123456789");
+        file.extend_from_slice(&last[..last.len() - 7]);
+        let mut r = CaptureReader::new(&file[..]).expect("pcapng");
+        assert_eq!(
+            r.next_packet()
+                .expect("ok")
+                .expect("empty packet")
+                .data
+                .len(),
+            0
+        );
+        assert!(matches!(
+            r.next_packet(),
+            Err(SourceError::Truncated { packets: 1, .. })
+        ));
+    }
+}

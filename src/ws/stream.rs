@@ -163,7 +163,9 @@ impl DirectionDecoder {
                     let have = *len + take;
                     match parse_frame_header(&buf[..have]) {
                         Ok((_, header)) => {
-                            let used = usize::from(header.header_len) - *len;
+                            let used = usize::from(header.header_len)
+                                .saturating_sub(*len)
+                                .min(take);
                             let raw = buf[..usize::from(header.header_len)].to_vec();
                             bytes = &bytes[used..];
                             self.offset += used as u64;
