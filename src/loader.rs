@@ -25,6 +25,9 @@ pub struct Loading {
     done: Arc<AtomicBool>,
     /// Total size of the input, when known (a file; not a pipe).
     pub total_bytes: Option<u64>,
+    /// For a live capture: its counters (packets seen, dropped) for the status line.
+    #[cfg(feature = "live")]
+    pub live: Option<Arc<crate::source::live::LiveStats>>,
 }
 
 impl Loading {
@@ -74,6 +77,8 @@ pub fn spawn<R: Read + Send + 'static>(
         bytes_read: Arc::new(AtomicU64::new(0)),
         done: Arc::new(AtomicBool::new(false)),
         total_bytes,
+        #[cfg(feature = "live")]
+        live: None,
     };
     let shared = loading.clone();
     let handle = std::thread::Builder::new()
@@ -105,6 +110,76 @@ pub fn spawn<R: Read + Send + 'static>(
             pipeline.finish_in_place();
             pipeline.capture.source_error = error;
             shared.bytes_read.store(source.offset(), Ordering::Relaxed);
+            shared.done.store(true, Ordering::Release);
+        })
+        .map_err(SourceError::Io)?;
+    Ok((loading, handle))
+}
+
+/// Decodes a live capture on a new thread until the capture stops (its `stop` flag is
+/// set, or its count or duration is reached).
+#[cfg(feature = "live")]
+pub fn spawn_live(
+    capture: crate::source::live::LiveCapture,
+    config: SessionConfig,
+) -> Result<(Loading, JoinHandle<()>), SourceError> {
+    use std::sync::mpsc::RecvTimeoutError;
+    use std::time::Duration;
+
+    let mut pipeline = Pipeline::new(config);
+    pipeline.set_live(true);
+    let loading = Loading {
+        pipeline: Arc::new(Mutex::new(pipeline)),
+        bytes_read: Arc::new(AtomicU64::new(0)),
+        done: Arc::new(AtomicBool::new(false)),
+        total_bytes: None,
+        live: Some(capture.stats.clone()),
+    };
+    let shared = loading.clone();
+    let handle = std::thread::Builder::new()
+        .name("wsscope-decode".into())
+        .spawn(move || {
+            let link = capture.link;
+            let mut bytes = 0u64;
+            loop {
+                let first = match capture.packets.recv_timeout(Duration::from_millis(100)) {
+                    Ok(p) => p,
+                    Err(RecvTimeoutError::Timeout) => continue,
+                    Err(RecvTimeoutError::Disconnected) => break,
+                };
+                let mut pipeline = shared
+                    .pipeline
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                let mut next = Some(first);
+                let mut n = 0;
+                while let Some(p) = next.take() {
+                    bytes += p.data.len() as u64;
+                    pipeline.packet(&crate::source::PacketRef {
+                        number: p.number,
+                        ts: p.ts,
+                        link,
+                        data: &p.data,
+                        orig_len: p.orig_len,
+                    });
+                    n += 1;
+                    if n < BATCH {
+                        next = capture.packets.try_recv().ok();
+                    }
+                }
+                shared.bytes_read.store(bytes, Ordering::Relaxed);
+            }
+            let error = match capture.thread.join() {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(e.to_string()),
+                Err(_) => Some("the capture thread stopped unexpectedly".to_string()),
+            };
+            let mut pipeline = shared
+                .pipeline
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            pipeline.finish_in_place();
+            pipeline.capture.source_error = error;
             shared.done.store(true, Ordering::Release);
         })
         .map_err(SourceError::Io)?;

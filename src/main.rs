@@ -85,25 +85,68 @@ impl Common {
     }
 }
 
+/// Where packets come from: a capture file, standard input, or (feature `live`) an interface.
+#[derive(Args, Clone, Debug)]
+struct InputArgs {
+    /// Capture file (pcap or pcapng), or - for standard input.
+    #[arg(required_unless_present = "interface")]
+    file: Option<PathBuf>,
+    #[command(flatten)]
+    live: LiveArgs,
+}
+
+/// Live capture options (feature `live`).
+#[derive(Args, Clone, Debug, Default)]
+struct LiveArgs {
+    /// Capture live on this interface instead of reading a file (needs the `live` feature).
+    #[arg(
+        short = 'i',
+        long = "interface",
+        value_name = "IFACE",
+        conflicts_with = "file"
+    )]
+    interface: Option<String>,
+    /// BPF capture filter (default: tcp).
+    #[arg(short = 'f', long = "filter", value_name = "BPF")]
+    filter: Option<String>,
+    /// Bytes captured per packet (default: the whole packet).
+    #[arg(
+        short = 's',
+        long = "snaplen",
+        value_name = "BYTES",
+        default_value_t = 0
+    )]
+    snaplen: u32,
+    /// Also save what was captured to this pcapng file.
+    #[arg(short = 'w', long = "write", value_name = "OUT.pcapng")]
+    write: Option<PathBuf>,
+    /// Stop after this many packets.
+    #[arg(short = 'c', long = "count", value_name = "N")]
+    count: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long = "duration", value_name = "SECS")]
+    duration: Option<f64>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Connections, handshake verdicts, message counts, violations and warnings.
     Summary {
-        /// Capture file, or - for standard input.
-        file: PathBuf,
+        #[command(flatten)]
+        input: InputArgs,
     },
     /// One line per frame, like tshark's one-line view.
     Frames {
-        /// Capture file, or - for standard input.
-        file: PathBuf,
+        #[command(flatten)]
+        input: InputArgs,
         /// Only this connection (numbered as in the summary).
         #[arg(long = "conn", value_name = "N")]
         conn: Option<u32>,
     },
     /// Machine-readable export (one JSON object per line: connection, frame, message, violation, warning).
     Export {
-        /// Capture file, or - for standard input.
-        file: PathBuf,
+        #[command(flatten)]
+        input: InputArgs,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Jsonl)]
         format: Format,
@@ -111,19 +154,12 @@ enum Command {
         #[arg(long = "conn", value_name = "N")]
         conn: Option<u32>,
     },
-    /// Sniff an interface live (needs the `live` feature and capture permission).
+    /// Watch an interface live in the terminal UI (needs the `live` feature and capture permission).
     Live {
-        /// Interface (default: the one libpcap picks).
-        #[arg(short = 'i', long)]
-        interface: Option<String>,
-        /// BPF filter.
-        #[arg(short = 'f', long)]
-        filter: Option<String>,
-        /// Also save the packets to this pcapng file.
-        #[arg(short = 'w', long)]
-        write: Option<PathBuf>,
+        #[command(flatten)]
+        live: LiveArgs,
     },
-    /// List capture interfaces (needs the `live` feature).
+    /// List capture interfaces, like tcpdump -D (needs the `live` feature).
     Interfaces,
 }
 
@@ -195,59 +231,245 @@ fn main() -> ExitCode {
     }
 }
 
+/// What a scripting command prints.
+#[derive(Clone, Copy)]
+enum Output {
+    Summary,
+    Frames(Option<u32>),
+    Jsonl(Option<u32>),
+}
+
+fn write_output(
+    out: &mut dyn Write,
+    what: Output,
+    capture: &Capture,
+    name: &str,
+) -> io::Result<()> {
+    match what {
+        Output::Summary => export::summary::write(out, capture, name),
+        Output::Frames(conn) => export::frames::write(out, capture, conn),
+        Output::Jsonl(conn) => export::jsonl::write(out, capture, conn),
+    }
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     let common = cli.common.clone();
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let (capture, input) = match cli.command {
+    let (input, what) = match cli.command {
         None => {
             let input = Input::from_arg(cli.file);
-            let capture = load(&input, common.session_config())?;
             if io::stdout().is_terminal() {
                 eprintln!("wsscope: the terminal UI is not built yet; printing the summary");
             }
-            export::summary::write(&mut out, &capture, &input.name())?;
-            (capture, input)
+            return finish_file(&input, Output::Summary, &common);
         }
-        Some(Command::Summary { file }) => {
-            let input = Input::from_arg(Some(file));
-            let capture = load(&input, common.session_config())?;
-            export::summary::write(&mut out, &capture, &input.name())?;
-            (capture, input)
-        }
-        Some(Command::Frames { file, conn }) => {
-            let input = Input::from_arg(Some(file));
-            let capture = load(&input, common.session_config())?;
-            export::frames::write(&mut out, &capture, conn)?;
-            (capture, input)
-        }
+        Some(Command::Summary { input }) => (input, Output::Summary),
+        Some(Command::Frames { input, conn }) => (input, Output::Frames(conn)),
         Some(Command::Export {
-            file,
+            input,
             format: Format::Jsonl,
             conn,
-        }) => {
-            let input = Input::from_arg(Some(file));
-            let capture = load(&input, common.session_config())?;
-            export::jsonl::write(&mut out, &capture, conn)?;
-            (capture, input)
-        }
-        Some(Command::Live { .. }) | Some(Command::Interfaces) => {
-            anyhow::bail!(
-                "this wsscope was built without live capture. Install libpcap (Debian/Ubuntu: apt-get install libpcap-dev) \
-                 and rebuild with: cargo build --release --features live"
-            );
-        }
+        }) => (input, Output::Jsonl(conn)),
+        Some(Command::Live { live }) => return live_ui(&live, &common),
+        Some(Command::Interfaces) => return list_interfaces(),
     };
+    if input.live.interface.is_some() {
+        return live_script(&input.live, what, &common);
+    }
+    finish_file(&Input::from_arg(input.file), what, &common)
+}
+
+/// Decodes a file (or stdin, or the demo) and prints `what`.
+fn finish_file(input: &Input, what: Output, common: &Common) -> Result<ExitCode> {
+    let capture = load(input, common.session_config())?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    write_output(&mut out, what, &capture, &input.name())?;
     out.flush()?;
+    exit_status(&capture, &input.name(), common)
+}
+
+fn exit_status(capture: &Capture, name: &str, common: &Common) -> Result<ExitCode> {
     if let Some(err) = &capture.source_error {
-        eprintln!(
-            "wsscope: {}: {err}; everything before it was decoded and is shown above",
-            input.name()
-        );
+        eprintln!("wsscope: {name}: {err}; everything before it was decoded and is shown above");
         return Ok(ExitCode::from(1));
     }
     if common.strict && capture.violation_count() > 0 {
         return Ok(ExitCode::from(3));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "live"))]
+const NO_LIVE: &str = "this wsscope was built without live capture. Install libpcap (Debian/Ubuntu: \
+                       apt-get install libpcap-dev) and rebuild with: cargo build --release --features live";
+
+#[cfg(not(feature = "live"))]
+fn live_script(_: &LiveArgs, _: Output, _: &Common) -> Result<ExitCode> {
+    anyhow::bail!(NO_LIVE)
+}
+
+#[cfg(not(feature = "live"))]
+fn live_ui(_: &LiveArgs, _: &Common) -> Result<ExitCode> {
+    anyhow::bail!(NO_LIVE)
+}
+
+#[cfg(not(feature = "live"))]
+fn list_interfaces() -> Result<ExitCode> {
+    anyhow::bail!(NO_LIVE)
+}
+
+#[cfg(feature = "live")]
+fn live_options(args: &LiveArgs) -> wsscope::source::live::LiveOptions {
+    wsscope::source::live::LiveOptions {
+        interface: args.interface.clone(),
+        filter: args.filter.clone(),
+        snaplen: args.snaplen,
+        write: args.write.clone(),
+        count: args.count,
+        duration: args
+            .duration
+            .filter(|d| d.is_finite() && *d >= 0.0)
+            .map(std::time::Duration::from_secs_f64),
+    }
+}
+
+#[cfg(feature = "live")]
+fn start_live(args: &LiveArgs) -> Result<wsscope::source::live::LiveCapture> {
+    let capture = wsscope::source::live::start(live_options(args))?;
+    let stop = capture.stop.clone();
+    // Ctrl-C stops the capture cleanly: the -w file is flushed and the output completed.
+    let _ = ctrlc::set_handler(move || stop.store(true, std::sync::atomic::Ordering::Relaxed));
+    eprintln!(
+        "wsscope: capturing on {} (filter: {}){}; Ctrl-C to stop",
+        capture.interface,
+        args.filter.as_deref().unwrap_or("tcp"),
+        args.write
+            .as_ref()
+            .map(|w| format!(", saving to {}", w.display()))
+            .unwrap_or_default()
+    );
+    Ok(capture)
+}
+
+/// `summary|frames|export -i IFACE`: decode live; frames and JSON lines are streamed as
+/// they are decoded, the summary is printed when the capture stops.
+#[cfg(feature = "live")]
+fn live_script(args: &LiveArgs, what: Output, common: &Common) -> Result<ExitCode> {
+    use std::sync::atomic::Ordering;
+    use std::sync::mpsc::RecvTimeoutError;
+    use wsscope::export::stream::{StreamFormat, Streamer};
+
+    let live = start_live(args)?;
+    let mut pipeline = wsscope::Pipeline::new(common.session_config());
+    pipeline.set_live(true);
+    let mut streamer = match what {
+        Output::Summary => None,
+        Output::Frames(_) => Some(Streamer::new(StreamFormat::Frames)),
+        Output::Jsonl(_) => Some(Streamer::new(StreamFormat::Jsonl)),
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut output_closed = false;
+    loop {
+        let first = match live
+            .packets
+            .recv_timeout(std::time::Duration::from_millis(100))
+        {
+            Ok(p) => p,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        let mut next = Some(first);
+        while let Some(p) = next.take() {
+            pipeline.packet(&wsscope::source::PacketRef {
+                number: p.number,
+                ts: p.ts,
+                link: live.link,
+                data: &p.data,
+                orig_len: p.orig_len,
+            });
+            next = live.packets.try_recv().ok();
+        }
+        if let Some(s) = streamer.as_mut() {
+            if let Err(e) = s.write_new(&mut out, &pipeline.capture, false) {
+                if e.kind() != io::ErrorKind::BrokenPipe {
+                    return Err(e.into());
+                }
+                output_closed = true;
+                live.stop.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+    let result = live
+        .thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("the capture thread stopped unexpectedly"))?;
+    pipeline.finish_in_place();
+    let capture = &pipeline.capture;
+    if !output_closed {
+        let written = match streamer.as_mut() {
+            Some(s) => s.write_new(&mut out, capture, true),
+            None => write_output(
+                &mut out,
+                what,
+                capture,
+                &format!("live on {}", live.interface),
+            ),
+        };
+        match written.and_then(|_| out.flush()) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+            other => other?,
+        }
+    }
+    let stats = &live.stats;
+    eprintln!(
+        "wsscope: {} packets captured, {} dropped by the kernel, {} dropped by wsscope (decoder behind)",
+        stats.seen.load(Ordering::Relaxed),
+        stats.kernel_dropped.load(Ordering::Relaxed),
+        stats.queue_dropped.load(Ordering::Relaxed)
+    );
+    result?;
+    exit_status(capture, "live capture", common)
+}
+
+/// `wsscope live`: the terminal UI on a live capture.
+#[cfg(feature = "live")]
+fn live_ui(args: &LiveArgs, common: &Common) -> Result<ExitCode> {
+    // The terminal UI arrives with issue 3; until then, stream frames.
+    live_script(args, Output::Frames(None), common)
+}
+
+/// `wsscope interfaces`: like `tcpdump -D`.
+#[cfg(feature = "live")]
+fn list_interfaces() -> Result<ExitCode> {
+    let list = wsscope::source::live::interfaces()?;
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    for (i, iface) in list.iter().enumerate() {
+        let mut flags = Vec::new();
+        if iface.up {
+            flags.push("Up");
+        }
+        if iface.running {
+            flags.push("Running");
+        }
+        if iface.loopback {
+            flags.push("Loopback");
+        }
+        let addrs: Vec<String> = iface.addresses.iter().map(ToString::to_string).collect();
+        let desc = iface
+            .description
+            .as_deref()
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{}.{}{desc} [{}] {}",
+            i + 1,
+            iface.name,
+            flags.join(", "),
+            addrs.join(" ")
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -29,6 +29,7 @@ pub struct Pipeline {
     next_order: u64,
     last: (u64, Timestamp),
     evicted: u64,
+    live: bool,
     /// What has been decoded so far.
     pub capture: Capture,
 }
@@ -43,6 +44,7 @@ impl Pipeline {
             next_order: 0,
             last: (0, Timestamp::default()),
             evicted: 0,
+            live: false,
             capture: Capture::default(),
         }
     }
@@ -157,7 +159,15 @@ impl Pipeline {
             ));
         }
         self.evicted = 0;
-        self.capture.finish();
+        if !self.live {
+            self.capture.finish();
+        }
+    }
+
+    /// Live mode: connection numbers stay as first shown (in the order connections were
+    /// recognised) instead of being renumbered by first packet at the end.
+    pub fn set_live(&mut self, live: bool) {
+        self.live = live;
     }
 }
 

@@ -268,6 +268,7 @@ impl Session {
             Some(DirectionDecoder::new(Dir::Client, negotiated, cfg.limits)),
             Some(DirectionDecoder::new(Dir::Server, negotiated, cfg.limits)),
         ];
+        conn.id = conns.len() as u32 + 1;
         conns.push(conn);
         self.conn = Some(conns.len() - 1);
     }
@@ -377,7 +378,9 @@ impl Session {
         if is_upgrade_request(&head) {
             self.mode = Mode::WebSocket;
             if self.conn.is_none() {
-                conns.push(self.new_connection());
+                let mut conn = self.new_connection();
+                conn.id = conns.len() as u32 + 1;
+                conns.push(conn);
                 self.conn = Some(conns.len() - 1);
             }
             if let Some(c) = self.conn {

@@ -9,13 +9,18 @@ use crate::model::{Capture, Connection, Dir, FrameRecord};
 /// How many characters of payload a line previews.
 const PREVIEW_CHARS: usize = 48;
 
-/// Writes every frame (optionally of one connection).
-pub fn write(out: &mut dyn Write, capture: &Capture, only: Option<u32>) -> io::Result<()> {
+/// Writes the column header line.
+pub fn write_header(out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "{:>4} {:>5} {:>11} {:<3} {:<12} {:<3} {:<3} {:<4} {:>9}  payload",
         "conn", "frame", "time", "dir", "opcode", "fin", "rsv", "mask", "length"
-    )?;
+    )
+}
+
+/// Writes every frame (optionally of one connection).
+pub fn write(out: &mut dyn Write, capture: &Capture, only: Option<u32>) -> io::Result<()> {
+    write_header(out)?;
     for c in capture
         .connections
         .iter()

@@ -226,20 +226,57 @@ fn line<T: Serialize>(out: &mut dyn Write, value: &T) -> io::Result<()> {
     out.write_all(b"\n")
 }
 
+/// Writes a connection's own line.
+pub fn write_connection_line(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
+    line(out, &connection_line(c))
+}
+
+/// Writes one frame's line.
+pub fn write_frame_line(out: &mut dyn Write, c: &Connection, f: &FrameRecord) -> io::Result<()> {
+    line(out, &frame_line(c.id, f))
+}
+
+/// Writes one message's line.
+pub fn write_message_line(
+    out: &mut dyn Write,
+    c: &Connection,
+    m: &MessageRecord,
+) -> io::Result<()> {
+    line(out, &message_line(c.id, m))
+}
+
+/// Writes one violation's line.
+pub fn write_violation_line(
+    out: &mut dyn Write,
+    c: &Connection,
+    v: &ViolationRecord,
+) -> io::Result<()> {
+    line(out, &violation_line(c.id, v))
+}
+
+/// Writes one warning's line.
+pub fn write_warning_line(
+    out: &mut dyn Write,
+    c: &Connection,
+    w: &WarningRecord,
+) -> io::Result<()> {
+    line(out, &warning_line(c.id, w))
+}
+
 /// Writes one connection's lines: the connection, its frames, messages, violations, warnings.
 pub fn write_connection(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
-    line(out, &connection_line(c))?;
+    write_connection_line(out, c)?;
     for f in &c.frames {
-        line(out, &frame_line(c.id, f))?;
+        write_frame_line(out, c, f)?;
     }
-    for m in c.messages.iter().filter(|m| m.finished || m.len > 0) {
-        line(out, &message_line(c.id, m))?;
+    for m in &c.messages {
+        write_message_line(out, c, m)?;
     }
     for v in &c.violations {
-        line(out, &violation_line(c.id, v))?;
+        write_violation_line(out, c, v)?;
     }
     for w in &c.warnings {
-        line(out, &warning_line(c.id, w))?;
+        write_warning_line(out, c, w)?;
     }
     Ok(())
 }

@@ -2,4 +2,5 @@
 
 pub mod frames;
 pub mod jsonl;
+pub mod stream;
 pub mod summary;

@@ -197,7 +197,8 @@ pub enum Ending {
 /// A WebSocket connection (an Upgrade attempted, or frames recognised without one).
 #[derive(Clone, Debug)]
 pub struct Connection {
-    /// 1, 2, … in order of each connection's first packet (set by [`Capture::finish`]).
+    /// 1, 2, … in order of each connection's first packet (set by [`Capture::finish`];
+    /// while a capture is still being read, the order in which connections were recognised).
     pub id: u32,
     /// Order of the TCP flow's first packet among all flows.
     pub flow_order: u64,

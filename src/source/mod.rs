@@ -1,7 +1,10 @@
 //! Packet sources: capture files (pcap, pcapng; from a path or stdin) and, with the
-//! `live` feature (not built yet), a live interface. Every source yields [`PacketRef`]s in capture order.
+//! `live` feature, a live interface through libpcap. Every source yields [`PacketRef`]s in capture order.
 
 pub mod file;
+#[cfg(feature = "live")]
+pub mod live;
+pub mod save;
 
 pub use file::{CaptureReader, SourceError};
 

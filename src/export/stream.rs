@@ -1,0 +1,108 @@
+//! Incremental output for a capture that is still growing (live capture): after each
+//! packet, write only what is new and complete, each line once.
+//!
+//! A connection's line is written once its handshake is settled (the response seen) or
+//! its first frame arrives; its frames, finished messages, violations and warnings follow
+//! as they appear. Connections are tracked by position, which never changes while a
+//! capture is read (numbers are only reassigned by `Capture::finish` on files).
+
+use std::io::{self, Write};
+
+use crate::model::{Capture, Connection};
+
+use super::{frames, jsonl};
+
+/// The output format being streamed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamFormat {
+    /// JSON lines, as `wsscope export`.
+    Jsonl,
+    /// One text line per frame, as `wsscope frames`.
+    Frames,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Written {
+    connection: bool,
+    frames: usize,
+    messages: usize,
+    violations: usize,
+    warnings: usize,
+}
+
+/// Remembers what was written so far.
+#[derive(Debug)]
+pub struct Streamer {
+    format: StreamFormat,
+    written: Vec<Written>,
+    header: bool,
+}
+
+fn settled(c: &Connection) -> bool {
+    !c.frames.is_empty() || c.handshake.as_ref().is_none_or(|h| h.response.is_some())
+}
+
+impl Streamer {
+    /// A streamer for `format`.
+    pub fn new(format: StreamFormat) -> Self {
+        Streamer {
+            format,
+            written: Vec::new(),
+            header: false,
+        }
+    }
+
+    /// Writes what became complete since the last call; with `at_end`, everything left.
+    pub fn write_new(
+        &mut self,
+        out: &mut dyn Write,
+        capture: &Capture,
+        at_end: bool,
+    ) -> io::Result<()> {
+        if self.format == StreamFormat::Frames && !self.header {
+            frames::write_header(out)?;
+            self.header = true;
+        }
+        for (i, c) in capture.connections.iter().enumerate() {
+            if self.written.len() <= i {
+                self.written.push(Written::default());
+            }
+            let w = &mut self.written[i];
+            if !w.connection {
+                if !(at_end || settled(c)) {
+                    continue;
+                }
+                if self.format == StreamFormat::Jsonl {
+                    jsonl::write_connection_line(out, c)?;
+                }
+                w.connection = true;
+            }
+            for f in &c.frames[w.frames..] {
+                match self.format {
+                    StreamFormat::Jsonl => jsonl::write_frame_line(out, c, f)?,
+                    StreamFormat::Frames => writeln!(out, "{}", frames::frame_line(c, f))?,
+                }
+            }
+            w.frames = c.frames.len();
+            if self.format == StreamFormat::Jsonl {
+                // Messages in order, each once it is finished (or at the end).
+                while let Some(m) = c.messages.get(w.messages) {
+                    if !(m.finished || at_end) {
+                        break;
+                    }
+                    jsonl::write_message_line(out, c, m)?;
+                    w.messages += 1;
+                }
+                for v in &c.violations[w.violations..] {
+                    jsonl::write_violation_line(out, c, v)?;
+                }
+                for x in &c.warnings[w.warnings..] {
+                    jsonl::write_warning_line(out, c, x)?;
+                }
+            }
+            w.violations = c.violations.len();
+            w.warnings = c.warnings.len();
+        }
+        out.flush()
+    }
+}
