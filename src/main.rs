@@ -89,7 +89,7 @@ impl Common {
 #[derive(Args, Clone, Debug)]
 struct InputArgs {
     /// Capture file (pcap or pcapng), or - for standard input.
-    #[arg(required_unless_present = "interface")]
+    #[arg(required_unless_present = "interface", conflicts_with = "interface")]
     file: Option<PathBuf>,
     #[command(flatten)]
     live: LiveArgs,
@@ -99,12 +99,7 @@ struct InputArgs {
 #[derive(Args, Clone, Debug, Default)]
 struct LiveArgs {
     /// Capture live on this interface instead of reading a file (needs the `live` feature).
-    #[arg(
-        short = 'i',
-        long = "interface",
-        value_name = "IFACE",
-        conflicts_with = "file"
-    )]
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
     interface: Option<String>,
     /// BPF capture filter (default: tcp).
     #[arg(short = 'f', long = "filter", value_name = "BPF")]
@@ -472,4 +467,15 @@ fn list_interfaces() -> Result<ExitCode> {
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 }
