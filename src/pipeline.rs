@@ -82,7 +82,7 @@ impl Pipeline {
             }
             if self.flows.len() >= self.config.limits.max_flows {
                 if let Some((_, oldest)) = self.by_order.pop_first() {
-                    self.retire(oldest, Ending::Open);
+                    self.evict(oldest);
                     self.evicted += 1;
                 }
             }
@@ -120,6 +120,24 @@ impl Pipeline {
                 Ending::Fin
             };
             self.retire(key, ending);
+        }
+    }
+
+    /// Retires the oldest flow to make room (the `max_flows` limit), saying so on its connection.
+    fn evict(&mut self, key: FlowKey) {
+        let limit = self.config.limits.max_flows;
+        let before = self.capture.connections.len();
+        if let Some(entry) = self.flows.get(&key) {
+            let conn = entry.session.connection_index();
+            self.retire(key, Ending::Open);
+            if let Some(c) = conn.filter(|c| *c < before) {
+                self.capture.connections[c].warning(
+                    crate::rules::Warning::LimitReached,
+                    None,
+                    None,
+                    format!("more than {limit} TCP flows were open at once (--max-flows): this one, the oldest, was no longer followed"),
+                );
+            }
         }
     }
 

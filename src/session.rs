@@ -107,6 +107,11 @@ impl Session {
         }
     }
 
+    /// Index of this flow's connection record in the capture, once it is a WebSocket.
+    pub fn connection_index(&self) -> Option<usize> {
+        self.conn
+    }
+
     /// What the flow turned out to be.
     pub fn kind(&self) -> FlowKind {
         match self.mode {
@@ -176,6 +181,17 @@ impl Session {
             } => {
                 let dir = self.dir_of(side);
                 let snaplen = reason == GapReason::Snaplen;
+                if let (Some(c), GapReason::BufferLimit) = (self.conn, reason) {
+                    conns[c].warning(
+                        Warning::LimitReached,
+                        Some(dir),
+                        None,
+                        format!(
+                            "more than {} bytes waited out of order (--max-out-of-order); a hole of {len} bytes was given up at packet {packet}",
+                            cfg.limits.max_out_of_order
+                        ),
+                    );
+                }
                 let in_ws = match dir {
                     Dir::Client => matches!(self.client, ClientPhase::Ws),
                     Dir::Server => matches!(self.server, ServerPhase::Ws),
@@ -341,10 +357,11 @@ impl Session {
                             self.request(head, conns);
                         }
                         Ok(None) if buf.len() > cfg.limits.max_http_head => {
-                            self.http_trouble(
+                            self.http_stop(
                                 conns,
                                 Dir::Client,
-                                "an HTTP request head is larger than the limit",
+                                Warning::LimitReached,
+                                "an HTTP request head is larger than --max-http-head; the rest of this direction is not decoded",
                             );
                             return;
                         }
@@ -364,12 +381,16 @@ impl Session {
     }
 
     fn http_trouble(&mut self, conns: &mut [Connection], dir: Dir, what: &str) {
+        self.http_stop(conns, dir, Warning::HttpUnparsed, what);
+    }
+
+    fn http_stop(&mut self, conns: &mut [Connection], dir: Dir, warning: Warning, what: &str) {
         match dir {
             Dir::Client => self.client = ClientPhase::Opaque,
             Dir::Server => self.server = ServerPhase::Opaque,
         }
         if let Some(c) = self.conn {
-            conns[c].warning(Warning::HttpUnparsed, Some(dir), None, what.to_string());
+            conns[c].warning(warning, Some(dir), None, what.to_string());
         }
     }
 
@@ -446,10 +467,11 @@ impl Session {
                             self.response(head, conns, cfg);
                         }
                         Ok(None) if buf.len() > cfg.limits.max_http_head => {
-                            self.http_trouble(
+                            self.http_stop(
                                 conns,
                                 Dir::Server,
-                                "an HTTP response head is larger than the limit",
+                                Warning::LimitReached,
+                                "an HTTP response head is larger than --max-http-head; the rest of this direction is not decoded",
                             );
                             return;
                         }

@@ -25,6 +25,8 @@ pub enum GapReason {
     Loss,
     /// The snaplen cut the packet: the bytes were on the wire but not in the file.
     Snaplen,
+    /// More bytes waited out of order than the limit allows: the hole was given up.
+    BufferLimit,
 }
 
 /// What a direction's reassembler hands downstream, in stream order.
@@ -186,7 +188,7 @@ impl Reassembler {
         } else {
             self.insert_pending(start, payload, missing, packet, ts);
             if self.pending_bytes > self.max_pending {
-                self.skip_first_hole(GapReason::Loss, packet, ts, out);
+                self.skip_first_hole(GapReason::BufferLimit, packet, ts, out);
             }
         }
     }

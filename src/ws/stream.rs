@@ -76,6 +76,8 @@ pub struct DirectionDecoder {
     inflate_unreliable: bool,
     close_sent: bool,
     scratch: Vec<u8>,
+    /// Packets that carried the bytes of the header being collected.
+    header_packets: Vec<u64>,
     /// The last packet seen, to list a frame's packets without repeats.
     packet: u64,
     ts: Timestamp,
@@ -120,6 +122,7 @@ impl DirectionDecoder {
             inflate_unreliable: false,
             close_sent: false,
             scratch: Vec::new(),
+            header_packets: Vec::new(),
             packet: 0,
             ts: Timestamp::default(),
         }
@@ -158,6 +161,9 @@ impl DirectionDecoder {
                     return;
                 }
                 State::Header { buf, len } => {
+                    if self.header_packets.last() != Some(&packet) {
+                        self.header_packets.push(packet);
+                    }
                     let take = (MAX_HEADER_LEN - *len).min(bytes.len());
                     buf[*len..*len + take].copy_from_slice(&bytes[..take]);
                     let have = *len + take;
@@ -304,7 +310,7 @@ impl DirectionDecoder {
             dir,
             ts: self.ts,
             header,
-            packets: vec![self.packet],
+            packets: std::mem::take(&mut self.header_packets),
             stream_offset: self.offset - u64::from(header.header_len),
             raw,
             complete: true,
@@ -787,6 +793,18 @@ impl DirectionDecoder {
     }
 
     fn finish_message(&mut self, conn: &mut Connection, m: usize, hasher: Sha256) {
+        if conn.messages[m].data_cut {
+            let (len, first) = (
+                conn.messages[m].len,
+                conn.messages[m].frames.first().copied(),
+            );
+            conn.warning(
+                Warning::LimitReached,
+                Some(self.dir),
+                first,
+                format!("message of {len} bytes: only the first {} are kept in memory (--max-message); its length and hash cover all of it", self.limits.max_message_kept),
+            );
+        }
         let msg = &mut conn.messages[m];
         msg.finished = true;
         msg.end_ts = self.ts;

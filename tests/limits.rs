@@ -1,0 +1,238 @@
+//! Hostile and oversized input through the whole pipeline: every limit is reported as a
+//! `limit-reached` warning when hit, decoding goes on, nothing panics.
+
+mod common;
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+use common::Conversation;
+use wsscope::rules::Warning;
+use wsscope::ws::limits::Limits;
+use wsscope::{Capture, SessionConfig, decode_reader};
+
+const REQUEST: &str = "GET /x HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+const RESPONSE: &str = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+
+fn addr(last: u8, port: u16) -> SocketAddrV4 {
+    SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, last), port)
+}
+
+/// A masked client frame.
+fn client_frame(b0: u8, payload: &[u8]) -> Vec<u8> {
+    let key = [9u8, 8, 7, 6];
+    let mut f = vec![b0];
+    match payload.len() {
+        n if n < 126 => f.push(0x80 | n as u8),
+        n if n < 65536 => {
+            f.push(0x80 | 126);
+            f.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            f.push(0x80 | 127);
+            f.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    f.extend_from_slice(&key);
+    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    f
+}
+
+/// A connection with a valid handshake followed by `client_bytes`, sent in `seg`-byte segments.
+fn upgraded(client_bytes: &[u8], seg: usize) -> Conversation {
+    let mut c = Conversation::new(addr(1, 40000), addr(2, 80), 1000, 5000);
+    c.client_data(0, REQUEST.as_bytes());
+    c.server_data(0, RESPONSE.as_bytes());
+    for (i, chunk) in client_bytes.chunks(seg.max(1)).enumerate() {
+        c.client_data(REQUEST.len() + i * seg.max(1), chunk);
+    }
+    c
+}
+
+fn decode(pcap: &[u8], limits: Limits) -> Capture {
+    decode_reader(
+        pcap,
+        SessionConfig {
+            limits,
+            ws_ports: Vec::new(),
+        },
+    )
+    .expect("decodes")
+}
+
+fn limit_warnings(c: &Capture) -> Vec<String> {
+    c.connections
+        .iter()
+        .flat_map(|c| c.warnings.iter())
+        .filter(|w| w.warning == Warning::LimitReached)
+        .map(|w| w.detail.clone())
+        .collect()
+}
+
+#[test]
+fn message_kept_limit_cuts_the_copy_not_the_hash() {
+    let payload = vec![b'a'; 5000];
+    let conv = upgraded(&client_frame(0x81, &payload), 1448);
+    let capture = decode(
+        &conv.pcap(),
+        Limits {
+            max_message_kept: 1000,
+            ..Limits::default()
+        },
+    );
+    let m = &capture.connections[0].messages[0];
+    assert_eq!((m.len, m.data.len()), (5000, 1000));
+    assert!(m.sha256.is_some(), "the hash covers the whole message");
+    let w = limit_warnings(&capture);
+    assert!(w.iter().any(|d| d.contains("--max-message")), "{w:?}");
+}
+
+#[test]
+fn fragments_limit_stops_a_message_that_never_ends() {
+    let mut bytes = client_frame(0x01, b"start");
+    for _ in 0..50 {
+        bytes.extend(client_frame(0x00, b"x"));
+    }
+    let conv = upgraded(&bytes, 1448);
+    let capture = decode(
+        &conv.pcap(),
+        Limits {
+            max_fragments: 10,
+            ..Limits::default()
+        },
+    );
+    let w = limit_warnings(&capture);
+    assert!(
+        w.iter().any(|d| d.contains("more than 10 fragments")),
+        "{w:?}"
+    );
+    assert!(capture.connections[0].messages[0].sha256.is_none());
+}
+
+#[test]
+fn http_head_limit() {
+    let mut c = Conversation::new(addr(1, 40000), addr(2, 80), 1, 2);
+    let huge = format!(
+        "GET / HTTP/1.1\r\nHost: h\r\nX-Pad: {}\r\n",
+        "p".repeat(10_000)
+    );
+    c.client_data(0, huge.as_bytes());
+    let capture = decode(
+        &c.pcap(),
+        Limits {
+            max_http_head: 1024,
+            ..Limits::default()
+        },
+    );
+    // Not an upgrade (the head never completed): counted as a flow, no crash, no connection.
+    assert!(capture.connections.is_empty());
+    assert_eq!(capture.stats.packets, 4);
+}
+
+#[test]
+fn out_of_order_limit_gives_the_hole_up() {
+    let payload = vec![b'z'; 20_000];
+    let frame = client_frame(0x82, &payload);
+    let mut c = Conversation::new(addr(1, 40000), addr(2, 80), 1, 2);
+    c.client_data(0, REQUEST.as_bytes());
+    c.server_data(0, RESPONSE.as_bytes());
+    // The first 1000 frame bytes never arrive; the rest waits out of order.
+    for (i, chunk) in frame[1000..].chunks(1000).enumerate() {
+        c.client_data(REQUEST.len() + 1000 + i * 1000, chunk);
+    }
+    let capture = decode(
+        &c.pcap(),
+        Limits {
+            max_out_of_order: 4096,
+            ..Limits::default()
+        },
+    );
+    let w = limit_warnings(&capture);
+    assert!(w.iter().any(|d| d.contains("--max-out-of-order")), "{w:?}");
+}
+
+#[test]
+fn flow_limit_retires_the_oldest_and_says_so() {
+    let mut packets = Vec::new();
+    for i in 0..20u16 {
+        let mut c = Conversation::new(addr(1, 30000 + i), addr(2, 80), u32::from(i) * 7, 99);
+        c.client_data(0, REQUEST.as_bytes());
+        c.server_data(0, RESPONSE.as_bytes());
+        packets.extend(c.packets);
+    }
+    let capture = decode(
+        &common::pcap_file(&packets),
+        Limits {
+            max_flows: 5,
+            ..Limits::default()
+        },
+    );
+    assert_eq!(capture.connections.len(), 20);
+    let retired = limit_warnings(&capture)
+        .iter()
+        .filter(|d| d.contains("--max-flows"))
+        .count();
+    assert_eq!(retired, 15);
+    assert!(
+        capture
+            .notes
+            .iter()
+            .any(|n| n.contains("15 flows were retired early"))
+    );
+}
+
+#[test]
+fn one_byte_segments_decode_like_one_big_one() {
+    let mut bytes = client_frame(0x81, "héllo wörld".as_bytes());
+    bytes.extend(client_frame(0x82, &[1u8; 300]));
+    bytes.extend(client_frame(0x88, &[0x03, 0xe8]));
+    let tiny = decode(&upgraded(&bytes, 1).pcap(), Limits::default());
+    let big = decode(&upgraded(&bytes, 1448).pcap(), Limits::default());
+    let sums = |c: &Capture| {
+        c.connections[0]
+            .messages
+            .iter()
+            .map(|m| (m.kind, m.sha256.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(sums(&tiny), sums(&big));
+    assert_eq!(tiny.connections[0].messages.len(), 3);
+    assert!(tiny.connections[0].violations.is_empty());
+    // 8 header bytes (2 + 16-bit length + mask key) and 300 payload bytes, one packet each.
+    assert_eq!(
+        tiny.connections[0].frames[1].packets.len(),
+        8 + 300,
+        "every carrying packet is listed"
+    );
+}
+
+#[test]
+fn length_of_2_pow_63_is_flagged_and_bounded() {
+    let mut bytes = vec![0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4];
+    bytes.extend(vec![0u8; 10_000]);
+    let capture = decode(&upgraded(&bytes, 1448).pcap(), Limits::default());
+    let c = &capture.connections[0];
+    assert_eq!(
+        c.violations
+            .iter()
+            .map(|v| v.rule.code())
+            .collect::<Vec<_>>(),
+        vec!["length-msb-set"]
+    );
+    assert!(
+        c.frames[0].raw.len() < 100,
+        "nothing after the unfollowable header is kept"
+    );
+}
+
+#[test]
+fn oversized_record_length_is_an_error_not_an_allocation() {
+    let mut file = common::pcap_file(&[]);
+    // A record header claiming 1 GiB of data, then a few bytes.
+    for v in [1u32, 0, 1 << 30, 1 << 30] {
+        file.extend_from_slice(&v.to_le_bytes());
+    }
+    file.extend_from_slice(&[0u8; 64]);
+    let capture = decode(&file, Limits::default());
+    let err = capture.source_error.expect("reported");
+    assert!(err.contains("byte 24"), "{err}");
+}
