@@ -19,6 +19,7 @@ pub mod rules;
 pub mod session;
 pub mod source;
 pub mod tcp;
+pub mod tui;
 pub mod ws;
 
 pub use model::{Capture, Connection, Dir};

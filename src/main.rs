@@ -253,7 +253,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         None => {
             let input = Input::from_arg(cli.file);
             if io::stdout().is_terminal() {
-                eprintln!("wsscope: the terminal UI is not built yet; printing the summary");
+                return open_ui(&input, &common);
             }
             return finish_file(&input, Output::Summary, &common);
         }
@@ -271,6 +271,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
         return live_script(&input.live, what, &common);
     }
     finish_file(&Input::from_arg(input.file), what, &common)
+}
+
+/// Opens the terminal UI on a file (or stdin, or the demo), decoding in the background.
+fn open_ui(input: &Input, common: &Common) -> Result<ExitCode> {
+    let (reader, total): (Box<dyn Read + Send>, Option<u64>) = match input {
+        Input::Path(p) => {
+            let file = File::open(p).with_context(|| format!("cannot open {}", p.display()))?;
+            let len = file.metadata().ok().map(|m| m.len());
+            (Box::new(BufReader::with_capacity(1 << 20, file)), len)
+        }
+        Input::Stdin => (Box::new(io::stdin()), None),
+        Input::Demo => (Box::new(DEMO), Some(DEMO.len() as u64)),
+    };
+    // The capture header is read before the UI starts, so "not a capture" is said plainly.
+    let (loading, _decoder) = wsscope::loader::spawn(reader, total, common.session_config())
+        .with_context(|| format!("{} is not a capture wsscope can read", input.name()))?;
+    wsscope::tui::run(loading.clone(), input.name(), common.no_color)?;
+    // Not joining the decoder: quitting must not wait for a large file to finish.
+    let capture = loading.capture();
+    if let Some(err) = &capture.source_error {
+        eprintln!("wsscope: {}: {err}", input.name());
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Decodes a file (or stdin, or the demo) and prints `what`.
@@ -427,11 +451,26 @@ fn live_script(args: &LiveArgs, what: Output, common: &Common) -> Result<ExitCod
     exit_status(capture, "live capture", common)
 }
 
-/// `wsscope live`: the terminal UI on a live capture.
+/// `wsscope live`: the terminal UI on a live capture; without a terminal, the frame list
+/// is streamed instead.
 #[cfg(feature = "live")]
 fn live_ui(args: &LiveArgs, common: &Common) -> Result<ExitCode> {
-    // The terminal UI arrives with issue 3; until then, stream frames.
-    live_script(args, Output::Frames(None), common)
+    if !io::stdout().is_terminal() {
+        return live_script(args, Output::Frames(None), common);
+    }
+    let live = start_live(args)?;
+    let (stop, name) = (live.stop.clone(), format!("live on {}", live.interface));
+    let (loading, decoder) = wsscope::loader::spawn_live(live, common.session_config())?;
+    let shown = wsscope::tui::run(loading.clone(), name, common.no_color);
+    // Quitting the UI stops the capture; the decoder then flushes -w and ends.
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = decoder.join();
+    shown?;
+    if let Some(err) = &loading.capture().source_error {
+        eprintln!("wsscope: live capture: {err}");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `wsscope interfaces`: like `tcpdump -D`.

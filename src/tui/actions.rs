@@ -1,0 +1,178 @@
+//! What movement keys, Enter and the mouse do in each pane and view.
+
+use crate::model::Capture;
+
+use super::app::{App, Pane, View};
+use super::command::Command;
+use super::layout;
+use super::nav::target;
+use super::views;
+
+/// Lines the mouse wheel scrolls a text pane.
+const WHEEL_LINES: usize = 3;
+
+impl App {
+    pub(crate) fn movement(&mut self, cmd: Command, capture: &Capture) {
+        match self.view() {
+            None => self.main_movement(cmd, capture),
+            Some(View::Handshake | View::Help) => {
+                let (body, _) = layout::with_status(self.area);
+                let (w, rows) = (layout::inner_cols(body), layout::inner_rows(body));
+                let total = match self.view() {
+                    Some(View::Handshake) => views::handshake::document(self, capture, w).len(),
+                    _ => views::help::lines(self.theme, w).len(),
+                };
+                let max = total.saturating_sub(rows);
+                if let Some(p) = target(Some(self.scroll.page), max + 1, cmd, rows) {
+                    self.scroll.page = p;
+                }
+            }
+            Some(View::Violations | View::Messages) => {
+                if cmd == Command::Open {
+                    self.open_list_item(capture);
+                } else if let Some(p) = target(Some(self.cursor), self.list_len(capture), cmd, 10) {
+                    self.cursor = p;
+                }
+            }
+        }
+    }
+
+    fn main_movement(&mut self, cmd: Command, capture: &Capture) {
+        if matches!(cmd, Command::Left | Command::Right) {
+            self.step_field(cmd == Command::Right, capture);
+            return;
+        }
+        if cmd == Command::Open {
+            match self.pane {
+                Pane::Connections => self.focus(Pane::Frames),
+                Pane::Frames => self.focus(Pane::Detail),
+                Pane::Detail => self.focus(Pane::Hex),
+                Pane::Hex => {}
+            }
+            return;
+        }
+        let page = self.page(self.pane);
+        match self.pane {
+            Pane::Connections => {
+                if let Some(p) = target(self.conn_pos(capture), self.order.len(), cmd, page) {
+                    self.select_conn(p, capture);
+                }
+            }
+            Pane::Frames => {
+                if let Some(p) = target(self.frame_pos(), self.visible.len(), cmd, page) {
+                    self.select_frame_pos(p, capture);
+                }
+            }
+            Pane::Detail => match cmd {
+                Command::Up | Command::Down => self.step_field(cmd == Command::Down, capture),
+                _ => self.scroll_pane(Pane::Detail, cmd, capture),
+            },
+            Pane::Hex => self.scroll_pane(Pane::Hex, cmd, capture),
+        }
+    }
+
+    /// Scrolls the text of the detail or hex pane.
+    fn scroll_pane(&mut self, pane: Pane, cmd: Command, capture: &Capture) {
+        let (total, rows) = match pane {
+            Pane::Detail => {
+                let (w, rows) = self.detail_size();
+                (views::detail::document(self, capture, w).lines.len(), rows)
+            }
+            Pane::Hex => {
+                let (w, rows) = self.hex_size();
+                let per_line = views::hex::bytes_per_line(w);
+                let total = self
+                    .selected_frame(capture)
+                    .map_or(0, |(_, f)| views::hex::line_count(f, per_line));
+                (total, rows)
+            }
+            Pane::Connections | Pane::Frames => return,
+        };
+        let max = total.saturating_sub(rows);
+        let scroll = if pane == Pane::Detail {
+            &mut self.scroll.detail
+        } else {
+            &mut self.scroll.hex
+        };
+        if let Some(p) = target(Some((*scroll).min(max)), max + 1, cmd, rows) {
+            *scroll = p;
+        }
+    }
+
+    pub(crate) fn click(&mut self, x: u16, y: u16, capture: &Capture) {
+        let at = ratatui::layout::Position { x, y };
+        let row_in = |r: ratatui::layout::Rect, header: u16| {
+            (r.contains(at) && y >= r.y + 1 + header).then(|| usize::from(y - r.y - 1 - header))
+        };
+        match self.view() {
+            None => {
+                let a = self.main_areas(self.show_hex);
+                if a.connections.contains(at) {
+                    self.focus(Pane::Connections);
+                    if let Some(r) = row_in(a.connections, 0) {
+                        self.select_conn(self.scroll.connections + r, capture);
+                    }
+                } else if a.frames.contains(at) {
+                    self.focus(Pane::Frames);
+                    if let Some(r) = row_in(a.frames, 1) {
+                        self.select_frame_pos(self.scroll.frames + r, capture);
+                    }
+                } else if a.detail.is_some_and(|d| d.contains(at)) {
+                    self.focus(Pane::Detail);
+                    let r = a.detail.and_then(|d| row_in(d, 0));
+                    let (w, _) = self.detail_size();
+                    let doc = views::detail::document(self, capture, w);
+                    if let Some(f) = r.and_then(|r| doc.field_at(self.scroll.detail + r)) {
+                        self.field = f;
+                        self.field_changed(capture);
+                    }
+                } else if a.hex.is_some_and(|h| h.contains(at)) {
+                    self.focus(Pane::Hex);
+                }
+            }
+            Some(View::Violations | View::Messages) => {
+                let (body, _) = layout::with_status(self.area);
+                let (list, _) = layout::list_and_detail(body, self.list_len(capture));
+                if let Some(r) = row_in(list, 1) {
+                    let pos = self.scroll.list + r;
+                    if pos < self.list_len(capture) {
+                        self.cursor = pos;
+                    }
+                }
+            }
+            Some(View::Handshake | View::Help) => {}
+        }
+    }
+
+    pub(crate) fn wheel(&mut self, x: u16, y: u16, down: bool, capture: &Capture) {
+        let step = if down { Command::Down } else { Command::Up };
+        let at = ratatui::layout::Position { x, y };
+        if self.view().is_some() {
+            let times = match self.view() {
+                Some(View::Handshake | View::Help) => WHEEL_LINES,
+                _ => 1,
+            };
+            for _ in 0..times {
+                self.movement(step, capture);
+            }
+            return;
+        }
+        let a = self.main_areas(self.show_hex);
+        if a.connections.contains(at) {
+            if let Some(p) = target(self.conn_pos(capture), self.order.len(), step, 1) {
+                self.select_conn(p, capture);
+            }
+        } else if a.frames.contains(at) {
+            self.step_frame(if down { 1 } else { -1 }, capture);
+        } else {
+            let pane = if a.hex.is_some_and(|h| h.contains(at)) {
+                Pane::Hex
+            } else {
+                Pane::Detail
+            };
+            for _ in 0..WHEEL_LINES {
+                self.scroll_pane(pane, step, capture);
+            }
+        }
+    }
+}

@@ -1,0 +1,303 @@
+//! The UI state and how each [`Command`] changes it. No terminal here: tests drive
+//! [`App::update`] with commands and a decoded capture and look at the state.
+//!
+//! Selections are kept by identity, not by row: the connection by its TCP flow's order
+//! ([`Connection::flow_order`], stable while the capture is read, unlike `id` and the
+//! position in the list) and the frame by its index. New connections and frames that
+//! arrive while a file is read never move what the user is looking at.
+
+use ratatui::layout::Rect;
+
+use crate::model::{Capture, Connection, FrameRecord};
+
+use super::command::{Command, Mode};
+use super::explain::Field;
+use super::filter::Filter;
+use super::search::Search;
+use super::theme::Theme;
+
+/// A pane of the main view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    /// The connection list.
+    Connections,
+    /// The frame list.
+    Frames,
+    /// The selected frame, field by field.
+    Detail,
+    /// The selected frame's bytes.
+    Hex,
+}
+
+impl Pane {
+    const CYCLE: [Pane; 4] = [Pane::Connections, Pane::Frames, Pane::Detail, Pane::Hex];
+
+    fn step(self, forward: bool) -> Pane {
+        let i = Pane::CYCLE.iter().position(|p| *p == self).unwrap_or(0);
+        let n = Pane::CYCLE.len();
+        Pane::CYCLE[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }]
+    }
+}
+
+/// A full-screen view opened over the main one (`Esc` closes it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// The opening handshake of the selected connection.
+    Handshake,
+    /// Violations and warnings of the selected connection.
+    Violations,
+    /// Messages (fragments assembled) of the selected connection.
+    Messages,
+    /// Every key.
+    Help,
+}
+
+/// How frame times are shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TimeFormat {
+    /// Seconds since the connection's first packet.
+    #[default]
+    Relative,
+    /// Wall-clock time (UTC).
+    Absolute,
+}
+
+/// How far the file has been read.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct LoadState {
+    /// Reading has finished.
+    pub done: bool,
+    /// Fraction read, when the size is known.
+    pub progress: Option<f64>,
+    /// Bytes read so far.
+    pub bytes_read: u64,
+}
+
+impl LoadState {
+    /// A capture that is completely decoded.
+    pub fn finished() -> Self {
+        LoadState {
+            done: true,
+            progress: Some(1.0),
+            bytes_read: 0,
+        }
+    }
+}
+
+/// Scroll offsets (first visible row or line) of each scrollable area.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Scroll {
+    /// Connection list.
+    pub connections: usize,
+    /// Frame list.
+    pub frames: usize,
+    /// Detail pane.
+    pub detail: usize,
+    /// Hex pane.
+    pub hex: usize,
+    /// Handshake and help views.
+    pub page: usize,
+    /// List of the violations and messages views.
+    pub list: usize,
+}
+
+/// What the frame list was last built for.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct CacheKey {
+    pub(crate) conn: Option<u64>,
+    pub(crate) filter: Filter,
+    pub(crate) needle: Option<String>,
+    pub(crate) done: bool,
+    pub(crate) scanned: usize,
+}
+
+/// The whole UI state.
+#[derive(Clone, Debug)]
+pub struct App {
+    /// Shown in the status line.
+    pub file_name: String,
+    /// Colours or not.
+    pub theme: Theme,
+    /// The terminal's size.
+    pub area: Rect,
+    /// Reading progress.
+    pub loading: LoadState,
+    /// The focused pane of the main view.
+    pub pane: Pane,
+    /// Which of detail and hex the lower area shows when only one fits.
+    pub show_hex: bool,
+    /// Views opened over the main view, innermost last.
+    pub views: Vec<View>,
+    /// How keys are read.
+    pub mode: Mode,
+    /// The selected connection, by [`Connection::flow_order`].
+    pub conn: Option<u64>,
+    /// The selected frame's index.
+    pub frame: Option<u32>,
+    /// The header field selected in the detail pane (highlighted in the hex pane).
+    pub field: Field,
+    /// Frame filter.
+    pub filter: Filter,
+    /// Search state.
+    pub search: Search,
+    /// Relative or absolute times.
+    pub time: TimeFormat,
+    /// The hex pane shows the payload unmasked.
+    pub unmask_hex: bool,
+    /// Scroll offsets.
+    pub scroll: Scroll,
+    /// Selected row of the violations or messages view.
+    pub cursor: usize,
+    /// A one-off message for the status line.
+    pub notice: Option<String>,
+    /// The user asked to quit.
+    pub quit: bool,
+    /// Connection indices sorted by first packet (refreshed by [`App::sync`]).
+    pub order: Vec<usize>,
+    /// Indices of the selected connection's frames that pass the filter.
+    pub visible: Vec<u32>,
+    pub(crate) cache: CacheKey,
+    pub(crate) search_origin: Option<(Option<u64>, Option<u32>)>,
+}
+
+impl App {
+    /// A fresh state for a terminal of `area`.
+    pub fn new(file_name: impl Into<String>, theme: Theme, area: Rect) -> Self {
+        App {
+            file_name: file_name.into(),
+            theme,
+            area,
+            loading: LoadState::default(),
+            pane: Pane::Frames,
+            show_hex: false,
+            views: Vec::new(),
+            mode: Mode::Normal,
+            conn: None,
+            frame: None,
+            field: Field::Fin,
+            filter: Filter::default(),
+            search: Search::default(),
+            time: TimeFormat::default(),
+            unmask_hex: false,
+            scroll: Scroll::default(),
+            cursor: 0,
+            notice: None,
+            quit: false,
+            order: Vec::new(),
+            visible: Vec::new(),
+            cache: CacheKey::default(),
+            search_origin: None,
+        }
+    }
+
+    /// The innermost open view, `None` for the main view.
+    pub fn view(&self) -> Option<View> {
+        self.views.last().copied()
+    }
+
+    /// The selected connection.
+    pub fn connection<'c>(&self, capture: &'c Capture) -> Option<&'c Connection> {
+        let pos = self.conn_pos(capture)?;
+        self.order
+            .get(pos)
+            .and_then(|&i| capture.connections.get(i))
+    }
+
+    /// The selected frame and its connection.
+    pub fn selected_frame<'c>(
+        &self,
+        capture: &'c Capture,
+    ) -> Option<(&'c Connection, &'c FrameRecord)> {
+        let conn = self.connection(capture)?;
+        let index = self.frame?;
+        let f = conn
+            .frames
+            .get(usize::try_from(index).ok()?.checked_sub(1)?)?;
+        Some((conn, f))
+    }
+
+    /// Position of the selected connection in the sorted list.
+    pub fn conn_pos(&self, capture: &Capture) -> Option<usize> {
+        let want = self.conn?;
+        self.order
+            .binary_search_by_key(&want, |&i| {
+                capture
+                    .connections
+                    .get(i)
+                    .map_or(u64::MAX, |c| c.flow_order)
+            })
+            .ok()
+    }
+
+    /// Position of the selected frame in the (filtered) frame list.
+    pub fn frame_pos(&self) -> Option<usize> {
+        self.visible.binary_search(&self.frame?).ok()
+    }
+
+    /// Applies one command.
+    pub fn update(&mut self, cmd: Command, capture: &Capture) {
+        self.sync(capture);
+        if !matches!(
+            cmd,
+            Command::Resize { .. } | Command::SearchChar(_) | Command::SearchConfirm
+        ) {
+            self.notice = None;
+        }
+        match cmd {
+            Command::Quit => self.quit = true,
+            Command::Resize { width, height } => self.area = Rect::new(0, 0, width, height),
+            Command::Help | Command::Handshake | Command::Violations | Command::Messages => {
+                self.toggle_view(cmd, capture)
+            }
+            Command::Back => self.back(),
+            Command::NextPane | Command::PrevPane if self.view().is_none() => {
+                self.focus(self.pane.step(cmd == Command::NextPane));
+            }
+            Command::NextFrame => self.step_frame(1, capture),
+            Command::PrevFrame => self.step_frame(-1, capture),
+            Command::SearchStart
+            | Command::SearchChar(_)
+            | Command::SearchBackspace
+            | Command::SearchClear
+            | Command::SearchConfirm
+            | Command::SearchCancel
+            | Command::NextMatch
+            | Command::PrevMatch => self.search_command(cmd, capture),
+            Command::FilterMenu => self.mode = Mode::FilterMenu,
+            Command::CloseMenu => self.mode = Mode::Normal,
+            Command::Filter(choice) => {
+                self.mode = Mode::Normal;
+                self.filter.apply(choice);
+                if self.filter.matching && self.search.query.is_none() {
+                    self.notice = Some("no search yet: press / to search first".into());
+                }
+            }
+            Command::ToggleTime => {
+                self.time = match self.time {
+                    TimeFormat::Relative => TimeFormat::Absolute,
+                    TimeFormat::Absolute => TimeFormat::Relative,
+                }
+            }
+            Command::ToggleUnmask => self.unmask_hex = !self.unmask_hex,
+            Command::Click { x, y } => self.click(x, y, capture),
+            Command::Scroll { x, y, down } => self.wheel(x, y, down, capture),
+            _ => self.movement(cmd, capture),
+        }
+        self.sync(capture);
+        self.keep_visible(capture);
+    }
+
+    /// Focuses a pane of the main view.
+    pub fn focus(&mut self, pane: Pane) {
+        self.pane = pane;
+        match pane {
+            Pane::Detail => self.show_hex = false,
+            Pane::Hex => self.show_hex = true,
+            Pane::Connections | Pane::Frames => {}
+        }
+    }
+}

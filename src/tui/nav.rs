@@ -1,0 +1,252 @@
+//! Selection bookkeeping: following the capture as it grows ([`App::sync`]), moving
+//! through connections, frames and fields, and keeping the selection on screen.
+
+use crate::model::Capture;
+
+use super::app::{App, CacheKey, Pane, View};
+use super::command::Command;
+use super::explain::Field;
+use super::filter::FrameTest;
+use super::layout;
+use super::views;
+
+/// The row a movement command leads to in a list of `len` rows, from `pos`.
+pub fn target(pos: Option<usize>, len: usize, cmd: Command, page: usize) -> Option<usize> {
+    if len == 0 {
+        return None;
+    }
+    let last = len - 1;
+    let page = page.max(1);
+    let pos = pos.unwrap_or(0).min(last);
+    Some(match cmd {
+        Command::Up => pos.saturating_sub(1),
+        Command::Down => (pos + 1).min(last),
+        Command::PageUp => pos.saturating_sub(page),
+        Command::PageDown => (pos + page).min(last),
+        Command::First => 0,
+        Command::Last => last,
+        _ => return None,
+    })
+}
+
+/// The scroll offset that keeps row `pos` inside a window of `rows` rows.
+pub fn fit(offset: usize, pos: usize, rows: usize) -> usize {
+    if rows == 0 || pos < offset {
+        pos
+    } else if pos >= offset + rows {
+        pos + 1 - rows
+    } else {
+        offset
+    }
+}
+
+impl App {
+    /// Follows the capture as it grows: sorts connections by first packet, selects the
+    /// first connection and frame when nothing is selected yet, and extends the frame
+    /// list with frames decoded since the last call. Cheap when nothing changed.
+    pub fn sync(&mut self, capture: &Capture) {
+        let mut order: Vec<usize> = (0..capture.connections.len()).collect();
+        order.sort_by_key(|&i| capture.connections[i].flow_order);
+        self.order = order;
+        if self.conn_pos(capture).is_none() {
+            self.conn = self
+                .order
+                .first()
+                .and_then(|&i| capture.connections.get(i))
+                .map(|c| c.flow_order);
+            self.frame = None;
+        }
+        let needle = self.search.needle();
+        let key = CacheKey {
+            conn: self.conn,
+            filter: self.filter.clone(),
+            needle: needle.clone(),
+            done: self.loading.done,
+            scanned: self.cache.scanned,
+        };
+        if key != self.cache {
+            self.visible.clear();
+            self.cache = CacheKey { scanned: 0, ..key };
+        }
+        if let Some(conn) = self.connection(capture) {
+            let test = FrameTest::new(&self.filter, conn, needle.as_deref());
+            let new = conn.frames.get(self.cache.scanned..).unwrap_or(&[]);
+            self.visible.extend(
+                new.iter()
+                    .filter(|f| test.accepts(conn, f))
+                    .map(|f| f.index),
+            );
+            self.cache.scanned = conn.frames.len();
+        }
+        match self.frame {
+            None => self.frame = self.visible.first().copied(),
+            Some(f) if self.frame_pos().is_none() => {
+                let next = self.visible.partition_point(|&v| v < f);
+                self.frame = self.visible.get(next).or(self.visible.last()).copied();
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// Follows the capture and keeps the selection on screen (each tick).
+    pub fn refresh(&mut self, capture: &Capture) {
+        self.sync(capture);
+        self.keep_visible(capture);
+    }
+
+    /// Selects the connection at `pos` in the sorted list and its first frame.
+    pub fn select_conn(&mut self, pos: usize, capture: &Capture) {
+        let Some(c) = self
+            .order
+            .get(pos)
+            .and_then(|&i| capture.connections.get(i))
+        else {
+            return;
+        };
+        if self.conn != Some(c.flow_order) {
+            self.conn = Some(c.flow_order);
+            self.frame = None;
+            self.scroll.frames = 0;
+            self.sync(capture);
+            self.frame_changed(capture);
+        }
+    }
+
+    /// Selects the frame at `pos` in the frame list.
+    pub fn select_frame_pos(&mut self, pos: usize, capture: &Capture) {
+        if let Some(&index) = self.visible.get(pos) {
+            if self.frame != Some(index) {
+                self.frame = Some(index);
+                self.frame_changed(capture);
+            }
+        }
+    }
+
+    /// Moves `delta` frames along the list, whatever pane has focus.
+    pub fn step_frame(&mut self, delta: isize, capture: &Capture) {
+        let cmd = if delta > 0 {
+            Command::Down
+        } else {
+            Command::Up
+        };
+        if let Some(p) = target(self.frame_pos(), self.visible.len(), cmd, 1) {
+            self.select_frame_pos(p, capture);
+        }
+    }
+
+    /// Brings the selected field into view after the frame changed.
+    /// The detail pane starts at the top (summary and violations) unless it has focus,
+    /// where the selected field stays in view.
+    pub(crate) fn frame_changed(&mut self, capture: &Capture) {
+        self.scroll.detail = 0;
+        self.scroll.hex = 0;
+        self.field_changed(capture);
+        if self.pane != Pane::Detail {
+            self.scroll.detail = 0;
+        }
+    }
+
+    /// Scrolls detail and hex so the selected field shows.
+    pub(crate) fn field_changed(&mut self, capture: &Capture) {
+        let (width, rows) = self.detail_size();
+        let doc = views::detail::document(self, capture, width);
+        if let Some(row) = doc.row_of(self.field) {
+            self.scroll.detail = fit(self.scroll.detail, row, rows);
+        }
+        let (hex_width, hex_rows) = self.hex_size();
+        if let Some(line) = views::hex::field_line(self, capture, hex_width) {
+            self.scroll.hex = fit(self.scroll.hex, line, hex_rows);
+        }
+    }
+
+    /// The main view's panes at the current size.
+    pub fn main_areas(&self, show_hex: bool) -> layout::MainAreas {
+        layout::main(self.area, self.order.len(), self.visible.len(), show_hex)
+    }
+
+    /// Inner width and height of the detail pane (as if shown, at small sizes).
+    pub fn detail_size(&self) -> (usize, usize) {
+        let a = self.main_areas(false);
+        let r = a.detail.unwrap_or_default();
+        (layout::inner_cols(r), layout::inner_rows(r))
+    }
+
+    /// Inner width and height of the hex pane (as if shown, at small sizes).
+    pub fn hex_size(&self) -> (usize, usize) {
+        let a = self.main_areas(true);
+        let r = a.hex.unwrap_or_default();
+        (layout::inner_cols(r), layout::inner_rows(r))
+    }
+
+    /// Selects the previous or next field present in the selected frame.
+    pub fn step_field(&mut self, forward: bool, capture: &Capture) {
+        let header = self.selected_frame(capture).map(|(_, f)| f.header);
+        let present = |f: &Field| header.is_none_or(|h| f.byte_range(&h).is_some());
+        let fields: Vec<Field> = Field::ALL.into_iter().filter(present).collect();
+        let at = fields.iter().position(|f| *f == self.field);
+        let next = match (at, forward) {
+            (Some(i), true) => fields.get(i + 1),
+            (Some(i), false) => i.checked_sub(1).and_then(|i| fields.get(i)),
+            (None, true) => fields.iter().find(|f| **f > self.field),
+            (None, false) => fields.iter().rev().find(|f| **f < self.field),
+        };
+        if let Some(&f) = next {
+            self.field = f;
+            self.field_changed(capture);
+        }
+    }
+
+    /// Keeps every selection inside its pane's window.
+    pub(crate) fn keep_visible(&mut self, capture: &Capture) {
+        let a = self.main_areas(self.show_hex);
+        let rows = layout::inner_rows(a.connections);
+        let conns = self.order.len();
+        self.scroll.connections = self.scroll.connections.min(conns.saturating_sub(rows));
+        if let Some(p) = self.conn_pos(capture) {
+            self.scroll.connections = fit(self.scroll.connections, p, rows);
+        }
+        let rows = layout::inner_rows(a.frames).saturating_sub(1);
+        self.scroll.frames = self
+            .scroll
+            .frames
+            .min(self.visible.len().saturating_sub(rows));
+        if let Some(p) = self.frame_pos() {
+            self.scroll.frames = fit(self.scroll.frames, p, rows);
+        }
+        if let Some(View::Violations | View::Messages) = self.view() {
+            let n = self.list_len(capture);
+            self.cursor = self.cursor.min(n.saturating_sub(1));
+            let (body, _) = layout::with_status(self.area);
+            let (list, _) = layout::list_and_detail(body, n);
+            let rows = layout::inner_rows(list).saturating_sub(1);
+            self.scroll.list = fit(
+                self.scroll.list.min(n.saturating_sub(rows)),
+                self.cursor,
+                rows,
+            );
+        }
+    }
+
+    /// Rows of the list in the violations or messages view.
+    pub fn list_len(&self, capture: &Capture) -> usize {
+        let Some(c) = self.connection(capture) else {
+            return 0;
+        };
+        match self.view() {
+            Some(View::Violations) => c.violations.len() + c.warnings.len(),
+            Some(View::Messages) => c.messages.len(),
+            _ => 0,
+        }
+    }
+
+    /// Page size of the focused main pane.
+    pub(crate) fn page(&self, pane: Pane) -> usize {
+        let a = self.main_areas(self.show_hex);
+        match pane {
+            Pane::Connections => layout::inner_rows(a.connections),
+            Pane::Frames => layout::inner_rows(a.frames).saturating_sub(1),
+            Pane::Detail => self.detail_size().1,
+            Pane::Hex => self.hex_size().1,
+        }
+    }
+}

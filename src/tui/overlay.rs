@@ -1,0 +1,104 @@
+//! The views opened over the main one (handshake, violations, messages, help): opening,
+//! closing, where their cursor starts, and Enter on a row (go to its frame).
+
+use crate::model::Capture;
+
+use super::app::{App, Pane, View};
+use super::command::Command;
+use super::filter::Filter;
+use super::views;
+
+impl App {
+    pub(crate) fn toggle_view(&mut self, cmd: Command, capture: &Capture) {
+        let view = match cmd {
+            Command::Handshake => View::Handshake,
+            Command::Violations => View::Violations,
+            Command::Messages => View::Messages,
+            _ => View::Help,
+        };
+        if self.view() == Some(view) {
+            self.views.pop();
+            return;
+        }
+        self.views.retain(|v| *v != view);
+        self.views.push(view);
+        self.scroll.page = 0;
+        self.scroll.list = 0;
+        self.cursor = self.initial_cursor(view, capture);
+    }
+
+    pub(crate) fn back(&mut self) {
+        if self.views.pop().is_some() {
+            self.scroll.page = 0;
+            return;
+        }
+        match self.pane {
+            Pane::Hex => self.focus(Pane::Detail),
+            Pane::Detail => self.focus(Pane::Frames),
+            Pane::Frames => self.focus(Pane::Connections),
+            Pane::Connections => {}
+        }
+    }
+
+    /// Enter in the violations or messages view: go to the frame.
+    pub(crate) fn open_list_item(&mut self, capture: &Capture) {
+        let Some(c) = self.connection(capture) else {
+            return;
+        };
+        let frame = match self.view() {
+            Some(View::Violations) => {
+                let entries = views::violations::entries(c);
+                let Some(e) = entries.get(self.cursor) else {
+                    return;
+                };
+                if e.frame.is_none() && e.handshake {
+                    self.views.pop();
+                    self.views.push(View::Handshake);
+                    self.scroll.page = 0;
+                    return;
+                }
+                e.frame
+            }
+            Some(View::Messages) => c
+                .messages
+                .get(self.cursor)
+                .and_then(|m| m.frames.first().copied()),
+            _ => None,
+        };
+        match frame {
+            Some(index) => self.jump_to_frame(index, capture),
+            None => self.notice = Some("this entry is not tied to a frame".into()),
+        }
+    }
+
+    /// Closes every view and shows frame `index` of the selected connection in the detail
+    /// pane, clearing the filter if it hides the frame.
+    pub fn jump_to_frame(&mut self, index: u32, capture: &Capture) {
+        self.views.clear();
+        if self.visible.binary_search(&index).is_err() {
+            self.filter = Filter::default();
+            self.sync(capture);
+            self.notice = Some(format!("filter cleared to show frame {index}"));
+        }
+        if let Ok(pos) = self.visible.binary_search(&index) {
+            self.select_frame_pos(pos, capture);
+        }
+        self.focus(Pane::Detail);
+    }
+
+    /// The violations view starts on the selected frame's violation; the messages view
+    /// on its message.
+    pub(crate) fn initial_cursor(&self, view: View, capture: &Capture) -> usize {
+        let Some((c, f)) = self.selected_frame(capture) else {
+            return 0;
+        };
+        match view {
+            View::Violations => views::violations::entries(c)
+                .iter()
+                .position(|e| e.frame == Some(f.index))
+                .unwrap_or(0),
+            View::Messages => f.message.unwrap_or(0),
+            _ => 0,
+        }
+    }
+}

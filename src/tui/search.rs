@@ -1,0 +1,161 @@
+//! Search: payload text (after unmasking and decompression), opcode names, and the
+//! handshake's header lines. Case-insensitive. Matches are found from a position
+//! forwards or backwards, across connections, wrapping once.
+
+use crate::http::HttpHead;
+use crate::model::{Capture, Connection, FrameRecord};
+
+use super::filter::{Filter, FrameTest};
+
+/// Search state: the line being typed and the confirmed query.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Search {
+    /// The text being typed (search mode).
+    pub input: String,
+    /// The confirmed query, as typed.
+    pub query: Option<String>,
+    /// Matches of the confirmed query when it was confirmed.
+    pub count: Option<usize>,
+}
+
+impl Search {
+    /// The confirmed query lower-cased, for matching.
+    pub fn needle(&self) -> Option<String> {
+        self.query.as_deref().map(str::to_lowercase)
+    }
+}
+
+/// A place a match can be: a connection (by position in the sorted list) and a frame
+/// index, or `None` for the connection's handshake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pos {
+    /// Position in the connection list.
+    pub conn: usize,
+    /// Frame index (1-based), or `None` for the handshake.
+    pub frame: Option<u32>,
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    String::from_utf8_lossy(haystack)
+        .to_lowercase()
+        .contains(needle)
+}
+
+/// The frame's payload (or its message's, when compressed) contains `needle`
+/// (lower-case), or its opcode is named `needle`.
+pub fn frame_matches(conn: &Connection, f: &FrameRecord, needle: &str) -> bool {
+    if needle.is_empty() {
+        return false;
+    }
+    if f.header.opcode.name() == needle {
+        return true;
+    }
+    let msg = f.message.and_then(|m| conn.messages.get(m));
+    if let Some(m) = msg.filter(|m| m.compressed) {
+        return m.frames.first() == Some(&f.index) && contains(&m.data, needle);
+    }
+    contains(&f.unmasked_payload(), needle)
+}
+
+fn head_matches(head: &HttpHead, needle: &str) -> bool {
+    head.first_line().to_lowercase().contains(needle)
+        || head
+            .headers
+            .iter()
+            .any(|(n, v)| format!("{n}: {v}").to_lowercase().contains(needle))
+}
+
+/// The handshake's request or response has a line containing `needle` (lower-case).
+pub fn handshake_matches(conn: &Connection, needle: &str) -> bool {
+    !needle.is_empty()
+        && conn.handshake.as_ref().is_some_and(|h| {
+            head_matches(&h.request, needle)
+                || h.response.as_ref().is_some_and(|r| head_matches(r, needle))
+        })
+}
+
+fn matches_at(conn: &Connection, test: &FrameTest<'_>, k: usize, needle: &str) -> bool {
+    if k == 0 {
+        return handshake_matches(conn, needle);
+    }
+    conn.frames
+        .get(k - 1)
+        .is_some_and(|f| test.accepts(conn, f) && frame_matches(conn, f, needle))
+}
+
+/// Finds the next (or previous) match from `from`, skipping frames the filter hides.
+/// `inclusive` lets `from` itself match. Returns the match and whether the search
+/// wrapped past the end (or start).
+pub fn find(
+    capture: &Capture,
+    order: &[usize],
+    filter: &Filter,
+    needle: &str,
+    from: Pos,
+    forward: bool,
+    inclusive: bool,
+) -> Option<(Pos, bool)> {
+    let n = order.len();
+    if n == 0 || needle.is_empty() {
+        return None;
+    }
+    let start_conn = from.conn.min(n - 1);
+    let start_k = from.frame.map_or(0, |f| f as usize);
+    // The filter's own "matching" flag is irrelevant here: every hit is a match.
+    let filter = Filter {
+        matching: false,
+        ..filter.clone()
+    };
+    for step in 0..=n {
+        let ci = if forward {
+            (start_conn + step) % n
+        } else {
+            (start_conn + n * 2 - step) % n
+        };
+        let Some(conn) = order.get(ci).and_then(|&i| capture.connections.get(i)) else {
+            continue;
+        };
+        let test = FrameTest::new(&filter, conn, None);
+        let last = conn.frames.len();
+        let skip = usize::from(!inclusive);
+        let ks: Box<dyn Iterator<Item = usize>> = match (step, forward) {
+            (0, true) => Box::new(start_k + skip..=last),
+            (0, false) => Box::new((0..(start_k + 1).saturating_sub(skip)).rev()),
+            (s, true) if s == n => Box::new(0..(start_k + skip).min(last + 1)),
+            (s, false) if s == n => Box::new((start_k + 1 - skip..=last).rev()),
+            (_, true) => Box::new(0..=last),
+            (_, false) => Box::new((0..=last).rev()),
+        };
+        for k in ks {
+            if matches_at(conn, &test, k, needle) {
+                let frame = (k > 0).then_some(k as u32);
+                let wrapped = step > 0
+                    && if forward {
+                        ci <= start_conn
+                    } else {
+                        ci >= start_conn
+                    };
+                return Some((Pos { conn: ci, frame }, wrapped));
+            }
+        }
+    }
+    None
+}
+
+/// How many handshakes and frames (passing the filter) match `needle`.
+pub fn count(capture: &Capture, order: &[usize], filter: &Filter, needle: &str) -> usize {
+    let filter = Filter {
+        matching: false,
+        ..filter.clone()
+    };
+    order
+        .iter()
+        .filter_map(|&i| capture.connections.get(i))
+        .map(|conn| {
+            let test = FrameTest::new(&filter, conn, None);
+            (0..=conn.frames.len())
+                .filter(|&k| matches_at(conn, &test, k, needle))
+                .count()
+        })
+        .sum()
+}

@@ -1,0 +1,188 @@
+//! Parts of the frame detail: the summary at the top, the frame's violations and
+//! warnings, and the payload (unmasked, decompressed, rendered).
+
+use ratatui::text::{Line, Span};
+
+use crate::model::{Connection, FrameRecord, MessageKind, MessageRecord};
+use crate::tui::app::App;
+use crate::tui::format;
+use crate::tui::theme::Theme;
+
+use super::detail::Doc;
+use super::payload;
+
+/// Lines of the rendered payload shown at most.
+const PAYLOAD_LINES: usize = 200;
+
+pub(crate) fn summary(doc: &mut Doc, app: &App, conn: &Connection, f: &FrameRecord, width: usize) {
+    let theme = app.theme;
+    let h = &f.header;
+    doc.push(Line::from(vec![
+        Span::styled(format!("Frame {}", f.index), theme.title()),
+        Span::raw(format!(
+            " of {} · {} · {} · {}",
+            conn.frames.len(),
+            super::dir_arrow(f.dir),
+            h.opcode.name(),
+            if h.fin { "FIN" } else { "not final" }
+        )),
+    ]));
+    let prev = f
+        .index
+        .checked_sub(2)
+        .and_then(|i| conn.frames.get(i as usize));
+    let gap = match prev {
+        Some(p) => format!(
+            " · {} after frame {}",
+            format::gap(f.ts.seconds_since(p.ts)),
+            p.index
+        ),
+        None => String::new(),
+    };
+    let text = format!(
+        "{} B payload, {} B on the wire · at +{} s · {}{gap}",
+        h.payload_len,
+        u64::from(h.header_len).saturating_add(h.payload_len),
+        format::relative(f.ts, conn.first_ts),
+        format::absolute(f.ts)
+    );
+    doc.para(&text, 0, width, theme.text());
+    let packets: Vec<String> = f.packets.iter().map(u64::to_string).collect();
+    let mut carried = format!(
+        "carried by packet{} {}",
+        if packets.len() == 1 { "" } else { "s" },
+        packets.join(", ")
+    );
+    if let Some((i, m)) = f.message.and_then(|i| conn.messages.get(i).map(|m| (i, m))) {
+        carried.push_str(&format!(
+            " · part of message {} ({} frame{}{})",
+            i + 1,
+            m.frames.len(),
+            if m.frames.len() == 1 { "" } else { "s" },
+            if m.compressed { ", compressed" } else { "" }
+        ));
+    }
+    if !f.complete {
+        carried.push_str(" · not every payload byte is available (capture gap or keep limit)");
+    }
+    doc.para(&carried, 0, width, theme.dim());
+}
+
+pub(crate) fn problems(
+    doc: &mut Doc,
+    conn: &Connection,
+    f: &FrameRecord,
+    width: usize,
+    theme: Theme,
+) {
+    for v in conn.violations.iter().filter(|v| v.frame == Some(f.index)) {
+        doc.push(Line::default());
+        doc.push(Line::from(vec![
+            Span::styled("✗ ", theme.bad()),
+            Span::styled(v.rule.code(), theme.bad()),
+            Span::raw(format!("  ({})", v.rule.rfc())),
+        ]));
+        doc.para(&v.detail, 2, width, theme.text());
+        doc.para(v.rule.explain(), 2, width, theme.dim());
+    }
+    for w in conn.warnings.iter().filter(|w| w.frame == Some(f.index)) {
+        doc.push(Line::default());
+        doc.push(Line::from(vec![
+            Span::styled("! ", theme.warn()),
+            Span::styled(w.warning.code(), theme.warn()),
+            Span::raw("  (a capture problem, not a rule)"),
+        ]));
+        doc.para(&w.detail, 2, width, theme.text());
+    }
+}
+
+pub(crate) fn payload_section(
+    doc: &mut Doc,
+    conn: &Connection,
+    f: &FrameRecord,
+    width: usize,
+    theme: Theme,
+) {
+    let msg = f.message.and_then(|m| conn.messages.get(m));
+    let own = f.unmasked_payload();
+    let text = msg.is_some_and(|m| m.kind == MessageKind::Text);
+    match msg {
+        Some(m) if m.compressed => {
+            doc.heading("Decompression (permessage-deflate, RFC 7692 §7.2.2)", theme);
+            let frames: Vec<String> = m.frames.iter().map(u32::to_string).collect();
+            let note = format!(
+                "RSV1 on frame {} marks the message compressed. The payloads of its frame{} {} ({} B), followed by 00 00 ff ff, form a raw DEFLATE stream that inflates to {} B.",
+                m.frames.first().copied().unwrap_or(f.index),
+                if frames.len() == 1 { "" } else { "s" },
+                frames.join(", "),
+                m.wire_len,
+                m.len
+            );
+            doc.para(&note, 2, width, theme.text());
+            doc.heading(
+                format!(
+                    "Before decompression: this frame's payload ({} B, unmasked)",
+                    own.len()
+                ),
+                theme,
+            );
+            let (_, lines) = payload::render(&own, false, width, 8, theme);
+            doc.lines.extend(lines);
+            message_body(doc, m, "After decompression: the message", width, theme);
+        }
+        Some(m) if m.kind == MessageKind::Close => {
+            doc.heading("Close payload (RFC 6455 §5.5.1, status codes §7.4)", theme);
+            doc.lines.extend(payload::close_lines(&own, width, theme));
+        }
+        Some(m) if m.frames.len() > 1 => {
+            let at = m
+                .frames
+                .iter()
+                .position(|i| *i == f.index)
+                .map_or(0, |p| p + 1);
+            let (label, lines) = payload::render(&own, text, width, PAYLOAD_LINES, theme);
+            doc.heading(
+                format!(
+                    "This fragment ({at} of {}): {label}, {} B",
+                    m.frames.len(),
+                    own.len()
+                ),
+                theme,
+            );
+            doc.lines.extend(lines);
+            message_body(doc, m, "The whole message", width, theme);
+        }
+        _ if own.is_empty() && f.header.payload_len > 0 => {
+            doc.heading(
+                format!(
+                    "Payload: not in the capture ({} B declared)",
+                    f.header.payload_len
+                ),
+                theme,
+            );
+        }
+        _ => {
+            let (label, lines) = payload::render(&own, text, width, PAYLOAD_LINES, theme);
+            doc.heading(format!("Payload: {label}, {} B", own.len()), theme);
+            doc.lines.extend(lines);
+        }
+    }
+}
+
+fn message_body(doc: &mut Doc, m: &MessageRecord, title: &str, width: usize, theme: Theme) {
+    let (label, lines) = payload::render(
+        &m.data,
+        m.kind == MessageKind::Text,
+        width,
+        PAYLOAD_LINES,
+        theme,
+    );
+    let mut head = format!("{title}: {label}, {} B", m.len);
+    if !m.finished {
+        head.push_str(" (not finished in the capture)");
+    } else if m.data_cut {
+        head.push_str(" (only the first bytes were kept)");
+    }
+    doc.heading(head, theme);
+    doc.lines.extend(lines);
+}

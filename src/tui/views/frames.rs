@@ -1,0 +1,183 @@
+//! The frame list of the selected connection: index, time, gap since the previous
+//! frame (idle periods stand out), direction, opcode, FIN, length and a preview.
+
+use std::collections::HashSet;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use crate::model::{Capture, Connection, Dir, FrameRecord};
+use crate::tui::app::{App, Pane, TimeFormat};
+use crate::tui::format;
+use crate::ws::frame::{DataOpcode, Opcode};
+
+use super::{pane_block, payload};
+
+/// The opcode in at most 6 characters.
+pub fn short_opcode(op: Opcode) -> String {
+    match op {
+        Opcode::Data(DataOpcode::Continuation) => "cont".into(),
+        o if o.is_reserved() => format!("op-{:x}", o.bits()),
+        o => o.name(),
+    }
+}
+
+fn time_text(app: &App, conn: &Connection, f: &FrameRecord) -> String {
+    match app.time {
+        TimeFormat::Relative => format::relative(f.ts, conn.first_ts),
+        TimeFormat::Absolute => format::clock(f.ts),
+    }
+}
+
+/// Column widths that fit every frame of a connection: index and time.
+#[derive(Clone, Copy)]
+struct Widths {
+    index: usize,
+    time: usize,
+}
+
+impl Widths {
+    fn of(app: &App, conn: &Connection) -> Widths {
+        let index = conn.frames.len().to_string().len().max(4);
+        let time = match (app.time, conn.frames.last()) {
+            (TimeFormat::Relative, Some(f)) => time_text(app, conn, f).len().max(9),
+            (TimeFormat::Relative, None) => 9,
+            (TimeFormat::Absolute, _) => 15,
+        };
+        Widths { index, time }
+    }
+}
+
+fn row(
+    app: &App,
+    conn: &Connection,
+    f: &FrameRecord,
+    bad: bool,
+    width: usize,
+    w: Widths,
+) -> Line<'static> {
+    let theme = app.theme;
+    let prev = (f.index as usize)
+        .checked_sub(2)
+        .and_then(|i| conn.frames.get(i));
+    let gap_secs = prev.map(|p| f.ts.seconds_since(p.ts));
+    let gap = gap_secs.map(format::gap).unwrap_or_default();
+    let gap_style = if gap_secs.is_some_and(|g| g >= format::IDLE_GAP) {
+        theme.idle()
+    } else {
+        theme.dim()
+    };
+    let (arrow, dir_style) = match f.dir {
+        Dir::Client => ("→", theme.client()),
+        Dir::Server => ("←", theme.server()),
+    };
+    let head = format!(
+        "{:>iw$} {:>tw$} ",
+        f.index,
+        time_text(app, conn, f),
+        iw = w.index,
+        tw = w.time
+    );
+    let rest = format!(
+        " {:<6} {:^3} {:>7} ",
+        short_opcode(f.header.opcode),
+        if f.header.fin { "1" } else { "0" },
+        f.header.payload_len
+    );
+    let used = 1 + head.chars().count() + 7 + 2 + rest.chars().count();
+    let preview = payload::frame_preview(conn, f, width.saturating_sub(used));
+    Line::from(vec![
+        if bad {
+            Span::styled("✗", theme.bad())
+        } else {
+            Span::raw(" ")
+        },
+        Span::raw(head),
+        Span::styled(format!("{gap:>7}"), gap_style),
+        Span::styled(format!(" {arrow}"), dir_style),
+        Span::raw(rest),
+        Span::raw(preview),
+    ])
+}
+
+fn header(app: &App, w: Widths) -> Line<'static> {
+    let time = if app.time == TimeFormat::Absolute {
+        "time (UTC)"
+    } else {
+        "time (s)"
+    };
+    Line::styled(
+        format!(
+            " {:>iw$} {time:>tw$} {:>7}   {:<6} {:^3} {:>7} payload",
+            "#",
+            "gap",
+            "opcode",
+            "FIN",
+            "length",
+            iw = w.index,
+            tw = w.time
+        ),
+        app.theme.title(),
+    )
+}
+
+/// Draws the frame list.
+pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
+    let focused = app.pane == Pane::Frames;
+    let theme = app.theme;
+    let conn = app.connection(capture);
+    let mut title = match conn {
+        Some(c) => format!(
+            " Frames of {} ({}",
+            super::connections::label(c),
+            c.frames.len()
+        ),
+        None => " Frames (".to_string(),
+    };
+    if !app.filter.is_empty() {
+        title.push_str(&format!(", {} shown", app.visible.len()));
+    }
+    title.push_str(") ");
+    let block = pane_block(&title, focused, theme);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let Some(conn) = conn else {
+        return;
+    };
+    let width = usize::from(inner.width);
+    let rows = usize::from(inner.height).saturating_sub(1);
+    let bad: HashSet<u32> = conn.violations.iter().filter_map(|v| v.frame).collect();
+    let widths = Widths::of(app, conn);
+    let mut lines = vec![header(app, widths)];
+    if app.visible.is_empty() {
+        let why = if conn.frames.is_empty() {
+            match &conn.handshake {
+                Some(h) if !h.accepted() => {
+                    "No frames: the upgrade was not accepted (h shows the handshake)."
+                }
+                _ => "No frames yet.",
+            }
+        } else {
+            "No frame passes the filter (f changes it)."
+        };
+        lines.push(Line::styled(why, theme.dim()));
+    }
+    lines.extend(
+        app.visible
+            .iter()
+            .skip(app.scroll.frames)
+            .take(rows)
+            .filter_map(|&i| conn.frames.get((i as usize).checked_sub(1)?))
+            .map(|f| row(app, conn, f, bad.contains(&f.index), width, widths)),
+    );
+    Paragraph::new(lines).render(inner, buf);
+    let sel_row = app
+        .frame_pos()
+        .and_then(|p| p.checked_sub(app.scroll.frames))
+        .map(|r| r + 1);
+    super::highlight_row(buf, inner, sel_row, super::selection(focused, theme));
+    let end = (app.scroll.frames + rows).min(app.visible.len());
+    super::scroll_hint(app.scroll.frames, end, app.visible.len(), area, buf, theme);
+}
