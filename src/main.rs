@@ -63,6 +63,9 @@ struct Common {
     /// Most bytes buffered out of order per TCP direction before a hole is declared lost.
     #[arg(long, value_name = "BYTES", global = true, default_value_t = Limits::default().max_out_of_order)]
     max_out_of_order: usize,
+    /// Most bytes buffered across all flows (out-of-order data, partial heads, early data).
+    #[arg(long, value_name = "BYTES", global = true, default_value_t = Limits::default().max_buffered_total)]
+    max_buffered: usize,
     /// Largest HTTP head waited for, in bytes.
     #[arg(long, value_name = "BYTES", global = true, default_value_t = Limits::default().max_http_head)]
     max_http_head: usize,
@@ -78,6 +81,7 @@ impl Common {
                 max_flows: self.max_flows.max(1),
                 max_out_of_order: self.max_out_of_order,
                 max_http_head: self.max_http_head.max(64),
+                max_buffered_total: self.max_buffered,
                 ..Limits::default()
             },
             ws_ports: self.ports.clone(),

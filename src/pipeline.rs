@@ -16,6 +16,8 @@ type FlowKey = (SocketAddr, SocketAddr);
 
 struct FlowEntry {
     order: u64,
+    /// Bytes this flow held after its last packet (its share of `buffered_total`).
+    buffered: usize,
     tcp: TcpFlow,
     session: Session,
 }
@@ -30,6 +32,8 @@ pub struct Pipeline {
     last: (u64, Timestamp),
     evicted: u64,
     live: bool,
+    /// Bytes held by all open flows (reassembly buffers, partial heads, early data).
+    buffered_total: usize,
     /// What has been decoded so far.
     pub capture: Capture,
 }
@@ -45,6 +49,7 @@ impl Pipeline {
             last: (0, Timestamp::default()),
             evicted: 0,
             live: false,
+            buffered_total: 0,
             capture: Capture::default(),
         }
     }
@@ -94,6 +99,7 @@ impl Pipeline {
                 key,
                 FlowEntry {
                     order,
+                    buffered: 0,
                     tcp: TcpFlow::new(endpoints, self.config.limits.max_out_of_order),
                     session: Session::new(endpoints, order, seg.number, seg.ts),
                 },
@@ -104,7 +110,7 @@ impl Pipeline {
         };
         let conns = &mut self.capture.connections;
         let config = &self.config;
-        let FlowEntry { tcp, session, .. } = entry;
+        let FlowEntry { tcp, session, .. } = &mut *entry;
         let side = tcp.side_of(seg.src);
         session.packet(side, conns);
         tcp.segment(&seg, &mut |side, ev| session.event(side, ev, conns, config));
@@ -113,8 +119,23 @@ impl Pipeline {
                 session.event(side, ev, conns, config)
             });
         }
-        if tcp.closed() {
-            let ending = if tcp.reset {
+        let held = tcp.buffered_bytes() + session.held_bytes();
+        self.buffered_total = self.buffered_total - entry.buffered + held;
+        entry.buffered = held;
+        let limit = config.limits.max_buffered_total;
+        if self.buffered_total > limit {
+            // The flow that crossed the budget pays: it gives up its holes and held bytes.
+            let FlowEntry { tcp, session, .. } = &mut *entry;
+            tcp.shed(seg.number, seg.ts, &mut |side, ev| {
+                session.event(side, ev, conns, config)
+            });
+            session.shed(conns, limit);
+            let held = tcp.buffered_bytes() + session.held_bytes();
+            self.buffered_total = self.buffered_total - entry.buffered + held;
+            entry.buffered = held;
+        }
+        if entry.tcp.closed() {
+            let ending = if entry.tcp.reset {
                 Ending::Reset
             } else {
                 Ending::Fin
@@ -147,6 +168,7 @@ impl Pipeline {
             return;
         };
         self.by_order.remove(&entry.order);
+        self.buffered_total -= entry.buffered;
         let conns = &mut self.capture.connections;
         let config = &self.config;
         let (number, ts) = self.last;

@@ -107,6 +107,39 @@ impl Session {
         }
     }
 
+    /// Bytes this session holds while waiting (partial HTTP heads, early client data).
+    pub fn held_bytes(&self) -> usize {
+        let client = match &self.client {
+            ClientPhase::Head(b) => b.len(),
+            ClientPhase::AwaitUpgrade(_, total) => *total,
+            _ => 0,
+        };
+        let server = match &self.server {
+            ServerPhase::Head(b) => b.len(),
+            _ => 0,
+        };
+        client + server
+    }
+
+    /// The global buffer budget is exhausted: drop what this session holds, saying so.
+    pub fn shed(&mut self, conns: &mut [Connection], limit: usize) {
+        if self.held_bytes() == 0 {
+            return;
+        }
+        let what = format!(
+            "more than {limit} bytes were buffered across all flows (--max-buffered): this flow's waiting bytes were dropped"
+        );
+        if !matches!(
+            self.client,
+            ClientPhase::Ws | ClientPhase::Opaque | ClientPhase::Body(_)
+        ) {
+            self.http_stop(conns, Dir::Client, Warning::LimitReached, &what);
+        }
+        if matches!(self.server, ServerPhase::Head(ref b) if !b.is_empty()) {
+            self.http_stop(conns, Dir::Server, Warning::LimitReached, &what);
+        }
+    }
+
     /// Index of this flow's connection record in the capture, once it is a WebSocket.
     pub fn connection_index(&self) -> Option<usize> {
         self.conn

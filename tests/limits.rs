@@ -236,3 +236,38 @@ fn oversized_record_length_is_an_error_not_an_allocation() {
     let err = capture.source_error.expect("reported");
     assert!(err.contains("byte 24"), "{err}");
 }
+
+#[test]
+fn global_buffer_budget_is_shared_by_all_flows() {
+    // 30 clients each send an Upgrade request and 20 KB of early data; no server answers.
+    let mut packets = Vec::new();
+    for i in 0..30u16 {
+        let mut c = Conversation::new(addr(1, 20000 + i), addr(2, 80), u32::from(i) * 1000, 7);
+        c.client_data(0, REQUEST.as_bytes());
+        for k in 0..20 {
+            c.client_data(REQUEST.len() + k * 1000, &[0x81; 1000]);
+        }
+        packets.extend(c.packets);
+    }
+    let pcap = common::pcap_file(&packets);
+    let roomy = decode(&pcap, Limits::default());
+    assert!(limit_warnings(&roomy).is_empty());
+    let tight = decode(
+        &pcap,
+        Limits {
+            max_buffered_total: 100_000,
+            ..Limits::default()
+        },
+    );
+    let shed = limit_warnings(&tight)
+        .iter()
+        .filter(|d| d.contains("--max-buffered"))
+        .count();
+    // 100 KB holds the early data of about four flows; every flow after that sheds.
+    assert!((20..=30).contains(&shed), "{shed} flows shed");
+    assert_eq!(
+        tight.connections.len(),
+        30,
+        "every connection is still reported"
+    );
+}

@@ -15,8 +15,9 @@ use std::collections::{BTreeMap, VecDeque};
 use super::seq::SeqAnchor;
 use crate::source::Timestamp;
 
-/// How many delivered bytes are remembered to compare retransmissions with.
-const RECENT_BYTES: usize = 64 * 1024;
+/// How many delivered bytes are remembered to compare retransmissions with (about three
+/// full-size segments: retransmissions resend what was not yet acknowledged).
+const RECENT_BYTES: usize = 4 * 1024;
 
 /// Why a stream has a hole.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,6 +113,21 @@ impl Reassembler {
     /// Bytes buffered out of order now.
     pub fn pending_bytes(&self) -> usize {
         self.pending_bytes
+    }
+
+    /// All bytes this direction holds: out of order, and remembered for retransmissions.
+    pub fn buffered_bytes(&self) -> usize {
+        self.pending_bytes + self.recent.len()
+    }
+
+    /// Gives up every hole now (the global buffer budget is exhausted): buffered bytes
+    /// are delivered after gaps, and the retransmission memory is dropped.
+    pub fn shed(&mut self, packet: u64, ts: Timestamp, out: &mut impl FnMut(StreamEvent<'_>)) {
+        while !self.pending.is_empty() {
+            self.skip_first_hole(GapReason::BufferLimit, packet, ts, out);
+        }
+        self.recent = VecDeque::new();
+        self.recent_start = self.delivered;
     }
 
     /// True once a FIN was seen and every byte before it was delivered or declared lost.

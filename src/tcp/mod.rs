@@ -140,6 +140,23 @@ impl TcpFlow {
         }
     }
 
+    /// Bytes held by both directions' reassemblers.
+    pub fn buffered_bytes(&self) -> usize {
+        self.streams[0].buffered_bytes() + self.streams[1].buffered_bytes()
+    }
+
+    /// Gives up both directions' buffers (see [`Reassembler::shed`]).
+    pub fn shed(
+        &mut self,
+        packet: u64,
+        ts: crate::source::Timestamp,
+        out: &mut impl FnMut(Side, StreamEvent<'_>),
+    ) {
+        for side in [Side::Opener, Side::Accepter] {
+            self.streams[side.index()].shed(packet, ts, &mut |ev| out(side, ev));
+        }
+    }
+
     /// Both directions sent FIN and were delivered up to it, or a RST was seen.
     pub fn closed(&self) -> bool {
         self.reset || (self.streams[0].finished() && self.streams[1].finished())

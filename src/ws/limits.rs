@@ -18,6 +18,10 @@ pub struct Limits {
     pub max_out_of_order: usize,
     /// Most TCP flows tracked at once.
     pub max_flows: usize,
+    /// Most bytes buffered across all flows (out-of-order data, retransmission memory,
+    /// partial HTTP heads, client data awaiting the handshake's answer). The flow that
+    /// pushes the total past it gives up its buffers.
+    pub max_buffered_total: usize,
 }
 
 impl Default for Limits {
@@ -30,6 +34,7 @@ impl Default for Limits {
             max_http_head: 64 << 10,
             max_out_of_order: 4 << 20,
             max_flows: 100_000,
+            max_buffered_total: 256 << 20,
         }
     }
 }
