@@ -20,7 +20,7 @@ printf '\x02\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58\x01\x03Hel\x80\x02lo\x8
 
 run_one() {
   local t=$1
-  cargo +nightly fuzz run -O "$t" "corpus/$t" -- -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 \
+  cargo +nightly fuzz run -O "$t" "corpus/$t" -- -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
     > "run-$t.log" 2>&1 && echo "$t: ok" || echo "$t: FAILED (see fuzz/run-$t.log)"
   grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb" "run-$t.log" | sed "s/^/  $t /" || true
 }

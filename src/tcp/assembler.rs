@@ -196,6 +196,10 @@ impl Reassembler {
             self.compare_with_recent(start, payload, packet, out);
             return;
         }
+        if payload.is_empty() && missing == 0 {
+            // A bare ACK or FIN ahead of the data: nothing to buffer (its FIN is noted above).
+            return;
+        }
         if start <= self.delivered {
             let skip = (self.delivered - start) as usize;
             self.compare_with_recent(start, &payload[..skip.min(payload.len())], packet, out);
@@ -264,23 +268,24 @@ impl Reassembler {
 
     fn insert_pending(
         &mut self,
-        start: u64,
-        payload: &[u8],
+        mut start: u64,
+        mut payload: &[u8],
         missing: u32,
         packet: u64,
         ts: Timestamp,
     ) {
-        if let Some(existing) = self.pending.get(&start) {
-            // First copy wins; a longer later copy contributes only its tail (kept separately).
-            let existing_end = existing.end(start);
-            let new_end = start + payload.len() as u64 + u64::from(missing);
-            if new_end <= existing_end {
+        // First copy wins: where an entry already starts here, only the part of the new
+        // segment beyond it is kept, at the entry's end (each round moves `start` forward).
+        while let Some(existing) = self.pending.get(&start) {
+            let skip = existing.end(start).saturating_sub(start) as usize;
+            if skip == 0 || skip >= payload.len() {
+                // Nothing new (a longer run of only snaplen-missing bytes is dropped too).
                 return;
             }
-            let skip = (existing_end - start) as usize;
-            if skip < payload.len() {
-                return self.insert_pending(existing_end, &payload[skip..], missing, packet, ts);
-            }
+            payload = &payload[skip..];
+            start += skip as u64;
+        }
+        if payload.is_empty() && missing == 0 {
             return;
         }
         self.pending_bytes += payload.len();
@@ -437,6 +442,26 @@ mod tests {
         assert_eq!(data, b"hello world!");
         assert_eq!(gaps, 0);
         assert_eq!(differs, 1, "a retransmission with other bytes is reported");
+    }
+
+    #[test]
+    fn early_fin_then_data_at_the_same_offset_terminates() {
+        // Found by fuzzing: a bare FIN ahead of the data used to be buffered as an empty
+        // entry, and a later segment at the same offset then looped forever.
+        let mut r = Reassembler::new(1 << 20);
+        let mut got = Vec::new();
+        let mut sink = |ev: StreamEvent<'_>| {
+            if let StreamEvent::Data { bytes, .. } = ev {
+                got.extend_from_slice(bytes);
+            }
+        };
+        let t = Timestamp::default();
+        r.segment(0, true, false, &[], 0, 1, t, &mut sink);
+        r.segment(11, false, true, &[], 0, 2, t, &mut sink);
+        r.segment(11, false, false, b"late", 0, 3, t, &mut sink);
+        r.segment(11, false, false, b"later", 0, 4, t, &mut sink);
+        r.segment(1, false, false, b"0123456789", 0, 5, t, &mut sink);
+        assert_eq!(got, b"0123456789later");
     }
 
     #[test]
