@@ -66,6 +66,9 @@ struct Common {
     /// Most bytes buffered across all flows (out-of-order data, partial heads, early data).
     #[arg(long, value_name = "BYTES", global = true, default_value_t = Limits::default().max_buffered_total)]
     max_buffered: usize,
+    /// Warn about silences between frames longer than this many seconds.
+    #[arg(long, value_name = "SECS", global = true, default_value_t = wsscope::analysis::heartbeat::DEFAULT_IDLE_THRESHOLD_SECS)]
+    idle_threshold: f64,
     /// Largest HTTP head waited for, in bytes.
     #[arg(long, value_name = "BYTES", global = true, default_value_t = Limits::default().max_http_head)]
     max_http_head: usize,
@@ -85,6 +88,7 @@ impl Common {
                 ..Limits::default()
             },
             ws_ports: self.ports.clone(),
+            idle_threshold: self.idle_threshold,
         }
     }
 }

@@ -112,7 +112,8 @@ impl Pipeline {
         let config = &self.config;
         let FlowEntry { tcp, session, .. } = &mut *entry;
         let side = tcp.side_of(seg.src);
-        session.packet(side, conns);
+        let header_bytes = packet.data.len().saturating_sub(seg.payload.len()) as u64;
+        session.packet(side, header_bytes, conns);
         tcp.segment(&seg, &mut |side, ev| session.event(side, ev, conns, config));
         if tcp.reset {
             tcp.flush(seg.number, seg.ts, &mut |side, ev| {
@@ -199,6 +200,9 @@ impl Pipeline {
             ));
         }
         self.evicted = 0;
+        for conn in &mut self.capture.connections {
+            crate::analysis::heartbeat::annotate(conn, self.config.idle_threshold);
+        }
         if !self.live {
             self.capture.finish();
         }

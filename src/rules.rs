@@ -357,6 +357,10 @@ pub enum Warning {
     LimitReached,
     /// The HTTP exchange before the upgrade could not be parsed.
     HttpUnparsed,
+    /// No frame for longer than the idle threshold (NAT and proxies may drop the connection).
+    IdleGap,
+    /// The connection ended (or the capture did) without both sides sending Close (§7.1.2).
+    NoClosingHandshake,
 }
 
 impl Warning {
@@ -371,6 +375,8 @@ impl Warning {
             Warning::Desync => "desync",
             Warning::LimitReached => "limit-reached",
             Warning::HttpUnparsed => "http-unparsed",
+            Warning::IdleGap => "idle-gap",
+            Warning::NoClosingHandshake => "no-closing-handshake",
         }
     }
 }

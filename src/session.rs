@@ -20,12 +20,24 @@ use crate::ws::limits::Limits;
 use crate::ws::stream::{DirectionDecoder, Negotiated, plausible_header};
 
 /// Settings shared by every session.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct SessionConfig {
     /// Resource limits.
     pub limits: Limits,
     /// Ports whose traffic is WebSocket even without a captured handshake (`--port`).
     pub ws_ports: Vec<u16>,
+    /// Silences between frames longer than this many seconds are warned about.
+    pub idle_threshold: f64,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            limits: Limits::default(),
+            ws_ports: Vec::new(),
+            idle_threshold: crate::analysis::heartbeat::DEFAULT_IDLE_THRESHOLD_SECS,
+        }
+    }
 }
 
 /// Most client bytes held while the server's answer to an Upgrade is awaited.
@@ -79,6 +91,7 @@ pub struct Session {
     pending: VecDeque<PendingRequest>,
     decoders: [Option<DirectionDecoder>; 2],
     packets: [u64; 2],
+    header_bytes: [u64; 2],
     bytes: [u64; 2],
 }
 
@@ -103,6 +116,7 @@ impl Session {
             pending: VecDeque::new(),
             decoders: [None, None],
             packets: [0; 2],
+            header_bytes: [0; 2],
             bytes: [0; 2],
         }
     }
@@ -170,11 +184,14 @@ impl Session {
     }
 
     /// Counts a packet sent by `side` (for per-connection statistics).
-    pub fn packet(&mut self, side: Side, conns: &mut [Connection]) {
+    /// `header_bytes` is what the packet spent on link, IP and TCP headers.
+    pub fn packet(&mut self, side: Side, header_bytes: u64, conns: &mut [Connection]) {
         let dir = self.dir_of(side);
         self.packets[dir.index()] += 1;
+        self.header_bytes[dir.index()] += header_bytes;
         if let Some(c) = self.conn {
             conns[c].packets[dir.index()] += 1;
+            conns[c].header_bytes[dir.index()] += header_bytes;
         }
     }
 
@@ -333,6 +350,7 @@ impl Session {
             self.first_ts,
         );
         c.packets = self.packets;
+        c.header_bytes = self.header_bytes;
         c.tcp_bytes = self.bytes;
         c
     }

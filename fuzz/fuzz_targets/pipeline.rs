@@ -13,8 +13,9 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         max_http_head: 2048,
         max_out_of_order: 8192,
         max_flows: 64,
+        max_buffered_total: 1 << 20,
     };
-    let config = SessionConfig { limits, ws_ports: vec![80] };
+    let config = SessionConfig { limits, ws_ports: vec![80], ..SessionConfig::default() };
     if let Ok(capture) = decode_reader(data, config) {
         let mut sink = Vec::new();
         let _ = wsscope::export::jsonl::write(&mut sink, &capture, None);

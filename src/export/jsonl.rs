@@ -104,6 +104,58 @@ struct WarningLine {
     detail: String,
 }
 
+#[derive(Serialize)]
+struct AnalysisLine {
+    kind: &'static str,
+    conn: u32,
+    heartbeat: serde_json::Value,
+    overhead: serde_json::Value,
+}
+
+fn analysis_line(c: &Connection) -> AnalysisLine {
+    use crate::analysis::heartbeat::Closing;
+    let hb = crate::analysis::heartbeat(c, f64::INFINITY);
+    let rtt = hb.rtt_stats();
+    let o = crate::analysis::overhead(c);
+    AnalysisLine {
+        kind: "analysis",
+        conn: c.id,
+        heartbeat: serde_json::json!({
+            "pings": hb.pairs.len(),
+            "answered": hb.pairs.len() - hb.unanswered(),
+            "unanswered": hb.unanswered(),
+            "not_echoed": hb.not_echoed(),
+            "unsolicited_pongs": hb.unsolicited_pongs,
+            "rtt_min": rtt.map(|r| r.0),
+            "rtt_mean": rtt.map(|r| r.1),
+            "rtt_max": rtt.map(|r| r.2),
+            "ping_interval": hb.ping_interval,
+            "longest_idle": hb.longest_idle.map(|g| g.0),
+            "closing": match hb.closing {
+                Closing::Handshake => "handshake",
+                Closing::OneSided(_) => "one-sided",
+                Closing::None(_) => "none",
+            },
+        }),
+        overhead: serde_json::json!({
+            "messages": o.messages,
+            "payload": o.payload,
+            "framing": o.framing,
+            "handshake": o.handshake,
+            "tcpip": o.tcpip,
+            "duration": o.duration,
+            "websocket_bytes": o.websocket_bytes(),
+            "polling_bytes": o.polling_bytes,
+            "long_polling_bytes": o.long_polling_bytes,
+        }),
+    }
+}
+
+/// Writes a connection's `analysis` line (heartbeat and overhead; the connection must be finished).
+pub fn write_analysis_line(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
+    line(out, &analysis_line(c))
+}
+
 fn addr(a: std::net::SocketAddr) -> String {
     a.to_string()
 }
@@ -278,7 +330,7 @@ pub fn write_connection(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
     for w in &c.warnings {
         write_warning_line(out, c, w)?;
     }
-    Ok(())
+    write_analysis_line(out, c)
 }
 
 /// Writes the whole capture (optionally one connection) as JSON lines.

@@ -102,6 +102,9 @@ impl Streamer {
             }
             w.violations = c.violations.len();
             w.warnings = c.warnings.len();
+            if at_end && self.format == StreamFormat::Jsonl {
+                jsonl::write_analysis_line(out, c)?;
+            }
         }
         out.flush()
     }

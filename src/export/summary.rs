@@ -137,6 +137,8 @@ fn connection(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
             )?;
         }
     }
+    heartbeat_lines(out, c)?;
+    overhead_lines(out, c)?;
     for v in &c.violations {
         let at = v.frame.map(|f| format!(" frame {f}")).unwrap_or_default();
         let who = v.dir.map(|d| format!(" {}", d.name())).unwrap_or_default();
@@ -153,4 +155,85 @@ fn connection(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
         writeln!(out, "     warning {}{at}: {}", w.warning.code(), w.detail)?;
     }
     Ok(())
+}
+
+fn ms(secs: f64) -> String {
+    if secs < 1.0 {
+        format!("{:.2} ms", secs * 1000.0)
+    } else {
+        format!("{secs:.2} s")
+    }
+}
+
+fn heartbeat_lines(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
+    use crate::analysis::heartbeat::{self, Closing};
+    let hb = heartbeat::heartbeat(c, f64::INFINITY);
+    let mut parts = Vec::new();
+    if hb.pairs.is_empty() {
+        parts.push("no pings".to_string());
+    } else {
+        let answered = hb.pairs.len() - hb.unanswered();
+        parts.push(format!("{} pings, {answered} answered", hb.pairs.len()));
+        if let Some((min, mean, max)) = hb.rtt_stats() {
+            parts.push(format!(
+                "rtt {} / {} / {} (min/mean/max)",
+                ms(min),
+                ms(mean),
+                ms(max)
+            ));
+        }
+        if hb.not_echoed() > 0 {
+            parts.push(format!("{} pongs not echoing their ping", hb.not_echoed()));
+        }
+        if let Some(i) = hb.ping_interval {
+            parts.push(format!("a ping every {}", ms(i)));
+        }
+    }
+    if hb.unsolicited_pongs > 0 {
+        parts.push(format!(
+            "{} unsolicited pongs (allowed, §5.5.3)",
+            hb.unsolicited_pongs
+        ));
+    }
+    if let Some((gap, frame)) = hb.longest_idle {
+        parts.push(format!("longest idle {} (before frame {frame})", ms(gap)));
+    }
+    parts.push(
+        match hb.closing {
+            Closing::Handshake => "closing handshake complete",
+            Closing::OneSided(_) => "closing handshake one-sided",
+            Closing::None(_) => "no closing handshake",
+        }
+        .to_string(),
+    );
+    writeln!(out, "     heartbeat: {}", parts.join("; "))
+}
+
+fn overhead_lines(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
+    let o = crate::analysis::overhead(c);
+    let sum = |a: [u64; 2]| a[0] + a[1];
+    let (payload, framing, tcpip) = (sum(o.payload), sum(o.framing), sum(o.tcpip));
+    let pct = |x: u64| {
+        if payload + framing == 0 {
+            0.0
+        } else {
+            100.0 * x as f64 / (payload + framing) as f64
+        }
+    };
+    writeln!(
+        out,
+        "     overhead: payload {payload} B, framing {framing} B ({:.1}% of frames), handshake {} B, TCP/IP headers {tcpip} B; payload is {:.0}% of all bytes",
+        pct(framing),
+        sum(o.handshake),
+        o.efficiency() * 100.0
+    )?;
+    writeln!(
+        out,
+        "     as HTTP (heads of {} + {} B): polling every 1 s ≈ {} B, long-polling ≈ {} B, vs WebSocket {} B",
+        o.http_heads.0,
+        o.http_heads.1,
+        o.polling_bytes,
+        o.long_polling_bytes,
+        o.websocket_bytes()
+    )
 }

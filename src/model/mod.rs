@@ -230,6 +230,8 @@ pub struct Connection {
     pub tcp_bytes: [u64; 2],
     /// Packets per direction (client, server).
     pub packets: [u64; 2],
+    /// Bytes of link, IP and TCP headers per direction (client, server).
+    pub header_bytes: [u64; 2],
 }
 
 impl Connection {
@@ -258,6 +260,7 @@ impl Connection {
             ending: Ending::Open,
             tcp_bytes: [0; 2],
             packets: [0; 2],
+            header_bytes: [0; 2],
         }
     }
 
