@@ -53,7 +53,7 @@ fn decode(pcap: &[u8], limits: Limits) -> Capture {
         pcap,
         SessionConfig {
             limits,
-            ws_ports: Vec::new(),
+            ..SessionConfig::default()
         },
     )
     .expect("decodes")
