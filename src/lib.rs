@@ -11,6 +11,7 @@
 
 pub mod analysis;
 pub mod decode;
+pub mod explain;
 pub mod export;
 pub mod http;
 pub mod loader;

@@ -157,6 +157,25 @@ enum Command {
         #[arg(long = "conn", value_name = "N")]
         conn: Option<u32>,
     },
+    /// Explain, in plain words, one frame (every header field, the §5.2 diagram, unmasking,
+    /// decompression, the payload) or a connection's handshake (each check, the Accept
+    /// computation step by step): what the terminal UI's detail pane shows.
+    Explain {
+        /// Capture file, or - for standard input.
+        file: PathBuf,
+        /// The connection (numbered as in the summary).
+        #[arg(long = "conn", value_name = "N", default_value_t = 1)]
+        conn: u32,
+        /// The frame (numbered as in `wsscope frames`).
+        #[arg(long = "frame", value_name = "K", conflicts_with = "handshake")]
+        frame: Option<u32>,
+        /// The opening handshake (the default when no frame is named).
+        #[arg(long = "handshake")]
+        handshake: bool,
+        /// Line width.
+        #[arg(long = "width", value_name = "COLUMNS", default_value_t = 100)]
+        width: u16,
+    },
     /// Watch an interface live in the terminal UI (needs the `live` feature and capture permission).
     Live {
         #[command(flatten)]
@@ -274,6 +293,32 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }) => (input, Output::Jsonl(conn)),
         Some(Command::Live { live }) => return live_ui(&live, &common),
         Some(Command::Interfaces) => return list_interfaces(),
+        Some(Command::Explain {
+            file,
+            conn,
+            frame,
+            handshake: _,
+            width,
+        }) => {
+            let input = Input::from_arg(Some(file));
+            let capture = load(&input, common.session_config())?;
+            let subject = frame.map_or(
+                wsscope::explain::Subject::Handshake,
+                wsscope::explain::Subject::Frame,
+            );
+            let text = wsscope::explain::explain(
+                &capture,
+                &input.name(),
+                conn,
+                subject,
+                width.clamp(40, 400),
+            )?;
+            let stdout = io::stdout();
+            let mut out = stdout.lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+            return exit_status(&capture, &input.name(), &common);
+        }
     };
     if input.live.interface.is_some() {
         return live_script(&input.live, what, &common);

@@ -167,6 +167,37 @@ pub(crate) fn payload_section(
             doc.lines.extend(lines);
         }
     }
+    if let Some(m) = msg.filter(|m| m.finished && m.frames.last() == Some(&f.index)) {
+        subprotocol_section(doc, conn, m, width, theme);
+    }
+}
+
+/// What rides on WebSocket: the message decoded by its subprotocol (MQTT, STOMP) or as
+/// JSON, shown on the message's last frame (where the whole message is known).
+fn subprotocol_section(
+    doc: &mut Doc,
+    conn: &Connection,
+    m: &MessageRecord,
+    width: usize,
+    theme: Theme,
+) {
+    let Some(d) = crate::analysis::subprotocol::decode_message(conn, m) else {
+        return;
+    };
+    if d.protocol == "JSON" {
+        // JSON is already pretty-printed above; say what it is.
+        doc.heading("Inside: JSON", theme);
+        doc.para(d.explain, 2, width, theme.dim());
+        return;
+    }
+    doc.heading(
+        format!("Inside: {} ({})", d.protocol, d.units.join(", ")),
+        theme,
+    );
+    doc.para(d.explain, 2, width, theme.dim());
+    for line in &d.lines {
+        doc.para(line, 2, width, theme.text());
+    }
 }
 
 fn message_body(doc: &mut Doc, m: &MessageRecord, title: &str, width: usize, theme: Theme) {

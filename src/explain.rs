@@ -1,0 +1,78 @@
+//! `wsscope explain`: the TUI's frame detail or handshake view as plain text. The words
+//! come from the very documents the TUI draws (`tui::views::detail` and `handshake`), so
+//! the command and the UI can never disagree.
+
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+
+use crate::model::Capture;
+use crate::tui::app::{App, LoadState};
+use crate::tui::theme::Theme;
+use crate::tui::views::{detail, handshake};
+
+/// What to explain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    /// Frame K (1-based) of the connection.
+    Frame(u32),
+    /// The connection's opening handshake.
+    Handshake,
+}
+
+/// Why nothing could be explained.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ExplainError {
+    /// No connection with that number.
+    #[error("no connection #{0} (the capture has {1})")]
+    NoConnection(u32, usize),
+    /// No frame with that index.
+    #[error("connection #{0} has no frame {1} (it has {2})")]
+    NoFrame(u32, u32, usize),
+}
+
+fn flatten(lines: &[Line<'_>]) -> String {
+    let mut out = String::new();
+    for line in lines {
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        out.push_str(text.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Explains `subject` of connection `conn` (numbered as in the summary), `width` columns wide.
+pub fn explain(
+    capture: &Capture,
+    name: &str,
+    conn: u32,
+    subject: Subject,
+    width: u16,
+) -> Result<String, ExplainError> {
+    let pos = capture
+        .connections
+        .iter()
+        .position(|c| c.id == conn)
+        .ok_or(ExplainError::NoConnection(conn, capture.connections.len()))?;
+    let mut app = App::new(name, Theme::new(false), Rect::new(0, 0, width, 60));
+    app.loading = LoadState::finished();
+    app.refresh(capture);
+    app.select_conn(pos, capture);
+    let c = &capture.connections[pos];
+    let header = format!(
+        "{name} · connection #{} {} → {}\n\n",
+        c.id, c.client, c.server
+    );
+    match subject {
+        Subject::Handshake => {
+            Ok(header + &flatten(&handshake::document(&app, capture, usize::from(width))))
+        }
+        Subject::Frame(k) => {
+            if !c.frames.iter().any(|f| f.index == k) {
+                return Err(ExplainError::NoFrame(conn, k, c.frames.len()));
+            }
+            app.frame = Some(k);
+            let doc = detail::document(&app, capture, usize::from(width));
+            Ok(header + &flatten(&doc.lines))
+        }
+    }
+}
