@@ -34,6 +34,11 @@ fn flatten(lines: &[Line<'_>]) -> String {
     let mut out = String::new();
     for line in lines {
         let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        // The UI's key hints mean nothing on paper.
+        let text = match text.split_once(" (Left/Right") {
+            Some((head, _)) => head.to_string(),
+            None => text,
+        };
         out.push_str(text.trim_end());
         out.push('\n');
     }

@@ -137,8 +137,10 @@ fn connection(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
             )?;
         }
     }
-    heartbeat_lines(out, c)?;
-    overhead_lines(out, c)?;
+    if c.handshake.as_ref().is_none_or(|h| h.accepted()) {
+        heartbeat_lines(out, c)?;
+        overhead_lines(out, c)?;
+    }
     for v in &c.violations {
         let at = v.frame.map(|f| format!(" frame {f}")).unwrap_or_default();
         let who = v.dir.map(|d| format!(" {}", d.name())).unwrap_or_default();
