@@ -156,6 +156,57 @@ fn compare_connection(conn: &Connection, exp: &Value) -> Vec<String> {
     diffs
 }
 
+/// MQTT control packets and STOMP frames decoded by wsscope, per direction, against the
+/// generator's list (`subprotocol_packets`, `mqtt_topics`).
+fn compare_subprotocol(capture: &Capture, exp: &Value) -> Vec<String> {
+    use wsscope::analysis::subprotocol::{decode_message, mqtt_packets, mqtt_v5_of};
+    let mut diffs = Vec::new();
+    if exp.get("subprotocol_packets").is_none() {
+        return diffs;
+    }
+    let conn = &capture.connections[0];
+    let mut topics = Vec::new();
+    for dir in [Dir::Client, Dir::Server] {
+        let want: Vec<String> = exp["subprotocol_packets"][dir.name()]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let got: Vec<String> = if exp.get("mqtt_topics").is_some() {
+            let (packets, err) = mqtt_packets(conn, dir, mqtt_v5_of(conn));
+            if let Some(e) = err {
+                diffs.push(format!("{} MQTT stream: {e}", dir.name()));
+            }
+            topics.extend(packets.iter().filter_map(|(_, p)| p.topic.clone()));
+            packets
+                .into_iter()
+                .map(|(_, p)| p.name.to_string())
+                .collect()
+        } else {
+            conn.messages_from(dir)
+                .filter_map(|m| decode_message(conn, m))
+                .flat_map(|d| d.units)
+                .collect()
+        };
+        if got != want {
+            diffs.push(format!(
+                "{} subprotocol packets:\n   got  {got:?}\n   want {want:?}",
+                dir.name()
+            ));
+        }
+    }
+    if let Some(want) = exp.get("mqtt_topics").and_then(Value::as_array) {
+        let want: Vec<&str> = want.iter().filter_map(Value::as_str).collect();
+        if topics != want {
+            diffs.push(format!("MQTT topics {topics:?} vs {want:?}"));
+        }
+    }
+    diffs
+}
+
 fn check_capture(name: &str) {
     let exp = expected(name);
     let file = exp["capture"].as_str().expect("capture name");
@@ -224,6 +275,7 @@ fn check_capture(name: &str) {
             detail.join("\n   ")
         ));
     }
+    diffs.extend(compare_subprotocol(&capture, &exp));
     // Clean captures have no capture problems either, except a midstream start, and
     // every message in them decodes whole.
     for c in &capture.connections {
@@ -238,10 +290,30 @@ fn check_capture(name: &str) {
                 ));
             }
         }
+        // The record says whether each side sent a Close: a missing one must be reported.
+        let unclosed = want_conns.iter().any(|w| {
+            w["client"].as_str() == Some(c.client.to_string().as_str())
+                && (w["close"]["client"].is_null() || w["close"]["server"].is_null())
+        });
+        let refused = c.handshake.as_ref().is_some_and(|h| !h.accepted());
+        if unclosed && !refused && want_violations.is_empty() {
+            let reported = c
+                .warnings
+                .iter()
+                .any(|w| w.warning == wsscope::rules::Warning::NoClosingHandshake);
+            if !reported {
+                diffs.push(format!(
+                    "#{} ended without a closing handshake, but no warning says so",
+                    c.id
+                ));
+            }
+        }
         for w in &c.warnings {
             let expected_midstream =
                 w.warning == wsscope::rules::Warning::Midstream && c.handshake.is_none();
-            if !expected_midstream && want_violations.is_empty() {
+            let expected_unclosed =
+                w.warning == wsscope::rules::Warning::NoClosingHandshake && unclosed;
+            if !expected_midstream && !expected_unclosed && want_violations.is_empty() {
                 diffs.push(format!(
                     "#{} unexpected warning {}: {}",
                     c.id,
@@ -304,4 +376,6 @@ capture_tests! {
     violations_utf8_close => "violations-utf8-close",
     violations_deflate => "violations-deflate",
     violations_handshake => "violations-handshake",
+    mqtt => "mqtt",
+    stomp => "stomp",
 }

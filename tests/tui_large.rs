@@ -137,6 +137,7 @@ fn follows_a_capture_decoded_in_the_background() {
             done: loading.done(),
             progress: loading.progress(),
             bytes_read: loading.bytes_read(),
+            live: None,
         };
         let capture = loading.capture();
         app.refresh(&capture);

@@ -107,7 +107,13 @@ fn frame_with_tungstenite(role: Role, msgs: &[TestMsg]) -> Vec<u8> {
             }
         }
     }
-    ws.flush().expect("flush");
+    // End with the closing handshake (RFC 6455 §7.1.2): each side sends its Close.
+    ws.close(Some(tungstenite::protocol::CloseFrame {
+        code: tungstenite::protocol::frame::coding::CloseCode::Normal,
+        reason: "bye".into(),
+    }))
+    .expect("close");
+    let _ = ws.flush();
     ws.get_ref().0.clone()
 }
 
@@ -188,6 +194,10 @@ proptest! {
         prop_assert!(conn.handshake.as_ref().is_some_and(|h| h.valid));
         prop_assert!(conn.violations.is_empty(), "violations: {:?}", conn.violations);
         prop_assert!(conn.warnings.is_empty(), "warnings: {:?}", conn.warnings);
+        for dir in [Dir::Client, Dir::Server] {
+            let close = conn.messages_from(dir).find(|m| m.kind == MessageKind::Close);
+            prop_assert_eq!(close.and_then(|m| m.close_code), Some(1000));
+        }
         for (dir, msgs) in [(Dir::Client, &client_msgs), (Dir::Server, &server_msgs)] {
             let got: Vec<(&'static str, String)> = conn
                 .messages_from(dir)

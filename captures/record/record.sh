@@ -8,8 +8,10 @@
 #
 # Needs (it installs nothing; it says what is missing): root or CAP_NET_RAW,
 # tcpdump, dumpcap (Debian package tshark or wireshark-common), python3 with
-# websockets (requirements.txt), node with ws installed here (npm install).
-# Traffic only goes to 127.0.0.1 and ::1, ports 18000-18025.
+# websockets (requirements.txt), node with ws installed here (npm install; the
+# mqtt and stomp captures also need aedes, mqtt, @stomp/stompjs and
+# stomp-broker-js from the same package.json).
+# Traffic only goes to 127.0.0.1 and ::1, ports 18000-18027.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -23,7 +25,7 @@ ALL=(demo echo-sizes echo-sizes-ns ping-pong close-codes deflate-takeover
      refused-403 refused-426 refused-400-version midstream wrong-accept
      keepalive-then-upgrade violations-masking violations-framing
      violations-fragments violations-utf8-close violations-deflate
-     violations-handshake)
+     violations-handshake mqtt stomp)
 
 if [[ "${1:-}" == "--list" ]]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
 
@@ -49,6 +51,22 @@ WANT=("$@")
 for w in "${WANT[@]}"; do
   [[ " ${ALL[*]} " == *" $w "* ]] || { echo "record.sh: unknown capture '$w' (see --list)" >&2; exit 1; }
 done
+# the subprotocol captures need more Node packages (all in package.json)
+for w in "${WANT[@]}"; do
+  case $w in
+    mqtt) mods=(aedes mqtt) ;;
+    stomp) mods=(@stomp/stompjs stomp-broker-js) ;;
+    *) mods=() ;;
+  esac
+  for m in ${mods[@]+"${mods[@]}"}; do
+    [[ -f "$HERE/node_modules/$m/package.json" ]] || missing+=("Node $m in $HERE/node_modules for '$w' (cd $HERE && npm install)")
+  done
+done
+if ((${#missing[@]})); then
+  echo "record.sh: missing prerequisites:" >&2
+  printf '  - %s\n' "${missing[@]}" >&2
+  exit 1
+fi
 
 WORK=$(mktemp -d /tmp/wsscope-record.XXXXXX)
 CAP_PID=""
@@ -63,6 +81,7 @@ mkdir -p "$EXP"
 cd "$HERE"
 
 echo "versions: $("$PY" -c 'import websockets; print("websockets", websockets.__version__)'), ws $("$NODE" -p 'require("./node_modules/ws/package.json").version'), node $("$NODE" --version), $(tcpdump --version 2>&1 | head -1), $(dumpcap --version 2>&1 | head -1)"
+echo "          $("$NODE" -p 'const v = (m) => { try { return m + " " + require("./node_modules/" + m + "/package.json").version } catch (e) { return m + " (not installed)" } }; ["aedes", "mqtt", "@stomp/stompjs", "stomp-broker-js", "stomp-broker-js/node_modules/ws"].map(v).join(", ")')"
 
 # ---------------------------------------------------------------- helpers
 # wait_for FILE_OR_PATTERN...: bounded polling
@@ -146,11 +165,14 @@ run_client() {
   sed 's/^/    client: /' "$WORK/client.out" | head -20
 }
 
-# finish NAME FILE "description"
+# finish NAME FILE "description" [mqtt|stomp]
 finish() {
-  local name=$1 file=$2 desc=$3
+  local name=$1 file=$2 desc=$3 proto=${4:-}
   "$PY" "$HERE/combine.py" "$WORK/$name.json" "$file" "$desc" \
     "$WORK/$name.server.jsonl" "$WORK/$name.client.jsonl" "$WORK/$name.raw.jsonl"
+  if [[ -n $proto ]]; then # subprotocol_packets (and mqtt_topics) from the same logs
+    "$PY" "$HERE/subproto.py" "$proto" "$WORK/$name.json" "$WORK/$name.server.jsonl" "$WORK/$name.client.jsonl"
+  fi
   local n
   n=$(tcpdump -r "$WORK/$file" -nn 2>/dev/null | wc -l)
   [[ $n -gt 0 ]] || { echo "record.sh: $file is empty" >&2; return 1; }
@@ -324,6 +346,26 @@ rec_violations-deflate() {
 }
 rec_violations-handshake() {
   violations handshake 18025 "Six connections whose upgrade request (or response) breaks one rule each while the raw server still answers 101: 10-byte key, version 12, no Host, subprotocol not offered, extension not offered, client frame before the response."
+}
+# Subprotocols over WebSocket between third-party libraries (Node): the
+# libraries write the bytes; proto_log.js logs every message their ws sockets write.
+rec_mqtt() {
+  local name=mqtt file=mqtt.pcap port=18026
+  start_server $name "$NODE" mqtt_broker.mjs 127.0.0.1 $port 1 "$WORK/ready"
+  start_capture tcpdump lo "$CAP/$file" $port
+  run_client $name "$NODE" mqtt_client.js "ws://127.0.0.1:$port/"
+  wait_server
+  stop_capture
+  finish $name $file "MQTT 3.1.1 over WebSocket (subprotocol mqtt): an MQTT.js client and an aedes broker: CONNECT/CONNACK, SUBSCRIBE sensors/+/temp QoS 1, PUBLISH QoS 0 and 1 with PUBACKs both ways, PINGREQ/PINGRESP after an idle keepalive second, UNSUBSCRIBE, DISCONNECT; both libraries write each packet in pieces (fixed header, length, fields) and each piece goes out as its own binary WebSocket message." mqtt
+}
+rec_stomp() {
+  local name=stomp file=stomp.pcap port=18027
+  start_server $name "$NODE" stomp_broker.js 127.0.0.1 $port 1 "$WORK/ready"
+  start_capture tcpdump lo "$CAP/$file" $port
+  run_client $name "$NODE" stomp_client.js "ws://127.0.0.1:$port/stomp"
+  wait_server
+  stop_capture
+  finish $name $file "STOMP over WebSocket between a @stomp/stompjs client (offers v12.stomp, v11.stomp, v10.stomp) and a stomp-broker-js broker (answers v12.stomp, speaks STOMP 1.1): CONNECT/CONNECTED, SUBSCRIBE /topic/chat, two SENDs (text/plain, application/json) each answered by a MESSAGE, client heart-beats, UNSUBSCRIBE, DISCONNECT/RECEIPT, empty Close both ways." stomp
 }
 
 failed=()

@@ -7,6 +7,14 @@ written from the peers' own logs (combine.py).  Here an independent little
 decoder reads each capture's TCP streams (tshark "follow,tcp,raw") and
 re-derives handshake, messages, pings, closes and violation codes, following
 the conventions described in captures/README.md, then compares.
+
+For the subprotocol captures (mqtt, stomp: "subprotocol_packets" in the JSON)
+the payloads of the messages decoded here are cut into MQTT packets / STOMP
+frames (subproto.py's parsers) and compared with the JSON; for MQTT the same
+byte streams also go through Wireshark's own MQTT dissector (tshark 4.0 does
+not dissect MQTT inside WebSocket, so each direction's bytes are written as one
+TCP segment on port 1883 of a scratch pcap) and its packet types and topics
+must match too.
 """
 
 from __future__ import annotations
@@ -78,6 +86,7 @@ class Direction:
     def __init__(self, side, pmd, violations):
         self.side, self.pmd, self.v = side, pmd, violations
         self.messages, self.pings, self.close = [], 0, None
+        self.payloads = []  # the data messages' payloads, for the subprotocol checks
         self.open = None  # [opcode, compressed, bytearray]
         self.closed = False
         self.history = b""  # uncompressed output, for context takeover
@@ -115,6 +124,7 @@ class Direction:
                 payload.decode("utf-8")
             except UnicodeDecodeError:
                 self.v.append("invalid-utf8-text")
+        self.payloads.append(payload)
         self.messages.append({"opcode": OPN[opcode], "len": len(payload),
                               "sha256": hashlib.sha256(payload).hexdigest()})
 
@@ -200,6 +210,9 @@ class Direction:
                 self.v.append("reserved-opcode")
 
 
+payloads: dict[str, dict[str, list[bytes]]] = {}  # client address -> side -> payloads
+
+
 def decode(client: str, server: str, cbytes: bytes, sbytes: bytes, has_handshake: bool):
     violations = []
     hs = None
@@ -259,6 +272,7 @@ def decode(client: str, server: str, cbytes: bytes, sbytes: bytes, has_handshake
     if upgraded:
         cdir.frames(cbytes, cpos)
         sdir.frames(sbytes, spos)
+    payloads[client] = {"client": cdir.payloads, "server": sdir.payloads}
     return {"client": client, "server": server, "handshake": hs,
             "messages": {"client": cdir.messages, "server": sdir.messages},
             "pings": {"client": cdir.pings, "server": sdir.pings},
@@ -302,7 +316,71 @@ def check(expected_path: str) -> bool:
         if extra or set(all_v) - set(exp["violations"]):
             ok = False
             print(f"  violations: expected {exp['violations']}, decoded {sorted(set(all_v))}")
+    if "subprotocol_packets" in exp:
+        ok = check_subprotocol(exp) and ok
     print(f"{'ok  ' if ok else 'FAIL'} {exp['capture']}: {len(exp['connections'])} connection(s)")
+    return ok
+
+
+def tshark_mqtt(streams: dict[str, bytes]) -> tuple[dict[str, list[str]], list[str]]:
+    """Wireshark's MQTT dissector on each direction's bytes (one TCP segment each)."""
+    import tempfile
+    ports = {"client": (50000, 1883), "server": (1883, 50000)}
+    pkts = []
+    for side in ("client", "server"):
+        data = streams[side]
+        sport, dport = ports[side]
+        tcp = struct.pack("!HHIIBBHHH", sport, dport, 1, 1, 5 << 4, 0x18, 65535, 0, 0) + data
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0, 64, 6, 0,
+                         bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1])) + tcp
+        eth = b"\x00" * 12 + b"\x08\x00" + ip
+        pkts.append(struct.pack("<IIII", 1 + len(pkts), 0, len(eth), len(eth)) + eth)
+    with tempfile.NamedTemporaryFile(suffix=".pcap") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1) + b"".join(pkts))
+        f.flush()
+        out = tshark("-r", f.name, "-Y", "mqtt", "-T", "json", "--no-duplicate-keys", "-J", "tcp mqtt")
+    from subproto import MQTT_TYPES
+    names = {"client": [], "server": []}
+    topics = {"client": [], "server": []}
+    for frame in json.loads(out):
+        layers = frame["_source"]["layers"]
+        side = "client" if layers["tcp"]["tcp.srcport"] == "50000" else "server"
+        pdus = layers["mqtt"] if isinstance(layers["mqtt"], list) else [layers["mqtt"]]
+        for pdu in pdus:
+            name = MQTT_TYPES[int(pdu["mqtt.hdrflags_tree"]["mqtt.msgtype"])]
+            names[side].append(name)
+            if name == "PUBLISH":
+                topics[side].append(pdu["mqtt.topic"])
+    return names, topics["client"] + topics["server"]
+
+
+def check_subprotocol(exp: dict) -> bool:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from subproto import mqtt_packets, stomp_frames
+    (conn,) = exp["connections"]
+    sub = conn["handshake"]["subprotocol"]
+    p = payloads[conn["client"]]
+    streams = {side: b"".join(p[side]) for side in ("client", "server")}
+    ok = True
+    if sub == "mqtt":
+        got, topics = {}, []
+        for side in ("client", "server"):
+            got[side], t = mqtt_packets(streams[side])
+            topics += t
+        ws_names, ws_topics = tshark_mqtt(streams)
+        checks = [("packets", got, exp["subprotocol_packets"]), ("topics", topics, exp["mqtt_topics"]),
+                  ("Wireshark MQTT packets", ws_names, exp["subprotocol_packets"]),
+                  ("Wireshark MQTT topics", ws_topics, exp["mqtt_topics"])]
+    elif sub and sub.endswith(".stomp"):
+        got = {side: stomp_frames(streams[side]) for side in ("client", "server")}
+        checks = [("frames", got, exp["subprotocol_packets"])]
+    else:
+        print(f"  {exp['capture']}: subprotocol_packets for an unknown subprotocol {sub!r}")
+        return False
+    for what, have, want in checks:
+        if have != want:
+            ok = False
+            print(f"  MISMATCH {exp['capture']} {what}:\n    expected {want}\n         got {have}")
     return ok
 
 

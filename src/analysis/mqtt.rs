@@ -74,42 +74,93 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Parses one packet from the start of `buf`: `Ok(None)` if more bytes are needed.
+fn parse_one(buf: &[u8], v5: bool) -> Result<Option<MqttPacket>, String> {
+    let mut r = Reader(buf);
+    let Some(b0) = r.u8() else { return Ok(None) };
+    let mut remaining = 0usize;
+    let mut complete = false;
+    for i in 0..4 {
+        let Some(b) = r.u8() else { return Ok(None) };
+        remaining |= usize::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            complete = true;
+            break;
+        }
+    }
+    if !complete {
+        return Err("remaining length longer than 4 bytes".into());
+    }
+    let header_len = buf.len() - r.0.len();
+    let Some(body) = r.bytes(remaining) else {
+        return Ok(None);
+    };
+    let mut p = MqttPacket {
+        name: NAMES[usize::from(b0 >> 4)],
+        len: header_len + remaining,
+        topic: None,
+        packet_id: None,
+        detail: String::new(),
+    };
+    describe(&mut p, b0, body, v5);
+    Ok(Some(p))
+}
+
 /// Decodes the control packets in `data` (MQTT 5 when `v5`). Stops at the first packet
 /// that is incomplete or malformed and says why.
 pub fn decode(data: &[u8], v5: bool) -> (Vec<MqttPacket>, Option<String>) {
     let mut packets = Vec::new();
     let mut rest = data;
     while !rest.is_empty() {
-        let mut r = Reader(rest);
-        let Some(b0) = r.u8() else { break };
-        let Some(remaining) = r.varint() else {
+        match parse_one(rest, v5) {
+            Ok(Some(p)) => {
+                rest = &rest[p.len..];
+                packets.push(p);
+            }
+            Ok(None) => {
+                return (
+                    packets,
+                    Some(format!("incomplete packet: {} bytes left", rest.len())),
+                );
+            }
+            Err(e) => return (packets, Some(e)),
+        }
+    }
+    (packets, None)
+}
+
+/// Most bytes of one unfinished packet held while decoding a stream.
+const MAX_PENDING: usize = 16 << 20;
+
+/// Decodes one direction's binary messages as a single byte stream: MQTT over WebSocket
+/// may split a packet across messages or put several in one (MQTT 3.1.1 §6). Each packet
+/// comes with the position (in `messages`) of the message where it ends.
+pub fn decode_stream<'a>(
+    messages: impl IntoIterator<Item = &'a [u8]>,
+    v5: bool,
+) -> (Vec<(usize, MqttPacket)>, Option<String>) {
+    let mut packets = Vec::new();
+    let mut buf: Vec<u8> = Vec::new();
+    for (i, m) in messages.into_iter().enumerate() {
+        buf.extend_from_slice(m);
+        let mut used = 0;
+        loop {
+            match parse_one(&buf[used..], v5) {
+                Ok(Some(p)) => {
+                    used += p.len;
+                    packets.push((i, p));
+                }
+                Ok(None) => break,
+                Err(e) => return (packets, Some(e)),
+            }
+        }
+        buf.drain(..used);
+        if buf.len() > MAX_PENDING {
             return (
                 packets,
-                Some("incomplete or invalid remaining length".into()),
+                Some(format!("a packet longer than {MAX_PENDING} bytes")),
             );
-        };
-        let header_len = rest.len() - r.0.len();
-        let Some(body) = r.bytes(remaining) else {
-            return (
-                packets,
-                Some(format!(
-                    "packet announces {remaining} bytes, {} present",
-                    r.0.len()
-                )),
-            );
-        };
-        let kind = usize::from(b0 >> 4);
-        let name = NAMES[kind];
-        let mut p = MqttPacket {
-            name,
-            len: header_len + remaining,
-            topic: None,
-            packet_id: None,
-            detail: String::new(),
-        };
-        describe(&mut p, b0, body, v5);
-        packets.push(p);
-        rest = &rest[header_len + remaining..];
+        }
     }
     (packets, None)
 }
@@ -226,5 +277,11 @@ mod tests {
         assert_eq!(packets[1].packet_id, Some(7));
         let (_, err) = decode(&[0x30, 50, 0], false);
         assert!(err.is_some());
+        // The same bytes cut into 1-byte messages decode the same, ending where they end.
+        let pieces: Vec<&[u8]> = data.chunks(1).collect();
+        let (stream, err) = decode_stream(pieces, false);
+        assert_eq!(err, None);
+        let ends: Vec<(usize, &str)> = stream.iter().map(|(i, p)| (*i, p.name)).collect();
+        assert_eq!(ends, [(15, "CONNECT"), (26, "PUBLISH"), (28, "PINGREQ")]);
     }
 }

@@ -26,11 +26,59 @@ pub fn negotiated(conn: &Connection) -> Option<String> {
 }
 
 fn mqtt_v5(conn: &Connection) -> bool {
-    conn.messages
+    // The client's first bytes: CONNECT (type 1), its remaining length, then the protocol
+    // name "MQTT" (00 04 M Q T T) and the level, 5 for MQTT 5. They may span messages.
+    let mut head = Vec::with_capacity(16);
+    for m in conn
+        .messages
         .iter()
-        .find(|m| m.kind == MessageKind::Binary && m.data.first().is_some_and(|b| b >> 4 == 1))
-        .and_then(|m| m.data.get(2..9))
-        .is_some_and(|v| v.starts_with(&[0, 4]) && v.get(6) == Some(&5))
+        .filter(|m| m.dir == crate::model::Dir::Client && m.kind == MessageKind::Binary)
+    {
+        head.extend_from_slice(&m.data[..m.data.len().min(16 - head.len())]);
+        if head.len() >= 16 {
+            break;
+        }
+    }
+    if head.first().is_none_or(|b| b >> 4 != 1) {
+        return false;
+    }
+    let len_bytes = head[1..]
+        .iter()
+        .take(4)
+        .position(|b| b & 0x80 == 0)
+        .map_or(4, |p| p + 1);
+    let rest = head.get(1 + len_bytes..).unwrap_or(&[]);
+    rest.starts_with(&[0, 4, b'M', b'Q', b'T', b'T']) && rest.get(6) == Some(&5)
+}
+
+/// Every MQTT packet one side sent, decoded across its binary messages, each with the
+/// position in `conn.messages` of the message where it ends.
+pub fn mqtt_packets(
+    conn: &Connection,
+    dir: crate::model::Dir,
+    v5: bool,
+) -> (Vec<(usize, mqtt::MqttPacket)>, Option<String>) {
+    let positions: Vec<usize> = conn
+        .messages
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.dir == dir && x.kind == MessageKind::Binary)
+        .map(|(i, _)| i)
+        .collect();
+    let (packets, error) = mqtt::decode_stream(
+        positions.iter().map(|&i| conn.messages[i].data.as_slice()),
+        v5,
+    );
+    let packets = packets
+        .into_iter()
+        .map(|(k, p)| (positions[k], p))
+        .collect();
+    (packets, error)
+}
+
+/// The connection speaks MQTT 5 (its CONNECT says protocol level 5).
+pub fn mqtt_v5_of(conn: &Connection) -> bool {
+    mqtt_v5(conn)
 }
 
 /// Decodes `m` by the connection's subprotocol (or as JSON text when none is known).
@@ -40,17 +88,27 @@ pub fn decode_message(conn: &Connection, m: &MessageRecord) -> Option<Decoded> {
     }
     let proto = negotiated(conn).unwrap_or_default();
     if proto.contains("mqtt") {
-        let (packets, error) = mqtt::decode(&m.data, mqtt_v5(conn));
-        let mut lines: Vec<String> = packets
+        let v5 = mqtt_v5(conn);
+        let (packets, error) = mqtt_packets(conn, m.dir, v5);
+        let here = conn.messages.iter().position(|x| std::ptr::eq(x, m));
+        let mine: Vec<&mqtt::MqttPacket> = packets
+            .iter()
+            .filter(|(at, _)| Some(*at) == here)
+            .map(|(_, p)| p)
+            .collect();
+        let mut lines: Vec<String> = mine
             .iter()
             .map(|p| format!("{} {}", p.name, p.detail))
             .collect();
-        if let Some(e) = error {
+        if mine.is_empty() {
+            lines.push("(part of an MQTT packet that ends in a later message: MQTT may split packets across WebSocket messages)".into());
+        }
+        if let (Some(e), true) = (error, mine.is_empty()) {
             lines.push(format!("(not decoded further: {e})"));
         }
         return Some(Decoded {
             protocol: "MQTT",
-            units: packets.iter().map(|p| p.name.to_string()).collect(),
+            units: mine.iter().map(|p| p.name.to_string()).collect(),
             lines,
             explain: mqtt::EXPLAIN,
         });

@@ -75,6 +75,8 @@ pub struct LoadState {
     pub progress: Option<f64>,
     /// Bytes read so far.
     pub bytes_read: u64,
+    /// For a live capture: packets seen, dropped by the kernel, dropped by wsscope's queue.
+    pub live: Option<[u64; 3]>,
 }
 
 impl LoadState {
@@ -84,6 +86,7 @@ impl LoadState {
             done: true,
             progress: Some(1.0),
             bytes_read: 0,
+            live: None,
         }
     }
 }

@@ -54,10 +54,22 @@ pub fn run(loading: Loading, file_name: String, no_color: bool) -> io::Result<()
 }
 
 fn load_state(loading: &Loading) -> LoadState {
+    #[cfg(feature = "live")]
+    let live = loading.live.as_ref().map(|s| {
+        use std::sync::atomic::Ordering::Relaxed;
+        [
+            s.seen.load(Relaxed),
+            s.kernel_dropped.load(Relaxed),
+            s.queue_dropped.load(Relaxed),
+        ]
+    });
+    #[cfg(not(feature = "live"))]
+    let live = None;
     LoadState {
         done: loading.done(),
         progress: loading.progress(),
         bytes_read: loading.bytes_read(),
+        live,
     }
 }
 

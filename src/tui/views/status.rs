@@ -15,6 +15,14 @@ use crate::tui::{format, layout};
 use super::pane_block;
 
 fn progress(app: &App, capture: &Capture) -> String {
+    if let Some([seen, kernel, queue]) = app.loading.live {
+        let frames: usize = capture.connections.iter().map(|c| c.frames.len()).sum();
+        return format!(
+            "{} · {seen} pkts, {kernel} kernel drops, {queue} queue drops · {} conns, {frames} frames",
+            if app.loading.done { "stopped" } else { "live" },
+            capture.connections.len()
+        );
+    }
     if app.loading.done {
         return match &capture.source_error {
             Some(_) => "file cut short (v: details)".to_string(),
