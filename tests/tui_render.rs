@@ -110,6 +110,11 @@ fn demo_messages() {
 }
 
 #[test]
+fn ping_pong_stats() {
+    check("ping-pong.pcap", "s", "ping_pong_stats");
+}
+
+#[test]
 fn demo_help() {
     check("demo.pcapng", "?", "demo_help");
 }
@@ -237,6 +242,7 @@ fn every_command_at_every_size_is_harmless() {
         Some(Command::Handshake),
         Some(Command::Violations),
         Some(Command::Messages),
+        Some(Command::Stats),
         Some(Command::Help),
     ];
     let mut captures: Vec<(String, Capture)> = [

@@ -15,11 +15,12 @@ impl App {
     pub(crate) fn movement(&mut self, cmd: Command, capture: &Capture) {
         match self.view() {
             None => self.main_movement(cmd, capture),
-            Some(View::Handshake | View::Help) => {
+            Some(View::Handshake | View::Help | View::Stats) => {
                 let (body, _) = layout::with_status(self.area);
                 let (w, rows) = (layout::inner_cols(body), layout::inner_rows(body));
                 let total = match self.view() {
                     Some(View::Handshake) => views::handshake::document(self, capture, w).len(),
+                    Some(View::Stats) => views::stats::document(self, capture, w).len(),
                     _ => views::help::lines(self.theme, w).len(),
                 };
                 let max = total.saturating_sub(rows);
@@ -140,7 +141,7 @@ impl App {
                     }
                 }
             }
-            Some(View::Handshake | View::Help) => {}
+            Some(View::Handshake | View::Help | View::Stats) => {}
         }
     }
 
@@ -149,7 +150,7 @@ impl App {
         let at = ratatui::layout::Position { x, y };
         if self.view().is_some() {
             let times = match self.view() {
-                Some(View::Handshake | View::Help) => WHEEL_LINES,
+                Some(View::Handshake | View::Help | View::Stats) => WHEEL_LINES,
                 _ => 1,
             };
             for _ in 0..times {

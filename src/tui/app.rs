@@ -52,6 +52,8 @@ pub enum View {
     Violations,
     /// Messages (fragments assembled) of the selected connection.
     Messages,
+    /// Heartbeats and overhead of the selected connection.
+    Stats,
     /// Every key.
     Help,
 }
@@ -253,9 +255,11 @@ impl App {
         match cmd {
             Command::Quit => self.quit = true,
             Command::Resize { width, height } => self.area = Rect::new(0, 0, width, height),
-            Command::Help | Command::Handshake | Command::Violations | Command::Messages => {
-                self.toggle_view(cmd, capture)
-            }
+            Command::Help
+            | Command::Handshake
+            | Command::Violations
+            | Command::Messages
+            | Command::Stats => self.toggle_view(cmd, capture),
             Command::Back => self.back(),
             Command::NextPane | Command::PrevPane if self.view().is_none() => {
                 self.focus(self.pane.step(cmd == Command::NextPane));

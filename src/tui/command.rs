@@ -56,6 +56,8 @@ pub enum Command {
     Violations,
     /// Show the messages view.
     Messages,
+    /// Show the heartbeat and overhead view.
+    Stats,
     /// Show the key help.
     Help,
     /// Start typing a search.
@@ -184,6 +186,7 @@ fn normal_key(key: KeyEvent, ctrl: bool) -> Option<Command> {
         KeyCode::Char('h') => Command::Handshake,
         KeyCode::Char('v') => Command::Violations,
         KeyCode::Char('m') => Command::Messages,
+        KeyCode::Char('s') => Command::Stats,
         KeyCode::Char('?') | KeyCode::F(1) => Command::Help,
         KeyCode::Char('/') => Command::SearchStart,
         KeyCode::Char('n') => Command::NextMatch,
@@ -225,6 +228,7 @@ mod tests {
             (KeyCode::Char('h'), Command::Handshake),
             (KeyCode::Char('v'), Command::Violations),
             (KeyCode::Char('m'), Command::Messages),
+            (KeyCode::Char('s'), Command::Stats),
             (KeyCode::Char('?'), Command::Help),
             (KeyCode::Char('/'), Command::SearchStart),
             (KeyCode::Char('n'), Command::NextMatch),

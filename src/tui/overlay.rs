@@ -14,6 +14,7 @@ impl App {
             Command::Handshake => View::Handshake,
             Command::Violations => View::Violations,
             Command::Messages => View::Messages,
+            Command::Stats => View::Stats,
             _ => View::Help,
         };
         if self.view() == Some(view) {

@@ -49,6 +49,10 @@ pub const KEYS: &[(&str, &[(&str, &str)])] = &[
         "Views",
         &[
             ("h", "handshake: headers, checks, the Accept computation"),
+            (
+                "s",
+                "stats: heartbeats (ping/pong round trips, idle gaps) and overhead vs HTTP polling",
+            ),
             ("v", "violations and warnings of the connection"),
             ("m", "messages: fragments assembled and decompressed"),
             ("?  F1", "this help"),

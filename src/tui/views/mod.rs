@@ -12,6 +12,7 @@ pub mod help;
 pub mod hex;
 pub mod messages;
 pub mod payload;
+pub mod stats;
 pub mod status;
 pub mod unmask;
 pub mod violations;
@@ -61,6 +62,7 @@ impl Widget for &AppView<'_> {
             Some(View::Handshake) => handshake::render(app, capture, body, buf),
             Some(View::Violations) => violations::render(app, capture, body, buf),
             Some(View::Messages) => messages::render(app, capture, body, buf),
+            Some(View::Stats) => stats::render(app, capture, body, buf),
             Some(View::Help) => help::render(app, body, buf),
         }
         status::render(app, capture, status_area, buf);

@@ -49,6 +49,7 @@ fn position(app: &App, capture: &Capture) -> String {
         parts.push(
             match view {
                 View::Handshake => "handshake",
+                View::Stats => "stats",
                 View::Violations => "violations",
                 View::Messages => "messages",
                 View::Help => "help",
