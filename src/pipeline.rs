@@ -25,7 +25,7 @@ struct FlowEntry {
 /// Incremental decoder: feed packets, read the capture as it grows, finish at the end.
 pub struct Pipeline {
     config: SessionConfig,
-    flows: HashMap<FlowKey, FlowEntry>,
+    flows: HashMap<FlowKey, Box<FlowEntry>>,
     /// Open flows by creation order (to retire the oldest when the flow limit is hit).
     by_order: BTreeMap<u64, FlowKey>,
     next_order: u64,
@@ -97,12 +97,12 @@ impl Pipeline {
             self.by_order.insert(order, key);
             self.flows.insert(
                 key,
-                FlowEntry {
+                Box::new(FlowEntry {
                     order,
                     buffered: 0,
                     tcp: TcpFlow::new(endpoints, self.config.limits.max_out_of_order),
                     session: Session::new(endpoints, order, seg.number, seg.ts),
-                },
+                }),
             );
         }
         let Some(entry) = self.flows.get_mut(&key) else {
@@ -110,7 +110,7 @@ impl Pipeline {
         };
         let conns = &mut self.capture.connections;
         let config = &self.config;
-        let FlowEntry { tcp, session, .. } = &mut *entry;
+        let FlowEntry { tcp, session, .. } = &mut **entry;
         let side = tcp.side_of(seg.src);
         let header_bytes = packet.data.len().saturating_sub(seg.payload.len()) as u64;
         session.packet(side, header_bytes, conns);
@@ -126,7 +126,7 @@ impl Pipeline {
         let limit = config.limits.max_buffered_total;
         if self.buffered_total > limit {
             // The flow that crossed the budget pays: it gives up its holes and held bytes.
-            let FlowEntry { tcp, session, .. } = &mut *entry;
+            let FlowEntry { tcp, session, .. } = &mut **entry;
             tcp.shed(seg.number, seg.ts, &mut |side, ev| {
                 session.event(side, ev, conns, config)
             });
@@ -173,7 +173,7 @@ impl Pipeline {
         let conns = &mut self.capture.connections;
         let config = &self.config;
         let (number, ts) = self.last;
-        let FlowEntry { tcp, session, .. } = &mut entry;
+        let FlowEntry { tcp, session, .. } = &mut *entry;
         tcp.flush(number, ts, &mut |side, ev| {
             session.event(side, ev, conns, config)
         });
@@ -202,6 +202,18 @@ impl Pipeline {
         self.evicted = 0;
         for conn in &mut self.capture.connections {
             crate::analysis::heartbeat::annotate(conn, self.config.idle_threshold);
+            for (rule, n) in std::mem::take(&mut conn.suppressed) {
+                conn.warning(
+                    crate::rules::Warning::LimitReached,
+                    None,
+                    None,
+                    format!(
+                        "{n} more {} violations were counted but not listed (at most {} per rule are kept)",
+                        rule.code(),
+                        crate::model::MAX_VIOLATIONS_PER_RULE
+                    ),
+                );
+            }
         }
         if !self.live {
             self.capture.finish();

@@ -89,7 +89,8 @@ pub struct Session {
     client: ClientPhase,
     server: ServerPhase,
     pending: VecDeque<PendingRequest>,
-    decoders: [Option<DirectionDecoder>; 2],
+    /// Boxed: only WebSocket flows have them, and the flow table stays small.
+    decoders: [Option<Box<DirectionDecoder>>; 2],
     packets: [u64; 2],
     header_bytes: [u64; 2],
     bytes: [u64; 2],
@@ -331,8 +332,16 @@ impl Session {
             unknown: true,
         };
         self.decoders = [
-            Some(DirectionDecoder::new(Dir::Client, negotiated, cfg.limits)),
-            Some(DirectionDecoder::new(Dir::Server, negotiated, cfg.limits)),
+            Some(Box::new(DirectionDecoder::new(
+                Dir::Client,
+                negotiated,
+                cfg.limits,
+            ))),
+            Some(Box::new(DirectionDecoder::new(
+                Dir::Server,
+                negotiated,
+                cfg.limits,
+            ))),
         ];
         conn.id = conns.len() as u32 + 1;
         conns.push(conn);
@@ -596,16 +605,16 @@ impl Session {
             let client_params = hs.deflate.map(|d| d.client);
             let server_params = hs.deflate.map(|d| d.server);
             self.decoders = [
-                Some(DirectionDecoder::new(
+                Some(Box::new(DirectionDecoder::new(
                     Dir::Client,
                     for_dir(client_params),
                     cfg.limits,
-                )),
-                Some(DirectionDecoder::new(
+                ))),
+                Some(Box::new(DirectionDecoder::new(
                     Dir::Server,
                     for_dir(server_params),
                     cfg.limits,
-                )),
+                ))),
             ];
             conns[c].handshake = Some(hs);
             self.server = ServerPhase::Ws;

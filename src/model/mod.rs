@@ -11,6 +11,9 @@ use crate::rules::{Violation, Warning};
 use crate::source::Timestamp;
 use crate::ws::frame::FrameHeader;
 
+/// Violations of one rule stored per connection; beyond it they are counted only.
+pub const MAX_VIOLATIONS_PER_RULE: usize = 1000;
+
 /// Which peer sent something.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Dir {
@@ -222,6 +225,8 @@ pub struct Connection {
     pub messages: Vec<MessageRecord>,
     /// Rules broken.
     pub violations: Vec<ViolationRecord>,
+    /// Violations not stored because their rule reached [`MAX_VIOLATIONS_PER_RULE`], counted.
+    pub suppressed: BTreeMap<Violation, u64>,
     /// Capture problems.
     pub warnings: Vec<WarningRecord>,
     /// TCP ending.
@@ -256,6 +261,7 @@ impl Connection {
             frames: Vec::new(),
             messages: Vec::new(),
             violations: Vec::new(),
+            suppressed: BTreeMap::new(),
             warnings: Vec::new(),
             ending: Ending::Open,
             tcp_bytes: [0; 2],
@@ -264,7 +270,8 @@ impl Connection {
         }
     }
 
-    /// Records a violation.
+    /// Records a violation. Past [`MAX_VIOLATIONS_PER_RULE`] of one rule, further ones
+    /// are only counted in `suppressed` (a hostile stream cannot fill memory with them).
     pub fn violation(
         &mut self,
         rule: Violation,
@@ -272,6 +279,14 @@ impl Connection {
         frame: Option<u32>,
         detail: impl Into<String>,
     ) {
+        if let Some(n) = self.suppressed.get_mut(&rule) {
+            *n += 1;
+            return;
+        }
+        if self.violations.iter().filter(|v| v.rule == rule).count() >= MAX_VIOLATIONS_PER_RULE {
+            *self.suppressed.entry(rule).or_default() += 1;
+            return;
+        }
         self.violations.push(ViolationRecord {
             rule,
             dir,

@@ -181,6 +181,12 @@ impl<'r> CaptureReader<'r> {
                     self.refill()?;
                     continue;
                 }
+                Err(PcapError::BufferTooSmall) => {
+                    // A record (any block: packets, secrets, unknown types) larger than
+                    // the buffer: grow it, up to the record limit.
+                    self.grow()?;
+                    continue;
+                }
                 Err(PcapError::UnexpectedEof) => return Err(self.truncated()),
                 Err(e) => {
                     return Err(SourceError::Corrupt {
@@ -230,14 +236,25 @@ impl<'r> CaptureReader<'r> {
             return Ok(());
         }
         // No progress and not at the end: the buffer is full of one record.
+        self.grow()
+    }
+
+    /// Doubles the buffer for a record that does not fit, then reads more; past
+    /// [`MAX_RECORD_BYTES`] the record is refused.
+    fn grow(&mut self) -> Result<(), SourceError> {
         if self.capacity >= MAX_RECORD_BYTES {
             return Err(SourceError::RecordTooLarge {
-                offset: self.offset,
+                offset: self.offset + self.pending_consume as u64,
                 limit: MAX_RECORD_BYTES,
             });
         }
         self.capacity = (self.capacity * 2).min(MAX_RECORD_BYTES);
         self.inner.grow(self.capacity);
+        if !self.inner.reader_exhausted() {
+            self.inner.refill().map_err(|_| {
+                SourceError::Io(std::io::Error::other("could not read from the capture"))
+            })?;
+        }
         Ok(())
     }
 }
@@ -540,6 +557,38 @@ mod pcapng_tests {
         );
         assert!(r.next_packet().expect("ok").is_none());
         assert_eq!(r.skipped_blocks(), 1);
+    }
+
+    #[test]
+    fn a_block_larger_than_the_buffer_is_skipped_not_fatal() {
+        let mut file = shb();
+        file.extend(idb(1, None));
+        file.extend(epb(0, 1, b"before"));
+        file.extend(block(0x0bad_cafe, &vec![7u8; 3 << 20]));
+        file.extend(epb(0, 2, b"after"));
+        let mut r = CaptureReader::new(&file[..]).expect("pcapng");
+        assert_eq!(r.next_packet().expect("ok").expect("first").data, b"before");
+        assert_eq!(r.next_packet().expect("ok").expect("second").data, b"after");
+        assert!(r.next_packet().expect("ok").is_none());
+    }
+
+    #[test]
+    fn an_absurd_record_length_is_refused_with_its_offset() {
+        let mut file = Vec::new();
+        for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65535, 1] {
+            file.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [1u32, 0, 0x7fff_ffff, 0x7fff_ffff] {
+            file.extend_from_slice(&v.to_le_bytes());
+        }
+        file.extend(std::iter::repeat_n(0u8, 100 << 20));
+        let mut r = CaptureReader::new(&file[..]).expect("pcap");
+        match r.next_packet() {
+            Err(SourceError::RecordTooLarge { offset, limit }) => {
+                assert_eq!((offset, limit), (24, MAX_RECORD_BYTES))
+            }
+            other => panic!("expected RecordTooLarge, got {other:?}"),
+        }
     }
 
     #[test]

@@ -51,6 +51,8 @@ struct OpenMessage {
     hasher: Sha256,
     utf8: Option<Utf8Validator>,
     fragments: u32,
+    /// Past the fragment limit: its remaining fragments are skipped until its FIN.
+    dropped: bool,
 }
 
 /// Decoder of one direction of one connection.
@@ -256,12 +258,31 @@ impl DirectionDecoder {
                     code,
                     Some(self.dir),
                     None,
-                    format!("{what} {len} bytes (packet {packet}); frame boundaries are lost until a frame header is recognised"),
+                    format!("{what} {len} bytes (packet {packet}); frame boundaries are lost until a packet starts with a plausible frame header"),
                 );
                 self.inflate_unreliable = true;
-                self.state = State::Lost;
+                self.lose_sync(conn);
             }
         }
+    }
+
+    /// Frame boundaries are lost: whatever message was open cannot be finished, and what
+    /// follows must not be judged against it (a gap is a capture problem, not a violation).
+    fn lose_sync(&mut self, conn: &mut Connection) {
+        for m in [
+            self.open.take().map(|o| o.index),
+            self.interloper.take().map(|o| o.index),
+            self.current.take(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            conn.messages[m].sha256 = None;
+            conn.messages[m].complete = false;
+        }
+        self.inflating = false;
+        self.control_hasher = None;
+        self.state = State::Lost;
     }
 
     /// The stream ended: report a frame cut short and a message left open.
@@ -320,10 +341,9 @@ impl DirectionDecoder {
         let lost = header.length_msb_set();
         self.route_frame(conn, &header, index, frame_at);
         if lost {
-            conn.warning(Warning::Desync, Some(dir), Some(index), "a 64-bit length with its top bit set cannot be followed; the rest of this direction is not decoded");
+            conn.warning(Warning::Desync, Some(dir), Some(index), "a 64-bit length with its top bit set cannot be followed; decoding resumes at the next packet that starts with a plausible frame header");
             conn.frames[frame_at].complete = false;
-            self.current = None;
-            self.state = State::Lost;
+            self.lose_sync(conn);
             return;
         }
         if header.payload_len == 0 {
@@ -491,6 +511,7 @@ impl DirectionDecoder {
                             hasher: Sha256::new(),
                             utf8: (kind == MessageKind::Text).then(Utf8Validator::default),
                             fragments: 1,
+                            dropped: false,
                         });
                         self.current = Some(m);
                         conn.messages[m].frames.push(index);
@@ -518,15 +539,22 @@ impl DirectionDecoder {
                     hasher: Sha256::new(),
                     utf8: (kind == MessageKind::Text).then(Utf8Validator::default),
                     fragments: 1,
+                    dropped: false,
                 });
                 self.current = Some(index_m);
             }
             Opcode::Data(DataOpcode::Continuation) => match self.open.as_mut() {
+                Some(open) if open.dropped => {
+                    // Skipped quietly until its FIN: the limit was already reported.
+                    if h.fin {
+                        self.open = None;
+                    }
+                }
                 Some(open) => {
                     open.fragments += 1;
                     if open.fragments > self.limits.max_fragments {
                         let idx = open.index;
-                        self.open = None;
+                        open.dropped = true;
                         conn.messages[idx].sha256 = None;
                         conn.messages[idx].complete = false;
                         conn.warning(
@@ -534,10 +562,13 @@ impl DirectionDecoder {
                             dir,
                             Some(index),
                             format!(
-                                "message has more than {} fragments; no longer assembled",
+                                "message has more than {} fragments (--max-fragments): its remaining fragments are skipped until its last one",
                                 self.limits.max_fragments
                             ),
                         );
+                        if h.fin {
+                            self.open = None;
+                        }
                     } else {
                         self.current = Some(open.index);
                     }
@@ -1170,6 +1201,57 @@ mod tests {
                 .any(|w| w.warning == Warning::FrameIncomplete)
         );
         assert_eq!(c.messages[0].sha256, None);
+    }
+
+    #[test]
+    fn losing_frame_sync_abandons_the_open_message_without_false_violations() {
+        // Found with hostile captures: after a gap across a frame boundary, a new text
+        // frame used to be reported as data-inside-fragmented-message.
+        let mut c = conn();
+        let mut d = DirectionDecoder::new(Dir::Client, Negotiated::default(), Limits::default());
+        let t = Timestamp::default();
+        d.feed(&mut c, &frame(0x01, b"abc", KEY, None), 1, t);
+        d.gap(&mut c, 9, false, 2);
+        d.feed(&mut c, &frame(0x81, b"fresh start", KEY, None), 3, t);
+        d.finish(&mut c);
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+        assert_eq!(
+            c.messages.last().and_then(|m| m.text()).as_deref(),
+            Some("fresh start")
+        );
+        assert_eq!(
+            c.messages[0].sha256, None,
+            "the abandoned message has no hash"
+        );
+    }
+
+    #[test]
+    fn past_the_fragment_limit_the_rest_is_skipped_quietly() {
+        let mut c = conn();
+        let limits = Limits {
+            max_fragments: 5,
+            ..Limits::default()
+        };
+        let mut d = DirectionDecoder::new(Dir::Client, Negotiated::default(), limits);
+        let mut bytes = frame(0x01, b"a", KEY, None);
+        for _ in 0..20 {
+            bytes.extend(frame(0x00, b"b", KEY, None));
+        }
+        bytes.extend(frame(0x80, b"end", KEY, None));
+        bytes.extend(frame(0x81, b"next", KEY, None));
+        d.feed(&mut c, &bytes, 1, Timestamp::default());
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+        assert_eq!(
+            c.warnings
+                .iter()
+                .filter(|w| w.warning == Warning::LimitReached)
+                .count(),
+            1
+        );
+        assert_eq!(
+            c.messages.last().and_then(|m| m.text()).as_deref(),
+            Some("next")
+        );
     }
 
     #[test]
