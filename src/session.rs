@@ -403,35 +403,16 @@ impl Session {
                     }
                 }
                 ClientPhase::Head(buf) => {
-                    let old = buf.len();
-                    let take = bytes
-                        .len()
-                        .min(cfg.limits.max_http_head + 1 - old.min(cfg.limits.max_http_head));
-                    buf.extend_from_slice(&bytes[..take]);
-                    match parse_request(buf) {
-                        Ok(Some(mut head)) => {
-                            let used = head.len.saturating_sub(old).min(take);
+                    match collect_head(buf, bytes, cfg.limits.max_http_head, parse_request) {
+                        HeadStep::Complete(mut head, used) => {
                             bytes = &bytes[used..];
                             head.packet = packet;
                             head.ts = ts;
                             self.request(head, conns);
                         }
-                        Ok(None) if buf.len() > cfg.limits.max_http_head => {
-                            self.http_stop(
-                                conns,
-                                Dir::Client,
-                                Warning::LimitReached,
-                                "an HTTP request head is larger than --max-http-head; the rest of this direction is not decoded",
-                            );
-                            return;
-                        }
-                        Ok(None) => return,
-                        Err(e) => {
-                            self.http_trouble(
-                                conns,
-                                Dir::Client,
-                                &format!("the client's bytes are not HTTP ({e})"),
-                            );
+                        HeadStep::NeedMore => return,
+                        HeadStep::Stop(warning, why) => {
+                            self.http_stop(conns, Dir::Client, warning, &why);
                             return;
                         }
                     }
@@ -513,35 +494,16 @@ impl Session {
                     }
                 }
                 ServerPhase::Head(buf) => {
-                    let old = buf.len();
-                    let take = bytes
-                        .len()
-                        .min(cfg.limits.max_http_head + 1 - old.min(cfg.limits.max_http_head));
-                    buf.extend_from_slice(&bytes[..take]);
-                    match parse_response(buf) {
-                        Ok(Some(mut head)) => {
-                            let used = head.len.saturating_sub(old).min(take);
+                    match collect_head(buf, bytes, cfg.limits.max_http_head, parse_response) {
+                        HeadStep::Complete(mut head, used) => {
                             bytes = &bytes[used..];
                             head.packet = packet;
                             head.ts = ts;
                             self.response(head, conns, cfg);
                         }
-                        Ok(None) if buf.len() > cfg.limits.max_http_head => {
-                            self.http_stop(
-                                conns,
-                                Dir::Server,
-                                Warning::LimitReached,
-                                "an HTTP response head is larger than --max-http-head; the rest of this direction is not decoded",
-                            );
-                            return;
-                        }
-                        Ok(None) => return,
-                        Err(e) => {
-                            self.http_trouble(
-                                conns,
-                                Dir::Server,
-                                &format!("the server's bytes are not HTTP ({e})"),
-                            );
+                        HeadStep::NeedMore => return,
+                        HeadStep::Stop(warning, why) => {
+                            self.http_stop(conns, Dir::Server, warning, &why);
                             return;
                         }
                     }
@@ -643,6 +605,40 @@ impl Session {
             d.finish(&mut conns[c]);
         }
         conns[c].ending = ending;
+    }
+}
+
+/// What collecting an HTTP head from the next bytes came to.
+enum HeadStep {
+    /// The head is complete; this many of the new bytes belonged to it.
+    Complete(HttpHead, usize),
+    /// All new bytes were taken; the head goes on.
+    NeedMore,
+    /// Not HTTP, or the head is too large: stop decoding this direction, saying why.
+    Stop(Warning, String),
+}
+
+/// Adds `bytes` to the partial head in `buf` (at most `max` bytes in all) and parses it.
+fn collect_head(
+    buf: &mut Vec<u8>,
+    bytes: &[u8],
+    max: usize,
+    parse: fn(&[u8]) -> Result<Option<HttpHead>, crate::http::head::HeadError>,
+) -> HeadStep {
+    let old = buf.len();
+    let take = bytes.len().min(max + 1 - old.min(max));
+    buf.extend_from_slice(&bytes[..take]);
+    match parse(buf) {
+        Ok(Some(head)) => {
+            let used = head.len.saturating_sub(old).min(take);
+            HeadStep::Complete(head, used)
+        }
+        Ok(None) if buf.len() > max => HeadStep::Stop(
+            Warning::LimitReached,
+            "an HTTP head is larger than --max-http-head; the rest of this direction is not decoded".into(),
+        ),
+        Ok(None) => HeadStep::NeedMore,
+        Err(e) => HeadStep::Stop(Warning::HttpUnparsed, format!("the bytes are not HTTP ({e}); the rest of this direction is not decoded")),
     }
 }
 
