@@ -45,6 +45,9 @@ struct Common {
     /// Do not use colour (also honoured: the NO_COLOR environment variable).
     #[arg(long, global = true)]
     no_color: bool,
+    /// After the output, print to standard error what was read, how fast, and the peak memory.
+    #[arg(long, global = true)]
+    stats: bool,
     /// Exit with status 3 when any protocol violation is found (for CI).
     #[arg(long, global = true)]
     strict: bool,
@@ -352,12 +355,45 @@ fn open_ui(input: &Input, common: &Common) -> Result<ExitCode> {
 
 /// Decodes a file (or stdin, or the demo) and prints `what`.
 fn finish_file(input: &Input, what: Output, common: &Common) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
     let capture = load(input, common.session_config())?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     write_output(&mut out, what, &capture, &input.name())?;
     out.flush()?;
+    if common.stats {
+        print_stats(&capture, started.elapsed());
+    }
     exit_status(&capture, &input.name(), common)
+}
+
+/// Peak resident memory of this process in bytes (Linux: VmHWM in /proc/self/status).
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// `--stats`: throughput and peak memory, on standard error.
+fn print_stats(capture: &Capture, elapsed: std::time::Duration) {
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    let s = &capture.stats;
+    let frames = capture.frame_count() as f64;
+    eprintln!(
+        "wsscope: {:.1} MB, {} packets, {} frames in {:.3} s: {:.1} MB/s, {:.0} packets/s, {:.0} frames/s; peak memory {}",
+        s.bytes as f64 / 1e6,
+        s.packets,
+        frames,
+        secs,
+        s.bytes as f64 / 1e6 / secs,
+        s.packets as f64 / secs,
+        frames / secs,
+        peak_memory().map_or("unknown".to_string(), |b| format!(
+            "{:.1} MB",
+            b as f64 / 1e6
+        ))
+    );
 }
 
 fn exit_status(capture: &Capture, name: &str, common: &Common) -> Result<ExitCode> {

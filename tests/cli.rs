@@ -227,3 +227,16 @@ fn live_without_the_feature_says_how_to_rebuild() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--features live"), "{}", stderr(&o));
 }
+
+#[test]
+fn stats_reports_throughput_and_peak_memory() {
+    let o = run(&[
+        "summary",
+        "--stats",
+        capture("echo-sizes.pcap").to_str().expect("path"),
+    ]);
+    assert!(o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("68 packets, 30 frames"), "{err}");
+    assert!(err.contains("MB/s") && err.contains("peak memory"), "{err}");
+}
