@@ -189,3 +189,91 @@ fn bad_interface_and_bad_filter_are_clear_errors() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// Runs `tmux` on a private socket.
+fn tmux(socket: &str, args: &[&str]) -> String {
+    let o = Command::new("tmux")
+        .arg("-L")
+        .arg(socket)
+        .args(args)
+        .output()
+        .expect("tmux runs");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn wait_for(socket: &str, text: &str) -> String {
+    let mut screen = String::new();
+    for _ in 0..100 {
+        screen = tmux(socket, &["capture-pane", "-p", "-t", "live"]);
+        if screen.contains(text) {
+            return screen;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{text:?} never appeared; screen:\n{screen}");
+}
+
+#[test]
+fn live_terminal_ui_shows_frames_as_they_arrive() {
+    if !may_capture() {
+        return;
+    }
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED: tmux is not installed");
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let socket = format!("wsscope-live-{}", std::process::id());
+    let cmd = format!(
+        "{} live -i lo -f 'tcp port {port}'; echo EXITED-$?; sleep 10",
+        env!("CARGO_BIN_EXE_wsscope")
+    );
+    tmux(
+        &socket,
+        &[
+            "new-session",
+            "-d",
+            "-s",
+            "live",
+            "-x",
+            "120",
+            "-y",
+            "30",
+            &cmd,
+        ],
+    );
+    wait_for(&socket, "live on lo");
+    let server = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("accept");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        let mut ws = tungstenite::accept(stream).expect("server handshake");
+        while let Ok(m) = ws.read() {
+            if m.is_text() {
+                let _ = ws.send(m);
+            }
+        }
+    });
+    let (mut ws, _) =
+        tungstenite::connect(format!("ws://127.0.0.1:{port}/ui")).expect("client handshake");
+    ws.send(Message::Text("shown while it happens".into()))
+        .expect("send");
+    let _ = ws.read();
+    let screen = wait_for(&socket, "shown while it happens");
+    assert!(
+        screen.contains("live ·"),
+        "status line shows the live counters:\n{screen}"
+    );
+    ws.close(None).expect("close");
+    while ws.read().is_ok() {}
+    server.join().expect("server");
+    tmux(&socket, &["send-keys", "-t", "live", "q"]);
+    let after = wait_for(&socket, "EXITED-0");
+    assert!(
+        !after.contains("Connections ("),
+        "the terminal is restored:\n{after}"
+    );
+    tmux(&socket, &["kill-server"]);
+}
