@@ -530,7 +530,7 @@ fn tiny_segments(dir: &Path) -> io::Result<PathBuf> {
         };
         client_bytes += f.len();
         c.send_mss(&mut w, true, &f, 1)?;
-        if n % 100 == 0 {
+        if n.is_multiple_of(100) {
             c.send(&mut w, false, &frame(0x81, &text_payload(n, 40), None))?;
         }
     }

@@ -498,14 +498,14 @@ fn live_script(args: &LiveArgs, what: Output, common: &Common) -> Result<ExitCod
             });
             next = live.packets.try_recv().ok();
         }
-        if let Some(s) = streamer.as_mut() {
-            if let Err(e) = s.write_new(&mut out, &pipeline.capture, false) {
-                if e.kind() != io::ErrorKind::BrokenPipe {
-                    return Err(e.into());
-                }
-                output_closed = true;
-                live.stop.store(true, Ordering::Relaxed);
+        if let Some(s) = streamer.as_mut()
+            && let Err(e) = s.write_new(&mut out, &pipeline.capture, false)
+        {
+            if e.kind() != io::ErrorKind::BrokenPipe {
+                return Err(e.into());
             }
+            output_closed = true;
+            live.stop.store(true, Ordering::Relaxed);
         }
     }
     let result = live

@@ -85,11 +85,11 @@ impl Pipeline {
                 // it carries nothing to decode.
                 return;
             }
-            if self.flows.len() >= self.config.limits.max_flows {
-                if let Some((_, oldest)) = self.by_order.pop_first() {
-                    self.evict(oldest);
-                    self.evicted += 1;
-                }
+            if self.flows.len() >= self.config.limits.max_flows
+                && let Some((_, oldest)) = self.by_order.pop_first()
+            {
+                self.evict(oldest);
+                self.evicted += 1;
             }
             let endpoints: Endpoints = endpoints_for_first(&seg);
             let order = self.next_order;

@@ -141,14 +141,14 @@ fn compare_connection(conn: &Connection, exp: &Value) -> Vec<String> {
                         m.close_code
                     ));
                 }
-                if let Some(reason) = c["reason"].as_str() {
-                    if m.close_reason.as_deref().unwrap_or("") != reason {
-                        diffs.push(format!(
-                            "{id}: {} close reason {:?} vs {reason:?}",
-                            dir.name(),
-                            m.close_reason
-                        ));
-                    }
+                if let Some(reason) = c["reason"].as_str()
+                    && m.close_reason.as_deref().unwrap_or("") != reason
+                {
+                    diffs.push(format!(
+                        "{id}: {} close reason {:?} vs {reason:?}",
+                        dir.name(),
+                        m.close_reason
+                    ));
                 }
             }
         }

@@ -140,24 +140,23 @@ pub fn decode_message(conn: &Connection, m: &MessageRecord) -> Option<Decoded> {
             });
         }
     }
-    if m.kind == MessageKind::Text {
-        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&m.data) {
-            if value.is_object() || value.is_array() {
-                let pretty = serde_json::to_string_pretty(&value).unwrap_or_default();
-                let kind = value
-                    .get("type")
-                    .or_else(|| value.get("event"))
-                    .or_else(|| value.get("op"))
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string);
-                return Some(Decoded {
-                    protocol: "JSON",
-                    units: kind.into_iter().collect(),
-                    lines: pretty.lines().map(str::to_string).collect(),
-                    explain: "JSON text message: most chat, game and trading apps send one JSON object per WebSocket text message, often with a \"type\" field naming the event.",
-                });
-            }
-        }
+    if m.kind == MessageKind::Text
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(&m.data)
+        && (value.is_object() || value.is_array())
+    {
+        let pretty = serde_json::to_string_pretty(&value).unwrap_or_default();
+        let kind = value
+            .get("type")
+            .or_else(|| value.get("event"))
+            .or_else(|| value.get("op"))
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        return Some(Decoded {
+            protocol: "JSON",
+            units: kind.into_iter().collect(),
+            lines: pretty.lines().map(str::to_string).collect(),
+            explain: "JSON text message: most chat, game and trading apps send one JSON object per WebSocket text message, often with a \"type\" field naming the event.",
+        });
     }
     None
 }

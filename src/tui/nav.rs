@@ -114,11 +114,11 @@ impl App {
 
     /// Selects the frame at `pos` in the frame list.
     pub fn select_frame_pos(&mut self, pos: usize, capture: &Capture) {
-        if let Some(&index) = self.visible.get(pos) {
-            if self.frame != Some(index) {
-                self.frame = Some(index);
-                self.frame_changed(capture);
-            }
+        if let Some(&index) = self.visible.get(pos)
+            && self.frame != Some(index)
+        {
+            self.frame = Some(index);
+            self.frame_changed(capture);
         }
     }
 

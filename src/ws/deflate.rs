@@ -141,11 +141,12 @@ impl Inflater {
             self.lenient.reset(false);
             self.lenient_broken = false;
         }
-        if self.params.no_context_takeover && self.started {
-            if let Some(strict) = self.strict.as_mut() {
-                strict.reset(false);
-                self.strict_broken = false;
-            }
+        if self.params.no_context_takeover
+            && self.started
+            && let Some(strict) = self.strict.as_mut()
+        {
+            strict.reset(false);
+            self.strict_broken = false;
         }
         self.started = true;
     }

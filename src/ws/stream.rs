@@ -529,10 +529,8 @@ impl DirectionDecoder {
                 let index_m = self.push_message(conn, kind, compressed);
                 self.inflating = compressed;
                 self.inflate_failed = false;
-                if compressed {
-                    if let Some(inf) = self.inflater.as_mut() {
-                        inf.begin_message();
-                    }
+                if compressed && let Some(inf) = self.inflater.as_mut() {
+                    inf.begin_message();
                 }
                 self.open = Some(OpenMessage {
                     index: index_m,

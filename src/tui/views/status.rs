@@ -68,10 +68,10 @@ fn position(app: &App, capture: &Capture) -> String {
         (Some(_), Some(pos)) => parts.push(format!("frame {}/{}", pos + 1, app.visible.len())),
         _ => parts.push("no frame".into()),
     }
-    if app.order.len() > 1 {
-        if let Some(p) = app.conn_pos(capture) {
-            parts.push(format!("conn {}/{}", p + 1, app.order.len()));
-        }
+    if app.order.len() > 1
+        && let Some(p) = app.conn_pos(capture)
+    {
+        parts.push(format!("conn {}/{}", p + 1, app.order.len()));
     }
     if let Some(f) = app.filter.describe() {
         parts.push(format!("filter: {f}"));
