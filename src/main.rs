@@ -78,6 +78,13 @@ struct Common {
 }
 
 impl Common {
+    /// For `summary`, `frames` and `export`: keep only what text output shows.
+    fn preview_config(&self) -> SessionConfig {
+        let mut config = self.session_config();
+        config.limits.preview_only = true;
+        config
+    }
+
     fn session_config(&self) -> SessionConfig {
         SessionConfig {
             limits: Limits {
@@ -356,7 +363,7 @@ fn open_ui(input: &Input, common: &Common) -> Result<ExitCode> {
 /// Decodes a file (or stdin, or the demo) and prints `what`.
 fn finish_file(input: &Input, what: Output, common: &Common) -> Result<ExitCode> {
     let started = std::time::Instant::now();
-    let capture = load(input, common.session_config())?;
+    let capture = load(input, common.preview_config())?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     write_output(&mut out, what, &capture, &input.name())?;
@@ -468,7 +475,7 @@ fn live_script(args: &LiveArgs, what: Output, common: &Common) -> Result<ExitCod
     use wsscope::export::stream::{StreamFormat, Streamer};
 
     let live = start_live(args)?;
-    let mut pipeline = wsscope::Pipeline::new(common.session_config());
+    let mut pipeline = wsscope::Pipeline::new(common.preview_config());
     pipeline.set_live(true);
     let mut streamer = match what {
         Output::Summary => None,

@@ -14,6 +14,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         max_out_of_order: 8192,
         max_flows: 64,
         max_buffered_total: 1 << 20,
+        preview_only: data.len() % 2 == 0,
     };
     let config = SessionConfig { limits, ws_ports: vec![80], ..SessionConfig::default() };
     if let Ok(capture) = decode_reader(data, config) {

@@ -22,7 +22,17 @@ pub struct Limits {
     /// partial HTTP heads, client data awaiting the handshake's answer). The flow that
     /// pushes the total past it gives up its buffers.
     pub max_buffered_total: usize,
+    /// Keep only what text output shows: each frame's first [`PREVIEW_FRAME_BYTES`] and
+    /// each message's first [`PREVIEW_MESSAGE_BYTES`] (lengths and hashes still cover
+    /// everything, and the cut is not reported). For `summary`, `frames` and `export`,
+    /// which never show more; the terminal UI and `explain` keep full payloads.
+    pub preview_only: bool,
 }
+
+/// Frame bytes kept in preview-only mode: the header and enough payload for a preview.
+pub const PREVIEW_FRAME_BYTES: usize = 256;
+/// Message bytes kept in preview-only mode: the text the JSON-lines export shows.
+pub const PREVIEW_MESSAGE_BYTES: u64 = 4096;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -35,6 +45,7 @@ impl Default for Limits {
             max_out_of_order: 4 << 20,
             max_flows: 100_000,
             max_buffered_total: 256 << 20,
+            preview_only: false,
         }
     }
 }

@@ -96,7 +96,15 @@ impl std::fmt::Debug for DirectionDecoder {
 
 impl DirectionDecoder {
     /// A decoder for frames sent by `dir`.
-    pub fn new(dir: Dir, negotiated: Negotiated, limits: Limits) -> Self {
+    pub fn new(dir: Dir, negotiated: Negotiated, mut limits: Limits) -> Self {
+        if limits.preview_only {
+            limits.max_frame_kept = limits
+                .max_frame_kept
+                .min(super::limits::PREVIEW_FRAME_BYTES);
+            limits.max_message_kept = limits
+                .max_message_kept
+                .min(super::limits::PREVIEW_MESSAGE_BYTES);
+        }
         let inflater = negotiated
             .deflate
             .map(|p| Inflater::new(p, limits.max_decompressed))
@@ -822,7 +830,7 @@ impl DirectionDecoder {
     }
 
     fn finish_message(&mut self, conn: &mut Connection, m: usize, hasher: Sha256) {
-        if conn.messages[m].data_cut {
+        if conn.messages[m].data_cut && !self.limits.preview_only {
             let (len, first) = (
                 conn.messages[m].len,
                 conn.messages[m].frames.first().copied(),
