@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
-use crate::http::body::{BodyLength, BodySkipper, request_body, response_body};
+use crate::http::body::{BodyLength, BodyNext, BodySkipper, request_body, response_body};
 use crate::http::handshake::{self, is_upgrade_request, parse_extensions};
 use crate::http::head::{HttpHead, looks_like_request, parse_request, parse_response};
 use crate::model::{Connection, Dir, Ending, FlowKind};
@@ -66,6 +66,26 @@ enum ServerPhase {
     Body(BodySkipper),
     Ws,
     Opaque,
+}
+
+impl ClientPhase {
+    /// What follows a request head with a body of length `body`.
+    fn after_head(body: BodyLength) -> Self {
+        match BodySkipper::new(body) {
+            BodySkipper::Done => ClientPhase::Head(Vec::new()),
+            skipper => ClientPhase::Body(skipper),
+        }
+    }
+}
+
+impl ServerPhase {
+    /// What follows a response head with a body of length `body`.
+    fn after_head(body: BodyLength) -> Self {
+        match BodySkipper::new(body) {
+            BodySkipper::Done => ServerPhase::Head(Vec::new()),
+            skipper => ServerPhase::Body(skipper),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -394,12 +414,12 @@ impl Session {
                     return;
                 }
                 ClientPhase::Body(skipper) => {
-                    let used = skipper.skip(bytes);
+                    let (used, next) = skipper.advance(bytes);
                     bytes = &bytes[used..];
-                    if skipper.done() {
-                        self.client = ClientPhase::Head(Vec::new());
-                    } else if matches!(skipper, BodySkipper::Malformed) {
-                        self.client = ClientPhase::Opaque;
+                    match next {
+                        BodyNext::Body => {}
+                        BodyNext::Head => self.client = ClientPhase::Head(Vec::new()),
+                        BodyNext::Malformed => self.client = ClientPhase::Opaque,
                     }
                 }
                 ClientPhase::Head(buf) => {
@@ -460,10 +480,7 @@ impl Session {
                 method,
                 upgrade: None,
             });
-            self.client = ClientPhase::Body(BodySkipper::new(body));
-            if body == BodyLength::None {
-                self.client = ClientPhase::Head(Vec::new());
-            }
+            self.client = ClientPhase::after_head(body);
         }
     }
 
@@ -485,12 +502,12 @@ impl Session {
                     return;
                 }
                 ServerPhase::Body(skipper) => {
-                    let used = skipper.skip(bytes);
+                    let (used, next) = skipper.advance(bytes);
                     bytes = &bytes[used..];
-                    if skipper.done() {
-                        self.server = ServerPhase::Head(Vec::new());
-                    } else if matches!(skipper, BodySkipper::Malformed) {
-                        self.server = ServerPhase::Opaque;
+                    match next {
+                        BodyNext::Body => {}
+                        BodyNext::Head => self.server = ServerPhase::Head(Vec::new()),
+                        BodyNext::Malformed => self.server = ServerPhase::Opaque,
                     }
                 }
                 ServerPhase::Head(buf) => {
@@ -524,10 +541,7 @@ impl Session {
         };
         let Some(upgrade) = request.upgrade else {
             let body = response_body(&head, Some(&request.method));
-            self.server = ServerPhase::Body(BodySkipper::new(body));
-            if body == BodyLength::None {
-                self.server = ServerPhase::Head(Vec::new());
-            }
+            self.server = ServerPhase::after_head(body);
             return;
         };
         let held = match std::mem::replace(&mut self.client, ClientPhase::Opaque) {
@@ -587,10 +601,7 @@ impl Session {
         } else {
             conns[c].handshake = Some(hs);
             let body = response_body(&head, Some("GET"));
-            self.server = ServerPhase::Body(BodySkipper::new(body));
-            if body == BodyLength::None {
-                self.server = ServerPhase::Head(Vec::new());
-            }
+            self.server = ServerPhase::after_head(body);
             self.client = ClientPhase::Head(Vec::new());
             for (bytes, packet, ts) in held {
                 self.client_bytes(&bytes, packet, ts, conns, cfg);

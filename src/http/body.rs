@@ -138,6 +138,28 @@ impl BodySkipper {
     pub fn done(&self) -> bool {
         matches!(self, BodySkipper::Done)
     }
+
+    /// Skips body bytes from the start of `input`: how many were body, and what follows.
+    pub fn advance(&mut self, input: &[u8]) -> (usize, BodyNext) {
+        let used = self.skip(input);
+        let next = match self {
+            BodySkipper::Done => BodyNext::Head,
+            BodySkipper::Malformed => BodyNext::Malformed,
+            _ => BodyNext::Body,
+        };
+        (used, next)
+    }
+}
+
+/// What a direction reads after [`BodySkipper::advance`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyNext {
+    /// More of this body.
+    Body,
+    /// The body is over: the next message head.
+    Head,
+    /// The chunked coding was malformed: the direction cannot be followed.
+    Malformed,
 }
 
 fn next_after_size_line(line: &[u8]) -> BodySkipper {
