@@ -25,5 +25,5 @@ pub mod tui;
 pub mod ws;
 
 pub use model::{Capture, Connection, Dir};
-pub use pipeline::{Pipeline, decode_reader};
+pub use pipeline::{Pipeline, StreamError, decode_reader, decode_reader_streaming};
 pub use session::SessionConfig;

@@ -226,25 +226,32 @@ impl Input {
     }
 }
 
-/// Decodes the input; a reader error that leaves nothing is an `Err`, one after some
-/// packets is kept in the capture (`source_error`).
-fn load(input: &Input, config: SessionConfig) -> Result<Capture> {
-    let reader: Box<dyn Read + Send> = match input {
+/// Opens the input as a byte stream.
+fn open_input(input: &Input) -> Result<Box<dyn Read + Send>> {
+    Ok(match input {
         Input::Path(p) => Box::new(BufReader::with_capacity(
             1 << 20,
             File::open(p).with_context(|| format!("cannot open {}", p.display()))?,
         )),
         Input::Stdin => Box::new(io::stdin()),
         Input::Demo => Box::new(DEMO),
-    };
-    match wsscope::decode_reader(reader, config) {
-        Ok(c) => Ok(c),
-        Err(e @ (SourceError::Empty | SourceError::NotACapture(_))) => Err(anyhow::Error::new(e))
-            .with_context(|| format!("{} is not a capture wsscope can read", input.name())),
-        Err(e) => {
-            Err(anyhow::Error::new(e)).with_context(|| format!("cannot read {}", input.name()))
-        }
+    })
+}
+
+/// Says which input could not be read, and how.
+fn source_error(input: &Input, e: SourceError) -> anyhow::Error {
+    match e {
+        e @ (SourceError::Empty | SourceError::NotACapture(_)) => anyhow::Error::new(e).context(
+            format!("{} is not a capture wsscope can read", input.name()),
+        ),
+        e => anyhow::Error::new(e).context(format!("cannot read {}", input.name())),
     }
+}
+
+/// Decodes the input; a reader error that leaves nothing is an `Err`, one after some
+/// packets is kept in the capture (`source_error`).
+fn load(input: &Input, config: SessionConfig) -> Result<Capture> {
+    wsscope::decode_reader(open_input(input)?, config).map_err(|e| source_error(input, e))
 }
 
 fn main() -> ExitCode {
@@ -271,6 +278,7 @@ enum Output {
     Jsonl(Option<u32>),
 }
 
+#[cfg(feature = "live")]
 fn write_output(
     out: &mut dyn Write,
     what: Output,
@@ -327,7 +335,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut out = stdout.lock();
             out.write_all(text.as_bytes())?;
             out.flush()?;
-            return exit_status(&capture, &input.name(), &common);
+            return exit_status(&capture, capture.violation_count(), &input.name(), &common);
         }
     };
     if input.live.interface.is_some() {
@@ -360,18 +368,51 @@ fn open_ui(input: &Input, common: &Common) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Decodes a file (or stdin, or the demo) and prints `what`.
+/// Decodes a file (or stdin, or the demo) and prints `what`, in streaming mode: each
+/// connection is written (or set aside, rendered) when its flow ends, so memory follows
+/// the open flows rather than the size of the file.
 fn finish_file(input: &Input, what: Output, common: &Common) -> Result<ExitCode> {
+    use wsscope::export::ordered::OrderedWriter;
     let started = std::time::Instant::now();
-    let capture = load(input, common.preview_config())?;
     let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    write_output(&mut out, what, &capture, &input.name())?;
-    out.flush()?;
-    if common.stats {
-        print_stats(&capture, started.elapsed());
+    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    // The summary starts with totals, so its connections are all written at the end.
+    let mut ordered = OrderedWriter::new(!matches!(what, Output::Summary));
+    if let Output::Frames(_) = what {
+        export::frames::write_header(&mut out)?;
     }
-    exit_status(&capture, &input.name(), common)
+    let only = match what {
+        Output::Summary => None,
+        Output::Frames(only) | Output::Jsonl(only) => only,
+    };
+    let decoded =
+        wsscope::decode_reader_streaming(open_input(input)?, common.preview_config(), |conn| {
+            ordered.add(&mut out, &conn, |out, c| {
+                if only.is_some_and(|id| id != c.id) {
+                    return Ok(());
+                }
+                match what {
+                    Output::Summary => export::summary::write_connection(out, c),
+                    Output::Frames(_) => export::frames::write_connection(out, c),
+                    Output::Jsonl(_) => export::jsonl::write_connection(out, c),
+                }
+            })
+        });
+    let capture = match decoded {
+        Ok(capture) => capture,
+        Err(wsscope::StreamError::Source(e)) => return Err(source_error(input, e)),
+        Err(wsscope::StreamError::Output(e)) => return Err(e.into()),
+    };
+    if let Output::Summary = what {
+        export::summary::write_header(&mut out, &capture, ordered.totals(), &input.name())?;
+    }
+    ordered.finish(&mut out)?;
+    out.flush()?;
+    let totals = ordered.totals();
+    if common.stats {
+        print_stats(&capture, totals.frames, started.elapsed());
+    }
+    exit_status(&capture, totals.violations, &input.name(), common)
 }
 
 /// Peak resident memory of this process in bytes (Linux: VmHWM in /proc/self/status).
@@ -383,10 +424,10 @@ fn peak_memory() -> Option<u64> {
 }
 
 /// `--stats`: throughput and peak memory, on standard error.
-fn print_stats(capture: &Capture, elapsed: std::time::Duration) {
+fn print_stats(capture: &Capture, frames: usize, elapsed: std::time::Duration) {
     let secs = elapsed.as_secs_f64().max(1e-9);
     let s = &capture.stats;
-    let frames = capture.frame_count() as f64;
+    let frames = frames as f64;
     eprintln!(
         "wsscope: {:.1} MB, {} packets, {} frames in {:.3} s: {:.1} MB/s, {:.0} packets/s, {:.0} frames/s; peak memory {}",
         s.bytes as f64 / 1e6,
@@ -403,12 +444,17 @@ fn print_stats(capture: &Capture, elapsed: std::time::Duration) {
     );
 }
 
-fn exit_status(capture: &Capture, name: &str, common: &Common) -> Result<ExitCode> {
+fn exit_status(
+    capture: &Capture,
+    violations: usize,
+    name: &str,
+    common: &Common,
+) -> Result<ExitCode> {
     if let Some(err) = &capture.source_error {
         eprintln!("wsscope: {name}: {err}; everything before it was decoded and is shown above");
         return Ok(ExitCode::from(1));
     }
-    if common.strict && capture.violation_count() > 0 {
+    if common.strict && violations > 0 {
         return Ok(ExitCode::from(3));
     }
     Ok(ExitCode::SUCCESS)
@@ -544,7 +590,7 @@ fn live_script(args: &LiveArgs, what: Output, common: &Common) -> Result<ExitCod
         stats.queue_dropped.load(Ordering::Relaxed)
     );
     result?;
-    exit_status(capture, "live capture", common)
+    exit_status(capture, capture.violation_count(), "live capture", common)
 }
 
 /// `wsscope live`: the terminal UI on a live capture; without a terminal, the frame list

@@ -7,7 +7,7 @@ use std::io::Read;
 use std::net::SocketAddr;
 
 use crate::decode::decode_packet;
-use crate::model::{Capture, Ending};
+use crate::model::{Capture, Connection, Ending};
 use crate::session::{Session, SessionConfig};
 use crate::source::{CaptureReader, PacketRef, SourceError, Timestamp};
 use crate::tcp::{Endpoints, TcpFlow, endpoints_for_first, flow_key};
@@ -22,6 +22,26 @@ struct FlowEntry {
     session: Session,
 }
 
+/// A flow not yet numbered, in streaming mode (see [`Pipeline::set_streaming`]).
+enum Unnumbered {
+    /// Not yet known to be a WebSocket connection or not.
+    Undecided,
+    /// A WebSocket connection still open; its record is in `capture.connections`.
+    Open(FlowKey),
+    /// A WebSocket connection that ended before every earlier flow was settled.
+    Finished(Box<Connection>),
+}
+
+/// Streaming mode: connection numbers follow the flows' first packets (as
+/// [`Capture::finish`] gives them), assigned once every earlier flow is settled.
+struct Numbering {
+    /// Flows that are, or may become, WebSocket connections without a number yet, by flow order.
+    pending: BTreeMap<u64, Unnumbered>,
+    next_id: u32,
+    /// Finished and numbered connections, for [`Pipeline::take_finished`].
+    finished: Vec<Connection>,
+}
+
 /// Incremental decoder: feed packets, read the capture as it grows, finish at the end.
 pub struct Pipeline {
     config: SessionConfig,
@@ -34,6 +54,10 @@ pub struct Pipeline {
     live: bool,
     /// Bytes held by all open flows (reassembly buffers, partial heads, early data).
     buffered_total: usize,
+    /// The flow of each record in `capture.connections` (same positions).
+    owners: Vec<FlowKey>,
+    /// Set in streaming mode.
+    numbering: Option<Numbering>,
     /// What has been decoded so far.
     pub capture: Capture,
 }
@@ -50,7 +74,29 @@ impl Pipeline {
             evicted: 0,
             live: false,
             buffered_total: 0,
+            owners: Vec::new(),
+            numbering: None,
             capture: Capture::default(),
+        }
+    }
+
+    /// Streaming mode, for output that need not keep the capture (`summary`, `frames`,
+    /// `export`): each connection leaves `capture.connections` when its flow ends, settled
+    /// and numbered, and waits in [`Pipeline::take_finished`]. Memory then follows the
+    /// open flows, not the file. Connections are handed out in the order they end.
+    pub fn set_streaming(&mut self) {
+        self.numbering = Some(Numbering {
+            pending: BTreeMap::new(),
+            next_id: 1,
+            finished: Vec::new(),
+        });
+    }
+
+    /// Streaming mode: the connections that ended and were numbered since the last call.
+    pub fn take_finished(&mut self) -> std::vec::Drain<'_, Connection> {
+        match self.numbering.as_mut() {
+            Some(n) => n.finished.drain(..),
+            None => self.capture.connections.drain(0..0),
         }
     }
 
@@ -95,6 +141,9 @@ impl Pipeline {
             let order = self.next_order;
             self.next_order += 1;
             self.by_order.insert(order, key);
+            if let Some(n) = self.numbering.as_mut() {
+                n.pending.insert(order, Unnumbered::Undecided);
+            }
             self.flows.insert(
                 key,
                 Box::new(FlowEntry {
@@ -135,36 +184,100 @@ impl Pipeline {
             self.buffered_total = self.buffered_total - entry.buffered + held;
             entry.buffered = held;
         }
-        if entry.tcp.closed() {
-            let ending = if entry.tcp.reset {
-                Ending::Reset
+        let (order, decided) = (entry.order, entry.session.websocket_decided());
+        let ending = entry.tcp.closed().then_some(if entry.tcp.reset {
+            Ending::Reset
+        } else {
+            Ending::Fin
+        });
+        self.claim_new_connections(key);
+        if let Some(n) = self.numbering.as_mut()
+            && let Some(decided) = decided
+            && matches!(n.pending.get(&order), Some(Unnumbered::Undecided))
+        {
+            if decided {
+                n.pending.insert(order, Unnumbered::Open(key));
             } else {
-                Ending::Fin
-            };
+                n.pending.remove(&order);
+            }
+            self.number_settled();
+        }
+        if let Some(ending) = ending {
             self.retire(key, ending);
         }
+    }
+
+    /// Records which flow owns connection records created since the last call.
+    fn claim_new_connections(&mut self, key: FlowKey) {
+        let created = self
+            .capture
+            .connections
+            .len()
+            .saturating_sub(self.owners.len());
+        self.owners.extend(std::iter::repeat_n(key, created));
+    }
+
+    /// Streaming mode: numbers the connections at the front of the flow order whose
+    /// earlier flows are all settled, and hands out the finished ones.
+    fn number_settled(&mut self) {
+        let Some(n) = self.numbering.as_mut() else {
+            return;
+        };
+        while let Some(first) = n.pending.first_entry() {
+            match first.get() {
+                Unnumbered::Undecided => break,
+                Unnumbered::Open(key) => {
+                    if let Some(i) = self
+                        .flows
+                        .get(key)
+                        .and_then(|f| f.session.connection_index())
+                        && let Some(c) = self.capture.connections.get_mut(i)
+                    {
+                        c.id = n.next_id;
+                    }
+                    first.remove();
+                }
+                Unnumbered::Finished(_) => {
+                    if let Unnumbered::Finished(mut c) = first.remove() {
+                        c.id = n.next_id;
+                        n.finished.push(*c);
+                    }
+                }
+            }
+            n.next_id += 1;
+        }
+    }
+
+    /// Streaming mode: takes a connection record out of the capture, telling the flow
+    /// whose record moved into its place.
+    fn take_connection(&mut self, index: usize) -> Connection {
+        let conn = self.capture.connections.swap_remove(index);
+        self.owners.swap_remove(index);
+        if let Some(moved) = self.owners.get(index)
+            && let Some(flow) = self.flows.get_mut(moved)
+        {
+            flow.session.set_connection_index(index);
+        }
+        conn
     }
 
     /// Retires the oldest flow to make room (the `max_flows` limit), saying so on its connection.
     fn evict(&mut self, key: FlowKey) {
         let limit = self.config.limits.max_flows;
-        let before = self.capture.connections.len();
-        if let Some(entry) = self.flows.get(&key) {
-            let conn = entry.session.connection_index();
-            self.retire(key, Ending::Open);
-            if let Some(c) = conn.filter(|c| *c < before) {
-                self.capture.connections[c].warning(
-                    crate::rules::Warning::LimitReached,
-                    None,
-                    None,
-                    format!("more than {limit} TCP flows were open at once (--max-flows): this one, the oldest, was no longer followed"),
-                );
-            }
-        }
+        self.retire_with(
+            key,
+            Ending::Open,
+            Some(format!("more than {limit} TCP flows were open at once (--max-flows): this one, the oldest, was no longer followed")),
+        );
     }
 
     /// Ends a flow: flushes its buffers and settles its session.
     fn retire(&mut self, key: FlowKey, ending: Ending) {
+        self.retire_with(key, ending, None);
+    }
+
+    /// Like [`Pipeline::retire`], with a limit warning for its connection.
+    fn retire_with(&mut self, key: FlowKey, ending: Ending, limit_note: Option<String>) {
         let Some(mut entry) = self.flows.remove(&key) else {
             return;
         };
@@ -179,6 +292,37 @@ impl Pipeline {
         });
         session.finish(conns, ending);
         *self.capture.stats.flows.entry(session.kind()).or_default() += 1;
+        self.claim_new_connections(key);
+        let index = entry.session.connection_index();
+        if let (Some(note), Some(c)) = (limit_note, index) {
+            self.capture.connections[c].warning(
+                crate::rules::Warning::LimitReached,
+                None,
+                None,
+                note,
+            );
+        }
+        if self.numbering.is_none() {
+            return;
+        }
+        let finished = index.map(|i| {
+            let mut conn = self.take_connection(i);
+            settle(&mut conn, self.config.idle_threshold);
+            conn
+        });
+        if let Some(n) = self.numbering.as_mut() {
+            match (finished, n.pending.contains_key(&entry.order)) {
+                (Some(conn), true) => {
+                    n.pending
+                        .insert(entry.order, Unnumbered::Finished(Box::new(conn)));
+                }
+                (Some(conn), false) => n.finished.push(conn),
+                (None, _) => {
+                    n.pending.remove(&entry.order);
+                }
+            }
+        }
+        self.number_settled();
     }
 
     /// Ends the capture: every open flow is settled and connections are numbered.
@@ -201,19 +345,7 @@ impl Pipeline {
         }
         self.evicted = 0;
         for conn in &mut self.capture.connections {
-            crate::analysis::heartbeat::annotate(conn, self.config.idle_threshold);
-            for (rule, n) in std::mem::take(&mut conn.suppressed) {
-                conn.warning(
-                    crate::rules::Warning::LimitReached,
-                    None,
-                    None,
-                    format!(
-                        "{n} more {} violations were counted but not listed (at most {} per rule are kept)",
-                        rule.code(),
-                        crate::model::MAX_VIOLATIONS_PER_RULE
-                    ),
-                );
-            }
+            settle(conn, self.config.idle_threshold);
         }
         if !self.live {
             self.capture.finish();
@@ -225,6 +357,68 @@ impl Pipeline {
     pub fn set_live(&mut self, live: bool) {
         self.live = live;
     }
+}
+
+/// The analyses that need a connection's whole life: heartbeat warnings (idle gaps, no
+/// closing handshake, RFC 6455 §5.5.2 and §7) and the count of violations not listed.
+fn settle(conn: &mut Connection, idle_threshold: f64) {
+    crate::analysis::heartbeat::annotate(conn, idle_threshold);
+    for (rule, n) in std::mem::take(&mut conn.suppressed) {
+        conn.warning(
+            crate::rules::Warning::LimitReached,
+            None,
+            None,
+            format!(
+                "{n} more {} violations were counted but not listed (at most {} per rule are kept)",
+                rule.code(),
+                crate::model::MAX_VIOLATIONS_PER_RULE
+            ),
+        );
+    }
+}
+
+/// Why a streaming decode stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    /// The capture could not be read at all (see [`decode_reader`]).
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// Writing the output failed (a closed pipe, a full disk).
+    #[error("cannot write the output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// Decodes a whole capture in streaming mode ([`Pipeline::set_streaming`]): each
+/// connection goes to `each` when its flow ends, numbered as in [`Capture::finish`],
+/// so memory follows the open flows instead of the file. The capture returned holds the
+/// counts, notes and any reader error, but no connections.
+pub fn decode_reader_streaming<R: Read + Send>(
+    reader: R,
+    config: SessionConfig,
+    mut each: impl FnMut(Connection) -> std::io::Result<()>,
+) -> Result<Capture, StreamError> {
+    let mut source = CaptureReader::new(reader)?;
+    let mut pipeline = Pipeline::new(config);
+    pipeline.set_streaming();
+    let result = loop {
+        match source.next_packet() {
+            Ok(Some(packet)) => pipeline.packet(&packet),
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+        for conn in pipeline.take_finished() {
+            each(conn)?;
+        }
+    };
+    pipeline.capture.stats.skipped_blocks = source.skipped_blocks();
+    pipeline.finish_in_place();
+    for conn in pipeline.take_finished() {
+        each(conn)?;
+    }
+    if let Err(e) = result {
+        pipeline.capture.source_error = Some(e.to_string());
+    }
+    Ok(pipeline.capture)
 }
 
 /// Decodes a whole capture from a byte stream. A reader error (truncated or corrupt

@@ -180,6 +180,26 @@ impl Session {
         self.conn
     }
 
+    /// The capture's connection records moved (a finished one was taken out): this
+    /// flow's record is now at `index`.
+    pub fn set_connection_index(&mut self, index: usize) {
+        self.conn = Some(index);
+    }
+
+    /// Whether this flow is a WebSocket connection, once that is settled: `Some(true)`
+    /// when it has a connection record, `Some(false)` when its first payload was neither
+    /// HTTP nor WebSocket, `None` while it may still become one (no payload yet, or
+    /// plain HTTP that may still ask for an Upgrade).
+    pub fn websocket_decided(&self) -> Option<bool> {
+        if self.conn.is_some() {
+            return Some(true);
+        }
+        match self.mode {
+            Mode::Other => Some(false),
+            Mode::Undecided | Mode::Http | Mode::WebSocket => None,
+        }
+    }
+
     /// What the flow turned out to be.
     pub fn kind(&self) -> FlowKind {
         match self.mode {

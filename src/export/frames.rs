@@ -26,9 +26,15 @@ pub fn write(out: &mut dyn Write, capture: &Capture, only: Option<u32>) -> io::R
         .iter()
         .filter(|c| only.is_none_or(|id| c.id == id))
     {
-        for f in &c.frames {
-            writeln!(out, "{}", frame_line(c, f))?;
-        }
+        write_connection(out, c)?;
+    }
+    Ok(())
+}
+
+/// Writes one connection's frame lines.
+pub fn write_connection(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
+    for f in &c.frames {
+        writeln!(out, "{}", frame_line(c, f))?;
     }
     Ok(())
 }

@@ -2,5 +2,6 @@
 
 pub mod frames;
 pub mod jsonl;
+pub mod ordered;
 pub mod stream;
 pub mod summary;

@@ -5,8 +5,31 @@ use std::io::{self, Write};
 
 use crate::model::{Capture, Connection, Dir, FlowKind, MessageKind};
 
+use super::ordered::Totals;
+
 /// Writes the summary of `capture` (named `name`).
 pub fn write(out: &mut dyn Write, capture: &Capture, name: &str) -> io::Result<()> {
+    let totals = Totals {
+        connections: capture.connections.len(),
+        frames: capture.frame_count(),
+        violations: capture.violation_count(),
+    };
+    write_header(out, capture, totals, name)?;
+    for c in &capture.connections {
+        write_connection(out, c)?;
+    }
+    Ok(())
+}
+
+/// Writes the summary's opening lines: what was read, the flows, the WebSocket totals,
+/// notes and any reader error. The connections' own counts come in `totals` (in
+/// streaming mode `capture` no longer holds them).
+pub fn write_header(
+    out: &mut dyn Write,
+    capture: &Capture,
+    totals: Totals,
+    name: &str,
+) -> io::Result<()> {
     let s = &capture.stats;
     let span = match (s.first_ts, s.last_ts) {
         (Some(a), Some(b)) => format!(", {:.3} s", b.seconds_since(a)),
@@ -36,9 +59,7 @@ pub fn write(out: &mut dyn Write, capture: &Capture, name: &str) -> io::Result<(
     writeln!(
         out,
         "websocket: {} connections, {} frames, {} violations",
-        capture.connections.len(),
-        capture.frame_count(),
-        capture.violation_count()
+        totals.connections, totals.frames, totals.violations
     )?;
     for note in &capture.notes {
         writeln!(out, "note: {note}")?;
@@ -46,11 +67,13 @@ pub fn write(out: &mut dyn Write, capture: &Capture, name: &str) -> io::Result<(
     if let Some(err) = &capture.source_error {
         writeln!(out, "error: {err}")?;
     }
-    for c in &capture.connections {
-        writeln!(out)?;
-        connection(out, c)?;
-    }
     Ok(())
+}
+
+/// Writes one connection's part of the summary (preceded by a blank line).
+pub fn write_connection(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
+    writeln!(out)?;
+    connection(out, c)
 }
 
 fn verdict(c: &Connection) -> String {
