@@ -78,10 +78,12 @@ struct Common {
 }
 
 impl Common {
-    /// For `summary`, `frames` and `export`: keep only what text output shows.
-    fn preview_config(&self) -> SessionConfig {
+    /// For `summary`, `frames` and `export`: keep only what text output shows (message
+    /// hashes only for `export`, the one output that has them).
+    fn preview_config(&self, hash_messages: bool) -> SessionConfig {
         let mut config = self.session_config();
         config.limits.preview_only = true;
+        config.limits.hash_messages = hash_messages;
         config
     }
 
@@ -386,7 +388,7 @@ fn finish_file(input: &Input, what: Output, common: &Common) -> Result<ExitCode>
         Output::Frames(only) | Output::Jsonl(only) => only,
     };
     let decoded =
-        wsscope::decode_reader_streaming(open_input(input)?, common.preview_config(), |conn| {
+        wsscope::decode_reader_streaming(open_input(input)?, common.preview_config(matches!(what, Output::Jsonl(_))), |conn| {
             ordered.add(&mut out, &conn, |out, c| {
                 if only.is_some_and(|id| id != c.id) {
                     return Ok(());
@@ -521,7 +523,7 @@ fn live_script(args: &LiveArgs, what: Output, common: &Common) -> Result<ExitCod
     use wsscope::export::stream::{StreamFormat, Streamer};
 
     let live = start_live(args)?;
-    let mut pipeline = wsscope::Pipeline::new(common.preview_config());
+    let mut pipeline = wsscope::Pipeline::new(common.preview_config(true));
     pipeline.set_live(true);
     let mut streamer = match what {
         Output::Summary => None,

@@ -27,6 +27,10 @@ pub struct Limits {
     /// everything, and the cut is not reported). For `summary`, `frames` and `export`,
     /// which never show more; the terminal UI and `explain` keep full payloads.
     pub preview_only: bool,
+    /// Compute each message's SHA-256 (the JSON-lines `sha256` field, the TUI's messages
+    /// view). Off for `summary` and `frames`, which never show it: hashing is a fifth
+    /// of their time.
+    pub hash_messages: bool,
 }
 
 /// Frame bytes kept in preview-only mode: the header and enough payload for a preview.
@@ -46,6 +50,7 @@ impl Default for Limits {
             max_flows: 100_000,
             max_buffered_total: 256 << 20,
             preview_only: false,
+            hash_messages: true,
         }
     }
 }

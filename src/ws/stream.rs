@@ -663,6 +663,7 @@ impl DirectionDecoder {
                 None,
                 &data,
                 self.limits.max_message_kept,
+                self.limits.hash_messages,
             );
             self.scratch = data;
             return;
@@ -674,6 +675,7 @@ impl DirectionDecoder {
                 inter.utf8.as_mut(),
                 &self.scratch,
                 self.limits.max_message_kept,
+                self.limits.hash_messages,
             );
         } else if self.inflating {
             if self.inflate_failed {
@@ -691,6 +693,7 @@ impl DirectionDecoder {
                 open.utf8.as_mut(),
                 &self.scratch,
                 self.limits.max_message_kept,
+                self.limits.hash_messages,
             );
         }
     }
@@ -706,9 +709,9 @@ impl DirectionDecoder {
             return Ok(());
         };
         let msg = &mut conn.messages[m];
-        let keep = self.limits.max_message_kept;
+        let (keep, hash) = (self.limits.max_message_kept, self.limits.hash_messages);
         step(inf, &mut |out: &[u8]| {
-            absorb(msg, &mut open.hasher, open.utf8.as_mut(), out, keep)
+            absorb(msg, &mut open.hasher, open.utf8.as_mut(), out, keep, hash)
         })
     }
 
@@ -807,11 +810,11 @@ impl DirectionDecoder {
                 let (Some(inf), msg) = (self.inflater.as_mut(), &mut conn.messages[m]) else {
                     return;
                 };
-                let keep = self.limits.max_message_kept;
+                let (keep, hash) = (self.limits.max_message_kept, self.limits.hash_messages);
                 let (hasher, utf8) = (&mut open.hasher, open.utf8.as_mut());
                 let mut utf8 = utf8;
                 inf.end_message(&mut |out: &[u8]| {
-                    absorb(msg, hasher, utf8.as_deref_mut(), out, keep)
+                    absorb(msg, hasher, utf8.as_deref_mut(), out, keep, hash)
                 })
             };
             self.inflate_result(conn, m, frame, result);
@@ -845,7 +848,7 @@ impl DirectionDecoder {
         let msg = &mut conn.messages[m];
         msg.finished = true;
         msg.end_ts = self.ts;
-        msg.sha256 = if msg.complete && msg.sha256.is_some() {
+        msg.sha256 = if msg.complete && msg.sha256.is_some() && self.limits.hash_messages {
             Some(hex::encode(hasher.finalize()))
         } else {
             None
@@ -905,9 +908,12 @@ fn absorb(
     utf8: Option<&mut Utf8Validator>,
     bytes: &[u8],
     keep: u64,
+    hash: bool,
 ) {
     msg.len += bytes.len() as u64;
-    hasher.update(bytes);
+    if hash {
+        hasher.update(bytes);
+    }
     if let Some(v) = utf8 {
         v.feed(bytes);
     }
