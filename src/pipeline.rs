@@ -398,25 +398,39 @@ pub fn decode_reader_streaming<R: Read + Send>(
     config: SessionConfig,
     mut each: impl FnMut(Connection) -> std::io::Result<()>,
 ) -> Result<Capture, StreamError> {
-    let mut source = CaptureReader::new(reader)?;
+    let source = CaptureReader::new(reader)?;
     let mut pipeline = Pipeline::new(config);
     pipeline.set_streaming();
-    let result = loop {
-        match source.next_packet() {
-            Ok(Some(packet)) => pipeline.packet(&packet),
-            Ok(None) => break Ok(()),
-            Err(e) => break Err(e),
-        }
-        for conn in pipeline.take_finished() {
-            each(conn)?;
-        }
-    };
-    pipeline.capture.stats.skipped_blocks = source.skipped_blocks();
+    // The capture is read and cut into packets on a second thread.
+    let (ahead, batches) = crate::source::readahead::channel();
+    let (end, output) = std::thread::scope(|scope| {
+        let reader = scope.spawn(move || ahead.run(source));
+        let output = (|| -> std::io::Result<()> {
+            while let Some(batch) = batches.next() {
+                for packet in batch.packets() {
+                    pipeline.packet(&packet);
+                    for conn in pipeline.take_finished() {
+                        each(conn)?;
+                    }
+                }
+                batches.recycle(batch);
+            }
+            Ok(())
+        })();
+        // On an output error the receiver goes away first, which stops the reader.
+        drop(batches);
+        (reader.join(), output)
+    });
+    output?;
+    let end = end.map_err(|_| {
+        StreamError::Output(std::io::Error::other("the capture reader thread panicked"))
+    })?;
+    pipeline.capture.stats.skipped_blocks = end.skipped_blocks;
     pipeline.finish_in_place();
     for conn in pipeline.take_finished() {
         each(conn)?;
     }
-    if let Err(e) = result {
+    if let Err(e) = end.result {
         pipeline.capture.source_error = Some(e.to_string());
     }
     Ok(pipeline.capture)

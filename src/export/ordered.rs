@@ -14,7 +14,7 @@ use crate::model::Connection;
 
 /// Bytes of rendered output kept in memory while waiting for their turn; past it,
 /// waiting blocks go to a temporary file.
-pub const HELD_IN_MEMORY: usize = 16 << 20;
+pub const HELD_IN_MEMORY: usize = 4 << 20;
 
 /// Counts over every connection seen, for headers, `--stats` and `--strict`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 pub mod file;
 #[cfg(feature = "live")]
 pub mod live;
+pub mod readahead;
 pub mod save;
 
 pub use file::{CaptureReader, SourceError};

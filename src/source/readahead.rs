@@ -1,0 +1,140 @@
+//! Reading ahead on a second core: one thread reads the capture and cuts it into
+//! packets (system calls, page copies, record parsing, about a third of a decode) while
+//! the caller decodes the packets already read. Packets travel in batches of about
+//! [`BATCH_BYTES`], at most [`BATCHES_IN_FLIGHT`] at a time, so memory stays bounded.
+
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use super::{CaptureReader, LinkType, PacketRef, SourceError, Timestamp};
+
+/// Packet bytes per batch.
+pub const BATCH_BYTES: usize = 256 << 10;
+/// Batches read but not yet decoded, at most.
+pub const BATCHES_IN_FLIGHT: usize = 4;
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    number: u64,
+    ts: Timestamp,
+    link: LinkType,
+    start: usize,
+    end: usize,
+    orig_len: u32,
+}
+
+/// Packets read ahead, copied into one buffer.
+#[derive(Debug, Default)]
+pub struct Batch {
+    data: Vec<u8>,
+    entries: Vec<Entry>,
+}
+
+impl Batch {
+    /// The packets, in capture order.
+    pub fn packets(&self) -> impl Iterator<Item = PacketRef<'_>> {
+        self.entries.iter().map(|e| PacketRef {
+            number: e.number,
+            ts: e.ts,
+            link: e.link,
+            data: self.data.get(e.start..e.end).unwrap_or(&[]),
+            orig_len: e.orig_len,
+        })
+    }
+
+    fn push(&mut self, p: &PacketRef<'_>) {
+        let start = self.data.len();
+        self.data.extend_from_slice(p.data);
+        self.entries.push(Entry {
+            number: p.number,
+            ts: p.ts,
+            link: p.link,
+            start,
+            end: self.data.len(),
+            orig_len: p.orig_len,
+        });
+    }
+
+    fn clear(&mut self) {
+        self.data.clear();
+        self.entries.clear();
+    }
+}
+
+/// How the reading thread ended.
+#[derive(Debug)]
+pub struct ReadEnd {
+    /// `Err` when the capture was truncated or corrupt (everything before was sent).
+    pub result: Result<(), SourceError>,
+    /// pcapng blocks without packets that were skipped.
+    pub skipped_blocks: u64,
+}
+
+/// The decoding side: receives batches and hands emptied ones back for reuse.
+pub struct BatchReceiver {
+    full: Receiver<Batch>,
+    empty: SyncSender<Batch>,
+}
+
+impl BatchReceiver {
+    /// The next batch, `None` once the reader has finished.
+    pub fn next(&self) -> Option<Batch> {
+        self.full.recv().ok()
+    }
+
+    /// Gives a decoded batch back to the reader to fill again.
+    pub fn recycle(&self, batch: Batch) {
+        let _ = self.empty.try_send(batch);
+    }
+}
+
+/// The reading side: run [`ReadAhead::run`] on its own thread.
+pub struct ReadAhead {
+    full: SyncSender<Batch>,
+    empty: Receiver<Batch>,
+}
+
+/// A connected reader and receiver.
+pub fn channel() -> (ReadAhead, BatchReceiver) {
+    let (full_tx, full_rx) = sync_channel(BATCHES_IN_FLIGHT);
+    let (empty_tx, empty_rx) = sync_channel(BATCHES_IN_FLIGHT + 2);
+    (
+        ReadAhead {
+            full: full_tx,
+            empty: empty_rx,
+        },
+        BatchReceiver {
+            full: full_rx,
+            empty: empty_tx,
+        },
+    )
+}
+
+impl ReadAhead {
+    /// Reads `source` to its end (or until the receiver is dropped), sending batches.
+    pub fn run(self, mut source: CaptureReader<'_>) -> ReadEnd {
+        let mut batch = Batch::default();
+        let result = loop {
+            match source.next_packet() {
+                Ok(Some(p)) => {
+                    batch.push(&p);
+                    if batch.data.len() >= BATCH_BYTES || batch.entries.len() >= BATCH_BYTES / 64 {
+                        let mut next = self.empty.try_recv().unwrap_or_default();
+                        next.clear();
+                        if self.full.send(std::mem::replace(&mut batch, next)).is_err() {
+                            break Ok(());
+                        }
+                    }
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        };
+        if !batch.entries.is_empty() {
+            let _ = self.full.send(batch);
+        }
+        ReadEnd {
+            result,
+            skipped_blocks: source.skipped_blocks(),
+        }
+    }
+}
