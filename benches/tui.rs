@@ -49,7 +49,9 @@ fn capture() -> Vec<u8> {
         soff += chunk.len();
     }
     let mask = [7u8, 1, 9, 4];
-    let text: Vec<u8> = (0..BIG).map(|i| b"{\"k\": 12345, \"v\": \"abc\"}\n"[i % 25]).collect();
+    let text: Vec<u8> = (0..BIG)
+        .map(|i| b"{\"k\": 12345, \"v\": \"abc\"}\n"[i % 25])
+        .collect();
     let mut client_frame = vec![0x81, 0x80 | 127];
     client_frame.extend_from_slice(&(BIG as u64).to_be_bytes());
     client_frame.extend_from_slice(&mask);

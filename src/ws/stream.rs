@@ -774,6 +774,7 @@ impl DirectionDecoder {
             buf: [0; MAX_HEADER_LEN],
             len: 0,
         };
+        shrink(&mut conn.frames[frame].raw);
         let header = conn.frames[frame].header;
         let index = conn.frames[frame].index;
         let Some(m) = self.current.take() else { return };
@@ -846,6 +847,7 @@ impl DirectionDecoder {
             );
         }
         let msg = &mut conn.messages[m];
+        shrink(&mut msg.data);
         msg.finished = true;
         msg.end_ts = self.ts;
         msg.sha256 = if msg.complete && msg.sha256.is_some() && self.limits.hash_messages {
@@ -921,6 +923,14 @@ fn absorb(
     msg.data.extend_from_slice(&bytes[..room.min(bytes.len())]);
     if room < bytes.len() {
         msg.data_cut = true;
+    }
+}
+
+/// Gives back what a finished frame's or message's bytes over-allocated while growing
+/// (up to half of it): the terminal UI keeps millions of them.
+fn shrink(bytes: &mut Vec<u8>) {
+    if bytes.capacity() - bytes.len() > 64 {
+        bytes.shrink_to_fit();
     }
 }
 
