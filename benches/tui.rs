@@ -3,7 +3,6 @@
 //! it holds because only what is on screen is built, whatever the frame's size.
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::hint::black_box;
@@ -107,7 +106,7 @@ fn steps(c: &mut Criterion) {
             let mut n = 0u32;
             b.iter(|| {
                 n += 1;
-                let cmd = if n % 2000 == 0 {
+                let cmd = if n.is_multiple_of(2000) {
                     Command::First
                 } else {
                     Command::PageDown
