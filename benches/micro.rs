@@ -3,6 +3,10 @@
 //! and out of order, and decoding the bundled captures end to end.
 
 use std::hint::black_box;
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use flate2::{Compress, Compression, FlushCompress};
@@ -131,8 +135,51 @@ fn pipeline(c: &mut Criterion) {
     g.finish();
 }
 
+/// The flow table: a bare ACK for one of 10,000 open TCP flows, in scrambled order
+/// (link, IP and TCP decoding, the flow lookup, the ACK's bookkeeping).
+fn flow_lookup(c: &mut Criterion) {
+    use wsscope::source::{LinkType, PacketRef};
+    let flows = 10_000u32;
+    let addr = |i: u32, port: u16| SocketAddrV4::new(Ipv4Addr::from(0x0a00_0000 + i), port);
+    let mut pipeline = wsscope::Pipeline::new(Default::default());
+    let mut number = 0u64;
+    let mut feed = |pipeline: &mut wsscope::Pipeline, data: &[u8]| {
+        number += 1;
+        pipeline.packet(&PacketRef {
+            number,
+            ts: Timestamp::default(),
+            link: LinkType::Ethernet,
+            data,
+            orig_len: data.len() as u32,
+        });
+    };
+    let mut acks = Vec::new();
+    for i in 0..flows {
+        let conv = common::Conversation::new(addr(i + 1, 40_000), addr(0, 80), i, i + 7);
+        for p in &conv.packets {
+            feed(&mut pipeline, p);
+        }
+        acks.push(conv.packets[2].clone());
+    }
+    let order: Vec<usize> = (0..flows as usize)
+        .map(|i| (i * 7919) % flows as usize)
+        .collect();
+    let mut g = c.benchmark_group("flow table");
+    g.throughput(Throughput::Elements(u64::from(flows)));
+    g.bench_function("ACK for one of 10,000 open flows", |b| {
+        b.iter(|| {
+            for &i in &order {
+                feed(&mut pipeline, &acks[i]);
+            }
+        })
+    });
+    g.finish();
+    black_box(pipeline.capture.stats.tcp_packets);
+}
+
 criterion_group!(
     benches,
+    flow_lookup,
     frame_header,
     unmask,
     utf8,
