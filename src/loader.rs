@@ -21,6 +21,10 @@ const BATCH: usize = 2_000;
 #[derive(Clone)]
 pub struct Loading {
     pipeline: Arc<Mutex<Pipeline>>,
+    /// The viewer is waiting for the lock: the decoder steps aside between batches (a
+    /// `Mutex` is not fair, and a decoder that re-locks at once could starve the viewer
+    /// for seconds).
+    viewer_waiting: Arc<AtomicBool>,
     bytes_read: Arc<AtomicU64>,
     done: Arc<AtomicBool>,
     /// Total size of the input, when known (a file; not a pipe).
@@ -50,7 +54,20 @@ impl Loading {
 
     /// Locks the pipeline to read the capture decoded so far.
     pub fn capture(&self) -> CaptureGuard<'_> {
-        CaptureGuard(self.pipeline.lock().unwrap_or_else(PoisonError::into_inner))
+        self.viewer_waiting.store(true, Ordering::Release);
+        let guard = self.pipeline.lock().unwrap_or_else(PoisonError::into_inner);
+        self.viewer_waiting.store(false, Ordering::Release);
+        CaptureGuard(guard)
+    }
+
+    /// Decoder side, between batches (lock released): lets a waiting viewer go first.
+    fn let_viewer_in(&self) {
+        for _ in 0..10_000 {
+            if !self.viewer_waiting.load(Ordering::Acquire) {
+                return;
+            }
+            std::thread::yield_now();
+        }
     }
 }
 
@@ -74,6 +91,7 @@ pub fn spawn<R: Read + Send + 'static>(
     let mut source = CaptureReader::new(reader)?;
     let loading = Loading {
         pipeline: Arc::new(Mutex::new(Pipeline::new(config))),
+        viewer_waiting: Arc::new(AtomicBool::new(false)),
         bytes_read: Arc::new(AtomicU64::new(0)),
         done: Arc::new(AtomicBool::new(false)),
         total_bytes,
@@ -101,6 +119,8 @@ pub fn spawn<R: Read + Send + 'static>(
                     }
                 }
                 shared.bytes_read.store(source.offset(), Ordering::Relaxed);
+                drop(pipeline);
+                shared.let_viewer_in();
             }
             let mut pipeline = shared
                 .pipeline
@@ -130,6 +150,7 @@ pub fn spawn_live(
     pipeline.set_live(true);
     let loading = Loading {
         pipeline: Arc::new(Mutex::new(pipeline)),
+        viewer_waiting: Arc::new(AtomicBool::new(false)),
         bytes_read: Arc::new(AtomicU64::new(0)),
         done: Arc::new(AtomicBool::new(false)),
         total_bytes: None,
