@@ -8,11 +8,9 @@ mod common;
 use std::net::SocketAddrV4;
 use std::time::{Duration, Instant};
 
-use common::Conversation;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
-use wsscope::http::AcceptComputation;
 use wsscope::tui::app::{App, LoadState, Pane};
 use wsscope::tui::command::Command;
 use wsscope::tui::theme::Theme;
@@ -23,18 +21,7 @@ use wsscope::tui::views::AppView;
 fn large_capture(small: usize) -> Vec<u8> {
     let client = SocketAddrV4::new([127, 0, 0, 1].into(), 50_000);
     let server = SocketAddrV4::new([127, 0, 0, 1].into(), 8080);
-    let mut conv = Conversation::new(client, server, 1000, 5000);
-    let key = "dGhlIHNhbXBsZSBub25jZQ==";
-    let req = format!(
-        "GET /big HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    );
-    let accept = AcceptComputation::new(key, None).expected;
-    let resp = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
-    );
-    conv.client_data(0, req.as_bytes());
-    conv.server_data(0, resp.as_bytes());
-    let (mut coff, mut soff) = (req.len(), resp.len());
+    let (mut conv, mut coff, mut soff) = common::upgraded(client, server);
     let mut big = vec![0x82, 127];
     big.extend_from_slice(&(1u64 << 20).to_be_bytes());
     big.extend((0..1u32 << 20).map(|i| (i % 251) as u8));

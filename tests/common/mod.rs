@@ -177,3 +177,20 @@ impl Conversation {
         pcap_file(&self.packets)
     }
 }
+
+/// A connection whose opening handshake (key `dGhlIHNhbXBsZSBub25jZQ==`, path `/big`,
+/// the correct Accept) is done: returns it with the client's and server's stream offsets.
+pub fn upgraded(client: SocketAddrV4, server: SocketAddrV4) -> (Conversation, usize, usize) {
+    let mut conv = Conversation::new(client, server, 1000, 5000);
+    let key = "dGhlIHNhbXBsZSBub25jZQ==";
+    let req = format!(
+        "GET /big HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    let accept = wsscope::http::AcceptComputation::new(key, None).expected;
+    let resp = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+    );
+    conv.client_data(0, req.as_bytes());
+    conv.server_data(0, resp.as_bytes());
+    (conv, req.len(), resp.len())
+}
