@@ -2,8 +2,8 @@
 //! packet, write only what is new and complete, each line once.
 //!
 //! A connection's line is written once its handshake is settled (the response seen) or
-//! its first frame arrives; its frames, finished messages, violations and warnings follow
-//! as they appear. Connections are tracked by position, which never changes while a
+//! its first frame arrives; its frames (each once its last byte is in), finished messages,
+//! violations and warnings follow as they appear. Connections are tracked by position, which never changes while a
 //! capture is read (numbers are only reassigned by `Capture::finish` on files).
 
 use std::io::{self, Write};
@@ -77,13 +77,22 @@ impl Streamer {
                 }
                 w.connection = true;
             }
+            // Frames in order, each once its last byte is in (its packet list is whole);
+            // a text line also shows its message's decoded form, so it waits for the message.
             for f in &c.frames[w.frames..] {
+                let message_done = self.format == StreamFormat::Jsonl
+                    || f.message
+                        .and_then(|m| c.messages.get(m))
+                        .is_none_or(|m| m.finished);
+                if !(at_end || (f.ended && message_done)) {
+                    break;
+                }
                 match self.format {
                     StreamFormat::Jsonl => jsonl::write_frame_line(out, c, f)?,
                     StreamFormat::Frames => writeln!(out, "{}", frames::frame_line(c, f))?,
                 }
+                w.frames += 1;
             }
-            w.frames = c.frames.len();
             if self.format == StreamFormat::Jsonl {
                 // Messages in order, each once it is finished (or at the end).
                 while let Some(m) = c.messages.get(w.messages) {

@@ -70,6 +70,9 @@ pub struct FrameRecord {
     pub complete: bool,
     /// Index in [`Connection::messages`] of the message this frame belongs to.
     pub message: Option<usize>,
+    /// The decoder is past the frame's last byte (or gave up on it): no more packets or
+    /// bytes will be added. Live output writes a frame only once this is set.
+    pub ended: bool,
 }
 
 impl FrameRecord {

@@ -277,6 +277,9 @@ impl DirectionDecoder {
     /// Frame boundaries are lost: whatever message was open cannot be finished, and what
     /// follows must not be judged against it (a gap is a capture problem, not a violation).
     fn lose_sync(&mut self, conn: &mut Connection) {
+        if let State::Payload { frame, .. } = self.state {
+            conn.frames[frame].ended = true;
+        }
         for m in [
             self.open.take().map(|o| o.index),
             self.interloper.take().map(|o| o.index),
@@ -309,6 +312,7 @@ impl DirectionDecoder {
             } => {
                 let frame = *frame;
                 conn.frames[frame].complete = false;
+                conn.frames[frame].ended = true;
                 let index = conn.frames[frame].index;
                 conn.warning(
                     Warning::FrameIncomplete,
@@ -344,6 +348,7 @@ impl DirectionDecoder {
             raw,
             complete: true,
             message: None,
+            ended: false,
         });
         self.check_header(conn, &header, index);
         let lost = header.length_msb_set();
@@ -351,6 +356,7 @@ impl DirectionDecoder {
         if lost {
             conn.warning(Warning::Desync, Some(dir), Some(index), "a 64-bit length with its top bit set cannot be followed; decoding resumes at the next packet that starts with a plausible frame header");
             conn.frames[frame_at].complete = false;
+            conn.frames[frame_at].ended = true;
             self.lose_sync(conn);
             return;
         }
@@ -774,6 +780,7 @@ impl DirectionDecoder {
             buf: [0; MAX_HEADER_LEN],
             len: 0,
         };
+        conn.frames[frame].ended = true;
         shrink(&mut conn.frames[frame].raw);
         let header = conn.frames[frame].header;
         let index = conn.frames[frame].index;

@@ -1,0 +1,83 @@
+//! Live output (`wsscope export -i …`) writes lines while the capture grows. Fed one
+//! packet at a time, it must write the same lines as writing everything at the end:
+//! no frame written before its last packet is in (its packet list would be short), no
+//! line twice, none lost.
+
+use std::path::PathBuf;
+
+use wsscope::export::stream::{StreamFormat, Streamer};
+use wsscope::source::file::CaptureReader;
+use wsscope::{Pipeline, SessionConfig};
+
+fn config() -> SessionConfig {
+    let mut c = SessionConfig::default();
+    c.limits.preview_only = true;
+    c
+}
+
+/// Lines written when the streamer runs after every packet (`per_packet`) or only at the end.
+fn live_lines(bytes: &[u8], format: StreamFormat, per_packet: bool) -> Vec<String> {
+    let mut pipeline = Pipeline::new(config());
+    pipeline.set_live(true);
+    let mut streamer = Streamer::new(format);
+    let mut out = Vec::new();
+    let mut reader = match CaptureReader::new(bytes) {
+        Ok(r) => r,
+        Err(_) => return Vec::new(),
+    };
+    while let Ok(Some(packet)) = reader.next_packet() {
+        pipeline.packet(&packet);
+        if per_packet {
+            streamer
+                .write_new(&mut out, &pipeline.capture, false)
+                .unwrap_or_else(|e| panic!("write: {e}"));
+        }
+    }
+    streamer
+        .write_new(&mut out, &pipeline.capture, true)
+        .unwrap_or_else(|e| panic!("write: {e}"));
+    let mut lines: Vec<String> = String::from_utf8_lossy(&out)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines.sort_unstable();
+    lines
+}
+
+#[test]
+fn live_output_written_per_packet_equals_output_written_at_the_end() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let mut seen = 0;
+    let mut multi_packet_frames = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{e}")) {
+        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        let name = path.display().to_string();
+        if !(name.ends_with(".pcap") || name.ends_with(".pcapng")) {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        for format in [StreamFormat::Jsonl, StreamFormat::Frames] {
+            let at_end = live_lines(&bytes, format, false);
+            let streamed = live_lines(&bytes, format, true);
+            assert_eq!(streamed, at_end, "{name} {format:?}");
+            if format == StreamFormat::Jsonl {
+                multi_packet_frames += at_end
+                    .iter()
+                    .filter(|l| {
+                        l.contains("\"kind\":\"frame\"") && l.contains("\"packets\":[") && {
+                            let list = l.split("\"packets\":[").nth(1).unwrap_or("");
+                            list.split(']').next().unwrap_or("").contains(',')
+                        }
+                    })
+                    .count();
+            }
+        }
+        seen += 1;
+    }
+    assert!(seen >= 20, "only {seen} captures found");
+    // The case that matters: frames whose bytes arrive in more than one packet.
+    assert!(
+        multi_packet_frames >= 10,
+        "only {multi_packet_frames} multi-packet frames in the bundled captures"
+    );
+}
