@@ -27,9 +27,10 @@ for i in $(seq "$runs"); do
     done
     loaded=$(date +%s.%N)
     peak=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+    rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
     tmux send-keys -t "$session" q
     sleep 0.3
     tmux kill-session -t "$session" 2>/dev/null || true
-    printf 'run %d: first screen %.3f s, fully loaded %.1f s, peak memory %.0f MB\n' "$i" \
-        "$(echo "$shown - $start" | bc)" "$(echo "$loaded - $start" | bc)" "$(echo "$peak / 1000" | bc)"
+    printf 'run %d: first screen %.3f s, fully loaded %.1f s, peak memory %.0f MB, memory when loaded %.0f MB\n' "$i" \
+        "$(echo "$shown - $start" | bc)" "$(echo "$loaded - $start" | bc)" "$(echo "$peak / 1000" | bc)" "$(echo "$rss / 1000" | bc)"
 done

@@ -17,6 +17,7 @@ pub mod http;
 pub mod loader;
 pub mod model;
 pub mod pipeline;
+pub mod reread;
 pub mod rules;
 pub mod session;
 pub mod source;

@@ -11,6 +11,7 @@ use std::thread::JoinHandle;
 
 use crate::model::Capture;
 use crate::pipeline::Pipeline;
+use crate::reread::FileIndex;
 use crate::session::SessionConfig;
 use crate::source::{CaptureReader, SourceError};
 
@@ -29,6 +30,8 @@ pub struct Loading {
     done: Arc<AtomicBool>,
     /// Total size of the input, when known (a file; not a pipe).
     pub total_bytes: Option<u64>,
+    /// For a file: where its packets are, to decode compacted connections again.
+    pub index: Option<Arc<FileIndex>>,
     /// For a live capture: its counters (packets seen, dropped) for the status line.
     #[cfg(feature = "live")]
     pub live: Option<Arc<crate::source::live::LiveStats>>,
@@ -88,13 +91,47 @@ pub fn spawn<R: Read + Send + 'static>(
     total_bytes: Option<u64>,
     config: SessionConfig,
 ) -> Result<(Loading, JoinHandle<()>), SourceError> {
+    spawn_indexed(reader, total_bytes, config, None)
+}
+
+/// Like [`spawn`], for the capture file at `path`: payloads are kept as previews only,
+/// finished connections are compacted ([`Pipeline::set_compacting`]) and decoded again
+/// in full from the file when shown, so the UI's memory follows the open flows and the
+/// connection count, not the file size. A connection still open while the file is read
+/// shows payload previews (marked as cut) until its end is read.
+pub fn spawn_file(
+    path: &std::path::Path,
+    config: SessionConfig,
+) -> Result<(Loading, JoinHandle<()>), SourceError> {
+    let file = std::fs::File::open(path)?;
+    let total = file.metadata().ok().map(|m| m.len());
+    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+    // The first pass keeps only previews of payloads (what the lists show): a connection
+    // is shown in full from its second decode, once its flow has ended.
+    let index = Arc::new(FileIndex::new(path, config.clone()));
+    let mut first_pass = config;
+    first_pass.limits.preview_only = true;
+    spawn_indexed(reader, total, first_pass, Some(index))
+}
+
+fn spawn_indexed<R: Read + Send + 'static>(
+    reader: R,
+    total_bytes: Option<u64>,
+    config: SessionConfig,
+    index: Option<Arc<FileIndex>>,
+) -> Result<(Loading, JoinHandle<()>), SourceError> {
     let mut source = CaptureReader::new(reader)?;
+    let mut pipeline = Pipeline::new(config);
+    if index.is_some() {
+        pipeline.set_compacting();
+    }
     let loading = Loading {
-        pipeline: Arc::new(Mutex::new(Pipeline::new(config))),
+        pipeline: Arc::new(Mutex::new(pipeline)),
         viewer_waiting: Arc::new(AtomicBool::new(false)),
         bytes_read: Arc::new(AtomicU64::new(0)),
         done: Arc::new(AtomicBool::new(false)),
         total_bytes,
+        index: index.clone(),
         #[cfg(feature = "live")]
         live: None,
     };
@@ -109,13 +146,19 @@ pub fn spawn<R: Read + Send + 'static>(
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner);
                 for _ in 0..BATCH {
-                    match source.next_packet() {
-                        Ok(Some(packet)) => pipeline.packet(&packet),
+                    let number = match source.next_packet() {
+                        Ok(Some(packet)) => {
+                            pipeline.packet(&packet);
+                            packet.number
+                        }
                         Ok(None) => break 'outer,
                         Err(e) => {
                             error = Some(e.to_string());
                             break 'outer;
                         }
+                    };
+                    if let Some(index) = &index {
+                        index.note(&source, number);
                     }
                 }
                 shared.bytes_read.store(source.offset(), Ordering::Relaxed);
@@ -154,6 +197,7 @@ pub fn spawn_live(
         bytes_read: Arc::new(AtomicU64::new(0)),
         done: Arc::new(AtomicBool::new(false)),
         total_bytes: None,
+        index: None,
         live: Some(capture.stats.clone()),
     };
     let shared = loading.clone();

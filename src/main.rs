@@ -354,18 +354,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
 
 /// Opens the terminal UI on a file (or stdin, or the demo), decoding in the background.
 fn open_ui(input: &Input, common: &Common) -> Result<ExitCode> {
-    let (reader, total): (Box<dyn Read + Send>, Option<u64>) = match input {
-        Input::Path(p) => {
-            let file = File::open(p).with_context(|| format!("cannot open {}", p.display()))?;
-            let len = file.metadata().ok().map(|m| m.len());
-            (Box::new(BufReader::with_capacity(1 << 20, file)), len)
-        }
-        Input::Stdin => (Box::new(io::stdin()), None),
-        Input::Demo => (Box::new(DEMO), Some(DEMO.len() as u64)),
-    };
     // The capture header is read before the UI starts, so "not a capture" is said plainly.
-    let (loading, _decoder) = wsscope::loader::spawn(reader, total, common.session_config())
-        .with_context(|| format!("{} is not a capture wsscope can read", input.name()))?;
+    // A file's finished connections are compacted and decoded again when shown.
+    let config = common.session_config();
+    let spawned = match input {
+        Input::Path(p) => {
+            File::open(p).with_context(|| format!("cannot open {}", p.display()))?;
+            wsscope::loader::spawn_file(p, config)
+        }
+        Input::Stdin => wsscope::loader::spawn(io::stdin(), None, config),
+        Input::Demo => wsscope::loader::spawn(DEMO, Some(DEMO.len() as u64), config),
+    };
+    let (loading, _decoder) =
+        spawned.with_context(|| format!("{} is not a capture wsscope can read", input.name()))?;
     wsscope::tui::run(loading.clone(), input.name(), common.no_color)?;
     // Not joining the decoder: quitting must not wait for a large file to finish.
     let capture = loading.capture();

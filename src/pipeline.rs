@@ -18,6 +18,8 @@ struct FlowEntry {
     order: u64,
     /// Bytes this flow held after its last packet (its share of `buffered_total`).
     buffered: usize,
+    /// Number of the flow's latest packet.
+    last_packet: u64,
     tcp: TcpFlow,
     session: Session,
 }
@@ -59,6 +61,8 @@ pub struct Pipeline {
     owners: Vec<FlowKey>,
     /// Set in streaming mode.
     numbering: Option<Numbering>,
+    /// Compacting mode (see [`Pipeline::set_compacting`]).
+    compacting: bool,
     /// What has been decoded so far.
     pub capture: Capture,
 }
@@ -77,6 +81,7 @@ impl Pipeline {
             buffered_total: 0,
             owners: Vec::new(),
             numbering: None,
+            compacting: false,
             capture: Capture::default(),
         }
     }
@@ -91,6 +96,15 @@ impl Pipeline {
             next_id: 1,
             finished: Vec::new(),
         });
+    }
+
+    /// Compacting mode, for the terminal UI on a file: a connection stays in
+    /// `capture.connections` when its flow ends, settled, but without its frame and
+    /// message records ([`Connection::compact`]); the UI decodes them again from the file
+    /// when the connection is shown ([`crate::reread`]). Memory then follows the open
+    /// flows and the number of connections, not the file's payload bytes.
+    pub fn set_compacting(&mut self) {
+        self.compacting = true;
     }
 
     /// Streaming mode: the connections that ended and were numbered since the last call.
@@ -150,6 +164,7 @@ impl Pipeline {
                 Box::new(FlowEntry {
                     order,
                     buffered: 0,
+                    last_packet: seg.number,
                     tcp: TcpFlow::new(endpoints, self.config.limits.max_out_of_order),
                     session: Session::new(endpoints, order, seg.number, seg.ts),
                 }),
@@ -160,6 +175,7 @@ impl Pipeline {
         };
         let conns = &mut self.capture.connections;
         let config = &self.config;
+        entry.last_packet = seg.number;
         let FlowEntry { tcp, session, .. } = &mut **entry;
         let side = tcp.side_of(seg.src);
         let header_bytes = packet.data.len().saturating_sub(seg.payload.len()) as u64;
@@ -304,6 +320,12 @@ impl Pipeline {
             );
         }
         if self.numbering.is_none() {
+            if self.compacting
+                && let Some(conn) = index.and_then(|i| self.capture.connections.get_mut(i))
+            {
+                settle(conn, self.config.idle_threshold);
+                conn.compact(entry.last_packet);
+            }
             return;
         }
         let finished = index.map(|i| {
@@ -345,8 +367,11 @@ impl Pipeline {
             ));
         }
         self.evicted = 0;
+        // Compacted connections were settled when their flows ended.
         for conn in &mut self.capture.connections {
-            settle(conn, self.config.idle_threshold);
+            if conn.compacted.is_none() {
+                settle(conn, self.config.idle_threshold);
+            }
         }
         if !self.live {
             self.capture.finish();

@@ -240,6 +240,20 @@ pub struct Connection {
     pub packets: [u64; 2],
     /// Bytes of link, IP and TCP headers per direction (client, server).
     pub header_bytes: [u64; 2],
+    /// Set when `frames` and `messages` were dropped to save memory after the flow
+    /// ended (the terminal UI on a file re-decodes them from the file when shown).
+    pub compacted: Option<Compacted>,
+}
+
+/// What a compacted connection still says about the frames and messages it dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Compacted {
+    /// How many frames it had.
+    pub frames: usize,
+    /// How many messages it had.
+    pub messages: usize,
+    /// Number of the flow's last packet (its packets lie between `first_packet` and this).
+    pub last_packet: u64,
 }
 
 impl Connection {
@@ -270,7 +284,33 @@ impl Connection {
             tcp_bytes: [0; 2],
             packets: [0; 2],
             header_bytes: [0; 2],
+            compacted: None,
         }
+    }
+
+    /// Frames seen, whether kept or compacted away.
+    pub fn frame_count(&self) -> usize {
+        self.compacted.map_or(self.frames.len(), |c| c.frames)
+    }
+
+    /// Messages seen, whether kept or compacted away.
+    pub fn message_count(&self) -> usize {
+        self.compacted.map_or(self.messages.len(), |c| c.messages)
+    }
+
+    /// Drops the frame and message records of a finished connection, keeping their
+    /// counts and the flow's packet range so they can be decoded again from the file.
+    pub fn compact(&mut self, last_packet: u64) {
+        if self.compacted.is_some() {
+            return;
+        }
+        self.compacted = Some(Compacted {
+            frames: self.frames.len(),
+            messages: self.messages.len(),
+            last_packet,
+        });
+        self.frames = Vec::new();
+        self.messages = Vec::new();
     }
 
     /// Records a violation. Past [`MAX_VIOLATIONS_PER_RULE`] of one rule, further ones
@@ -386,6 +426,6 @@ impl Capture {
 
     /// Total frames over all connections.
     pub fn frame_count(&self) -> usize {
-        self.connections.iter().map(|c| c.frames.len()).sum()
+        self.connections.iter().map(Connection::frame_count).sum()
     }
 }

@@ -104,6 +104,9 @@ struct BlockState {
     interfaces: Vec<Interface>,
     buf: Vec<u8>,
     skipped_blocks: u64,
+    /// File and section headers and interface descriptions seen (see
+    /// [`CaptureReader::layout_blocks`]).
+    layout_blocks: u64,
 }
 
 impl<'r> CaptureReader<'r> {
@@ -160,6 +163,25 @@ impl<'r> CaptureReader<'r> {
     /// pcapng blocks that carried no packet (statistics, name resolution, unknown types).
     pub fn skipped_blocks(&self) -> u64 {
         self.blocks.skipped_blocks
+    }
+
+    /// How many blocks that change how later packets are read (the pcap file header,
+    /// pcapng section headers and interface descriptions) were seen so far. Two
+    /// positions with the same count read packets the same way, so a reader started on
+    /// the file's leading header blocks can resume at the later one
+    /// ([`crate::reread`]).
+    pub fn layout_blocks(&self) -> u64 {
+        self.blocks.layout_blocks
+    }
+
+    /// Byte offset of the record of the packet returned last (valid until the next call).
+    pub fn record_offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Numbers the next packet `number` (for a reader resumed in the middle of a file).
+    pub fn set_next_number(&mut self, number: u64) {
+        self.packets = number.saturating_sub(1);
     }
 
     /// Returns the next packet, `Ok(None)` at a clean end of the capture.
@@ -271,6 +293,7 @@ impl BlockState {
                     1_000_000
                 };
                 self.legacy = Some((LinkType::from_linktype(header.network.0), units));
+                self.layout_blocks += 1;
                 None
             }
             PcapBlockOwned::Legacy(record) => {
@@ -293,6 +316,7 @@ impl BlockState {
         match block {
             Block::SectionHeader(_) => {
                 self.interfaces.clear();
+                self.layout_blocks += 1;
                 None
             }
             Block::InterfaceDescription(idb) => {
@@ -301,6 +325,7 @@ impl BlockState {
                     units_per_sec: idb.ts_resolution().unwrap_or(1_000_000),
                     ts_offset: idb.ts_offset(),
                 });
+                self.layout_blocks += 1;
                 None
             }
             Block::EnhancedPacket(epb) => {

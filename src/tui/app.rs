@@ -6,9 +6,13 @@
 //! position in the list) and the frame by its index. New connections and frames that
 //! arrive while a file is read never move what the user is looking at.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use ratatui::layout::Rect;
 
 use crate::model::{Capture, Connection, FrameRecord};
+use crate::reread::{FileIndex, RereadError};
 
 use super::command::{Command, Mode};
 use super::explain::Field;
@@ -120,6 +124,28 @@ pub(crate) struct CacheKey {
     pub(crate) scanned: usize,
 }
 
+/// What to show for a connection `record`: `full`, its frames and messages decoded again,
+/// when the record is compacted and `full` is that connection.
+pub(crate) fn shown<'c>(
+    full: Option<&'c Connection>,
+    record: Option<&'c Connection>,
+) -> Option<&'c Connection> {
+    match (full, record) {
+        (Some(f), Some(c)) if c.compacted.is_some() && f.flow_order == c.flow_order => Some(f),
+        (_, c) => c,
+    }
+}
+
+/// A compacted `record` with its frames and messages decoded again from the file.
+fn decoded_again(index: &FileIndex, record: &Connection) -> Result<Connection, RereadError> {
+    let again = index.reread(record)?;
+    let mut full = record.clone();
+    full.frames = again.frames;
+    full.messages = again.messages;
+    full.compacted = None;
+    Ok(full)
+}
+
 /// The whole UI state.
 #[derive(Clone, Debug)]
 pub struct App {
@@ -167,6 +193,16 @@ pub struct App {
     pub visible: Vec<u32>,
     pub(crate) cache: CacheKey,
     pub(crate) search_origin: Option<(Option<u64>, Option<u32>)>,
+    /// The capture file's index, when finished connections are compacted
+    /// ([`crate::reread`]): the selected one is decoded again from the file.
+    pub index: Option<Arc<FileIndex>>,
+    /// The selected connection decoded again, when its record in the capture is compacted.
+    pub(crate) full: Option<Arc<Connection>>,
+    /// A compacted connection that could not be decoded again (not retried).
+    pub(crate) reread_failed: Option<u64>,
+    /// Set while a burst of keys is applied (a held arrow key): a compacted connection
+    /// passed over is not decoded again, only the one the burst ends on.
+    pub defer_full: bool,
 }
 
 impl App {
@@ -196,6 +232,10 @@ impl App {
             visible: Vec::new(),
             cache: CacheKey::default(),
             search_origin: None,
+            index: None,
+            full: None,
+            reread_failed: None,
+            defer_full: false,
         }
     }
 
@@ -204,17 +244,85 @@ impl App {
         self.views.last().copied()
     }
 
-    /// The selected connection.
-    pub fn connection<'c>(&self, capture: &'c Capture) -> Option<&'c Connection> {
+    /// The selected connection (decoded again from the file when its record is compacted).
+    pub fn connection<'c>(&'c self, capture: &'c Capture) -> Option<&'c Connection> {
+        shown(self.full.as_deref(), self.record(capture))
+    }
+
+    /// The selected connection's record in the capture (possibly compacted).
+    pub(crate) fn record<'c>(&self, capture: &'c Capture) -> Option<&'c Connection> {
         let pos = self.conn_pos(capture)?;
         self.order
             .get(pos)
             .and_then(|&i| capture.connections.get(i))
     }
 
+    /// When the selected connection's record is compacted, decodes its frames and
+    /// messages again from the file (once per selection).
+    pub(crate) fn load_full(&mut self, capture: &Capture) {
+        if self.defer_full {
+            return;
+        }
+        let Some(c) = self.record(capture) else {
+            self.full = None;
+            return;
+        };
+        let Some(kept) = c.compacted else {
+            self.full = None;
+            return;
+        };
+        if let Some(full) = self.full.as_mut()
+            && full.flow_order == c.flow_order
+        {
+            if full.id != c.id {
+                // Numbers are given again when the file is read to its end.
+                Arc::make_mut(full).id = c.id;
+            }
+            return;
+        }
+        self.full = None;
+        if (kept.frames == 0 && kept.messages == 0) || self.reread_failed == Some(c.flow_order) {
+            return;
+        }
+        let Some(index) = &self.index else {
+            return;
+        };
+        match decoded_again(index, c) {
+            Ok(full) => self.full = Some(Arc::new(full)),
+            Err(e) => {
+                self.reread_failed = Some(c.flow_order);
+                self.notice = Some(e.to_string());
+            }
+        }
+    }
+
+    /// For search: the connection to look in for `record`. A compacted record's frames
+    /// are decoded again when `reread` allows it (confirmed searches and n/N, not each
+    /// key typed); otherwise only its handshake can match.
+    pub(crate) fn searchable<'c>(
+        &'c self,
+        record: &'c Connection,
+        reread: bool,
+    ) -> Cow<'c, Connection> {
+        let Some(kept) = record.compacted else {
+            return Cow::Borrowed(record);
+        };
+        if let Some(full) = shown(self.full.as_deref(), Some(record))
+            && full.compacted.is_none()
+        {
+            return Cow::Borrowed(full);
+        }
+        match &self.index {
+            Some(index) if reread && kept.frames > 0 => {
+                decoded_again(index, record).map_or(Cow::Borrowed(record), Cow::Owned)
+            }
+            _ => Cow::Borrowed(record),
+        }
+    }
+
     /// The selected frame and its connection.
     pub fn selected_frame<'c>(
-        &self,
+        &'c self,
         capture: &'c Capture,
     ) -> Option<(&'c Connection, &'c FrameRecord)> {
         let conn = self.connection(capture)?;

@@ -38,7 +38,9 @@ impl App {
                     return;
                 }
                 let needle = input.to_lowercase();
-                let n = search::count(capture, &self.order, &self.filter, &needle);
+                let n = search::count(capture, &self.order, &self.filter, &needle, &mut |c| {
+                    self.searchable(c, true)
+                });
                 self.search.query = Some(input);
                 self.search.count = Some(n);
                 if n == 0 {
@@ -52,7 +54,7 @@ impl App {
                 self.search_origin = None;
             }
             Command::NextMatch | Command::PrevMatch => match self.search.needle() {
-                Some(needle) => self.find(&needle, cmd == Command::NextMatch, false, capture),
+                Some(needle) => self.find(&needle, cmd == Command::NextMatch, false, true, capture),
                 None => self.notice = Some("no search yet: press / to search".into()),
             },
             _ => {}
@@ -73,11 +75,20 @@ impl App {
         self.restore_origin(capture);
         let needle = self.search.input.to_lowercase();
         if !needle.is_empty() {
-            self.find(&needle, true, true, capture);
+            // Typing searches what is in memory; Enter and n/N also decode compacted
+            // connections again.
+            self.find(&needle, true, true, false, capture);
         }
     }
 
-    fn find(&mut self, needle: &str, forward: bool, inclusive: bool, capture: &Capture) {
+    fn find(
+        &mut self,
+        needle: &str,
+        forward: bool,
+        inclusive: bool,
+        reread: bool,
+        capture: &Capture,
+    ) {
         let from = Pos {
             conn: self.conn_pos(capture).unwrap_or(0),
             frame: self.frame,
@@ -90,6 +101,7 @@ impl App {
             from,
             forward,
             inclusive,
+            &mut |c| self.searchable(c, reread),
         );
         let Some((pos, wrapped)) = found else {
             self.notice = Some(format!("no match for {needle:?}"));

@@ -48,6 +48,7 @@ pub fn run(loading: Loading, file_name: String, no_color: bool) -> io::Result<()
     let size = terminal.size()?;
     let theme = Theme::from_env(no_color);
     let mut app = App::new(file_name, theme, Rect::new(0, 0, size.width, size.height));
+    app.index = loading.index.clone();
     let result = event_loop(&mut terminal, &mut app, &loading);
     drop(guard);
     result
@@ -96,17 +97,21 @@ fn event_loop(term: &mut terminal::Term, app: &mut App, loading: &Loading) -> io
             return Ok(());
         }
         let mut ev = event::next(TICK)?;
-        // Handle every event already waiting before drawing again.
+        // Handle every event already waiting before drawing again; within such a burst
+        // (a held key) only the last one decodes a compacted connection again.
         while ev != Event::Tick {
+            let next = event::next(Duration::ZERO)?;
             if let Some(cmd) = event::to_command(ev, &app.mode) {
                 let capture = loading.capture();
+                app.defer_full = next != Event::Tick;
                 app.update(cmd, &capture);
+                app.defer_full = false;
                 dirty = true;
             }
             if app.quit {
                 return Ok(());
             }
-            ev = event::next(Duration::ZERO)?;
+            ev = next;
         }
     }
 }

@@ -56,6 +56,7 @@ impl App {
                 .map(|c| c.flow_order);
             self.frame = None;
         }
+        self.load_full(capture);
         let needle = self.search.needle();
         let key = CacheKey {
             conn: self.conn,
@@ -68,7 +69,9 @@ impl App {
             self.visible.clear();
             self.cache = CacheKey { scanned: 0, ..key };
         }
-        if let Some(conn) = self.connection(capture) {
+        // The decoded-again connection is shared, not borrowed from `self`.
+        let full = self.full.clone();
+        if let Some(conn) = super::app::shown(full.as_deref(), self.record(capture)) {
             let test = FrameTest::new(&self.filter, conn, needle.as_deref());
             let new = conn.frames.get(self.cache.scanned..).unwrap_or(&[]);
             self.visible.extend(

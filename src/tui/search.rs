@@ -2,6 +2,8 @@
 //! handshake's header lines. Case-insensitive. Matches are found from a position
 //! forwards or backwards, across connections, wrapping once.
 
+use std::borrow::Cow;
+
 use crate::http::HttpHead;
 use crate::model::{Capture, Connection, FrameRecord};
 
@@ -86,14 +88,19 @@ fn matches_at(conn: &Connection, test: &FrameTest<'_>, k: usize, needle: &str) -
 /// Finds the next (or previous) match from `from`, skipping frames the filter hides.
 /// `inclusive` lets `from` itself match. Returns the match and whether the search
 /// wrapped past the end (or start).
-pub fn find(
-    capture: &Capture,
+///
+/// `resolve` gives the connection to search for a record: the record itself, or for a
+/// compacted one its frames decoded again (see [`crate::reread`]).
+#[allow(clippy::too_many_arguments)]
+pub fn find<'c>(
+    capture: &'c Capture,
     order: &[usize],
     filter: &Filter,
     needle: &str,
     from: Pos,
     forward: bool,
     inclusive: bool,
+    resolve: &mut dyn FnMut(&'c Connection) -> Cow<'c, Connection>,
 ) -> Option<(Pos, bool)> {
     let n = order.len();
     if n == 0 || needle.is_empty() {
@@ -112,9 +119,10 @@ pub fn find(
         } else {
             (start_conn + n * 2 - step) % n
         };
-        let Some(conn) = order.get(ci).and_then(|&i| capture.connections.get(i)) else {
+        let Some(record) = order.get(ci).and_then(|&i| capture.connections.get(i)) else {
             continue;
         };
+        let conn = &*resolve(record);
         let test = FrameTest::new(&filter, conn, None);
         let last = conn.frames.len();
         let skip = usize::from(!inclusive);
@@ -143,7 +151,14 @@ pub fn find(
 }
 
 /// How many handshakes and frames (passing the filter) match `needle`.
-pub fn count(capture: &Capture, order: &[usize], filter: &Filter, needle: &str) -> usize {
+/// `resolve` as for [`find`].
+pub fn count<'c>(
+    capture: &'c Capture,
+    order: &[usize],
+    filter: &Filter,
+    needle: &str,
+    resolve: &mut dyn FnMut(&'c Connection) -> Cow<'c, Connection>,
+) -> usize {
     let filter = Filter {
         matching: false,
         ..filter.clone()
@@ -151,7 +166,8 @@ pub fn count(capture: &Capture, order: &[usize], filter: &Filter, needle: &str) 
     order
         .iter()
         .filter_map(|&i| capture.connections.get(i))
-        .map(|conn| {
+        .map(|record| {
+            let conn = &*resolve(record);
             let test = FrameTest::new(&filter, conn, None);
             (0..=conn.frames.len())
                 .filter(|&k| matches_at(conn, &test, k, needle))

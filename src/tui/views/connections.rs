@@ -101,7 +101,7 @@ fn row(c: &Connection, theme: Theme) -> Vec<Span<'static>> {
         Span::styled(format!("{} ", v.mark()), v.style(theme)),
         Span::styled(format!("{:<4}", label(c)), theme.title()),
         Span::raw(format!("{} → {}", c.client, c.server)),
-        Span::styled(format!("  {} frames · ", c.frames.len()), theme.dim()),
+        Span::styled(format!("  {} frames · ", c.frame_count()), theme.dim()),
         Span::raw(short_outcome(c)),
     ];
     if !c.violations.is_empty() {

@@ -152,7 +152,9 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
     let widths = Widths::of(app, conn);
     let mut lines = vec![header(app, widths)];
     if app.visible.is_empty() {
-        let why = if conn.frames.is_empty() {
+        let why = if conn.compacted.is_some() {
+            "The frames could not be read again from the file (the status line says why)."
+        } else if conn.frames.is_empty() {
             match &conn.handshake {
                 Some(h) if !h.accepted() => {
                     "No frames: the upgrade was not accepted (h shows the handshake)."

@@ -16,7 +16,7 @@ use super::pane_block;
 
 fn progress(app: &App, capture: &Capture) -> String {
     if let Some([seen, kernel, queue]) = app.loading.live {
-        let frames: usize = capture.connections.iter().map(|c| c.frames.len()).sum();
+        let frames = capture.frame_count();
         return format!(
             "{} · {seen} pkts, {kernel} kernel drops, {queue} queue drops · {} conns, {frames} frames",
             if app.loading.done { "stopped" } else { "live" },

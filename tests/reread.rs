@@ -1,0 +1,231 @@
+//! The terminal UI on a file keeps finished connections compacted and decodes them again
+//! from the file when shown (`wsscope::reread`). Decoded again, a connection must give
+//! exactly the records the whole-file decode gives: same frames, messages, packets,
+//! analyses, for every bundled capture and wherever the reader resumes.
+
+mod common;
+
+use std::fs::File;
+use std::io::BufReader;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::path::{Path, PathBuf};
+
+use wsscope::export::jsonl;
+use wsscope::model::Connection;
+use wsscope::reread::FileIndex;
+use wsscope::source::CaptureReader;
+use wsscope::tui::app::{App, LoadState};
+use wsscope::tui::command::Command;
+use wsscope::tui::theme::Theme;
+use wsscope::{Capture, Pipeline, SessionConfig, decode_reader};
+
+fn jsonl_of(c: &Connection) -> String {
+    let mut out = Vec::new();
+    jsonl::write_connection(&mut out, c).unwrap_or_else(|e| panic!("{e}"));
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The UI's first pass over `path`: compacting, noting a checkpoint every `every` packets.
+fn first_pass(path: &Path, every: u64) -> (Capture, FileIndex) {
+    let config = SessionConfig::default();
+    let index = FileIndex::new(path, config.clone()).with_checkpoint_every(every);
+    // As the UI's loader: previews only in the first pass, full records decoded again.
+    let mut config = config;
+    config.limits.preview_only = true;
+    let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader = CaptureReader::new(BufReader::new(file))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut pipeline = Pipeline::new(config);
+    pipeline.set_compacting();
+    while let Ok(Some(p)) = reader.next_packet() {
+        pipeline.packet(&p);
+        let number = p.number;
+        index.note(&reader, number);
+    }
+    (pipeline.finish(), index)
+}
+
+/// Every connection decoded again equals the whole decode's; returns how many were.
+fn assert_rereads_match(path: &Path, every: u64) -> usize {
+    let name = path.display().to_string();
+    let whole = decode_reader(
+        BufReader::new(File::open(path).unwrap_or_else(|e| panic!("{name}: {e}"))),
+        SessionConfig::default(),
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let (compacted, index) = first_pass(path, every);
+    assert_eq!(
+        compacted.connections.len(),
+        whole.connections.len(),
+        "{name}"
+    );
+    let mut reread = 0;
+    for (c, w) in compacted.connections.iter().zip(&whole.connections) {
+        let kept = c
+            .compacted
+            .unwrap_or_else(|| panic!("{name}: connection {} not compacted", c.id));
+        assert!(c.frames.is_empty() && c.messages.is_empty(), "{name}");
+        assert_eq!(kept.frames, w.frames.len(), "{name}: frame count {}", c.id);
+        assert_eq!(c.frame_count(), w.frames.len(), "{name}");
+        assert_eq!(c.message_count(), w.messages.len(), "{name}");
+        let again = index
+            .reread(c)
+            .unwrap_or_else(|e| panic!("{name}: connection {}: {e}", c.id));
+        let mut full = c.clone();
+        full.frames = again.frames;
+        full.messages = again.messages;
+        full.compacted = None;
+        assert_eq!(
+            jsonl_of(&full),
+            jsonl_of(w),
+            "{name} (checkpoint every {every}): connection {}",
+            c.id
+        );
+        reread += 1;
+    }
+    reread
+}
+
+fn bundled() -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
+        .collect();
+    paths.sort();
+    paths
+}
+
+#[test]
+fn every_bundled_connection_decodes_again_to_the_same_records() {
+    let mut connections = 0;
+    let paths = bundled();
+    assert!(paths.len() >= 20, "only {} captures", paths.len());
+    for path in &paths {
+        // Every packet a checkpoint (each read resumes right at the flow's first packet),
+        // and the default (each read starts at the file's first packet).
+        connections += assert_rereads_match(path, 1);
+        assert_rereads_match(path, wsscope::reread::CHECKPOINT_EVERY);
+    }
+    assert!(connections >= 30, "only {connections} connections");
+}
+
+fn addr(last: u8, port: u16) -> SocketAddrV4 {
+    SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, last), port)
+}
+
+/// `conns` connections of `frames` server text frames each, packets interleaved round-robin.
+fn interleaved(conns: u16, frames: usize) -> Vec<u8> {
+    let mut flows: Vec<Vec<Vec<u8>>> = Vec::new();
+    for i in 0..conns {
+        let (mut conv, coff, mut soff) = common::upgraded(addr(1, 40000 + i), addr(2, 80));
+        for k in 0..frames {
+            let text = format!("conn {i} frame {k} {}", "x".repeat(k % 50));
+            let mut f = vec![0x81, text.len() as u8];
+            f.extend_from_slice(text.as_bytes());
+            conv.server_data(soff, &f);
+            soff += f.len();
+        }
+        conv.close(coff, soff);
+        flows.push(conv.packets);
+    }
+    let mut packets = Vec::new();
+    let longest = flows.iter().map(Vec::len).max().unwrap_or(0);
+    for k in 0..longest {
+        for flow in &flows {
+            if let Some(p) = flow.get(k) {
+                packets.push(p.clone());
+            }
+        }
+    }
+    common::pcap_file(&packets)
+}
+
+fn temp_capture(bytes: &[u8], tag: &str) -> PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("wsscope-reread-{}-{tag}.pcap", std::process::id()));
+    std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{e}"));
+    path
+}
+
+#[test]
+fn reads_resume_at_checkpoints_in_the_middle_of_the_file() {
+    let path = temp_capture(&interleaved(40, 120), "middle");
+    for every in [1, 7, 64, 1000] {
+        let n = assert_rereads_match(&path, every);
+        assert_eq!(n, 40, "every {every}");
+    }
+    let (_, index) = first_pass(&path, 64);
+    // 40 × (5 handshake and close packets + 120 frames) = 5,000 packets.
+    assert!(
+        index.checkpoints().len() >= 70,
+        "{:?}",
+        index.checkpoints().len()
+    );
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn a_file_changed_after_the_first_pass_is_an_error_not_garbage() {
+    let bytes = interleaved(4, 30);
+    let path = temp_capture(&bytes, "changed");
+    let (capture, index) = first_pass(&path, 16);
+    // Cut the file: the last connection's packets are gone.
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap_or_else(|e| panic!("{e}"));
+    let last = capture
+        .connections
+        .last()
+        .unwrap_or_else(|| panic!("no connections"));
+    let err = index
+        .reread(last)
+        .err()
+        .unwrap_or_else(|| panic!("reread of a cut file succeeded"));
+    assert!(err.to_string().contains("no longer holds"), "{err}");
+    // Gone entirely.
+    let _ = std::fs::remove_file(&path);
+    let err = index
+        .reread(last)
+        .err()
+        .unwrap_or_else(|| panic!("reread of a missing file succeeded"));
+    assert!(err.to_string().contains("cannot read"), "{err}");
+}
+
+#[test]
+fn the_ui_shows_and_searches_compacted_connections_in_full() {
+    let path = temp_capture(&interleaved(6, 50), "ui");
+    let (capture, index) = first_pass(&path, 32);
+    let mut app = App::new(
+        "ui",
+        Theme::new(false),
+        ratatui::layout::Rect::new(0, 0, 120, 40),
+    );
+    app.index = Some(std::sync::Arc::new(index));
+    app.loading = LoadState::finished();
+    app.refresh(&capture);
+    for pos in 0..capture.connections.len() {
+        app.select_conn(pos, &capture);
+        let shown = app
+            .connection(&capture)
+            .unwrap_or_else(|| panic!("no connection"));
+        assert_eq!(shown.frames.len(), 50, "connection {pos}");
+        assert_eq!(app.visible.len(), 50, "connection {pos}");
+        let text = String::from_utf8_lossy(shown.frames[7].wire_payload()).into_owned();
+        assert!(text.starts_with(&format!("conn {pos} frame 7")), "{text}");
+    }
+    // From the first connection, n finds a frame that only the fifth one holds.
+    app.select_conn(0, &capture);
+    app.update(Command::SearchStart, &capture);
+    for c in "conn 4 frame 33".chars() {
+        app.update(Command::SearchChar(c), &capture);
+    }
+    app.update(Command::SearchConfirm, &capture);
+    app.update(Command::NextMatch, &capture);
+    let (conn, frame) = app
+        .selected_frame(&capture)
+        .unwrap_or_else(|| panic!("nothing selected"));
+    assert_eq!(conn.client.port(), 40004);
+    assert!(String::from_utf8_lossy(frame.wire_payload()).starts_with("conn 4 frame 33"));
+    assert_eq!(app.search.count, Some(1));
+    let _ = std::fs::remove_file(&path);
+}
