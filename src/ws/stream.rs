@@ -674,13 +674,14 @@ impl DirectionDecoder {
             self.scratch = data;
             return;
         }
+        let keep = self.data_kept(&conn.messages[m]);
         if let Some(inter) = self.interloper.as_mut() {
             absorb(
                 &mut conn.messages[m],
                 &mut inter.hasher,
                 inter.utf8.as_mut(),
                 &self.scratch,
-                self.limits.max_message_kept,
+                keep,
                 self.limits.hash_messages,
             );
         } else if self.inflating {
@@ -698,9 +699,24 @@ impl DirectionDecoder {
                 &mut open.hasher,
                 open.utf8.as_mut(),
                 &self.scratch,
-                self.limits.max_message_kept,
+                keep,
                 self.limits.hash_messages,
             );
+        }
+    }
+
+    /// Bytes of a data message's payload to keep: the limit, or in preview-only mode for
+    /// an uncompressed binary message just a frame preview's worth (text output shows it
+    /// only through its frames' own previews, and a binary message may be 64 KiB). Text is
+    /// kept up to the message preview, which the JSON-lines `text` field shows; a
+    /// compressed message too, as `frames` previews its inflated bytes.
+    fn data_kept(&self, msg: &MessageRecord) -> u64 {
+        if self.limits.preview_only && msg.kind == MessageKind::Binary && !msg.compressed {
+            self.limits
+                .max_message_kept
+                .min(super::limits::PREVIEW_FRAME_BYTES as u64)
+        } else {
+            self.limits.max_message_kept
         }
     }
 
@@ -711,11 +727,12 @@ impl DirectionDecoder {
         m: usize,
         step: impl FnOnce(&mut Inflater, &mut dyn FnMut(&[u8])) -> Result<(), InflateFailure>,
     ) -> Result<(), InflateFailure> {
+        let keep = self.data_kept(&conn.messages[m]);
         let (Some(inf), Some(open)) = (self.inflater.as_mut(), self.open.as_mut()) else {
             return Ok(());
         };
         let msg = &mut conn.messages[m];
-        let (keep, hash) = (self.limits.max_message_kept, self.limits.hash_messages);
+        let hash = self.limits.hash_messages;
         step(inf, &mut |out: &[u8]| {
             absorb(msg, &mut open.hasher, open.utf8.as_mut(), out, keep, hash)
         })
