@@ -354,7 +354,8 @@ impl Reassembler {
         if self.recent.is_empty() {
             self.recent_start = self.delivered + (bytes.len() - keep) as u64;
         }
-        self.recent.extend(tail.iter().copied());
+        // From a slice iterator, VecDeque copies in bulk (a byte iterator goes one by one).
+        self.recent.extend(tail);
         let excess = self.recent.len().saturating_sub(RECENT_BYTES);
         if excess > 0 {
             self.recent.drain(..excess);

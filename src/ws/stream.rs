@@ -651,15 +651,32 @@ impl DirectionDecoder {
         }
         rec.raw.extend_from_slice(&chunk[..room.min(chunk.len())]);
         let mask = rec.header.mask;
+        let is_control = rec.header.opcode.is_control();
         let Some(m) = self.current else { return };
+        // Unmask only the bytes something reads: all of them when they are hashed,
+        // inflated or checked as UTF-8; for a plain binary message only those still kept.
+        let absorbed_plain = self.interloper.is_some() || (self.open.is_some() && !self.inflating);
+        let needed =
+            if is_control || !absorbed_plain || self.limits.hash_messages || self.checks_utf8() {
+                chunk.len()
+            } else {
+                let msg = &mut conn.messages[m];
+                let room = self.data_kept(msg).saturating_sub(msg.data.len() as u64);
+                let needed = chunk.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+                let skipped = chunk.len() - needed;
+                if skipped > 0 {
+                    msg.len += skipped as u64;
+                    msg.data_cut = true;
+                }
+                needed
+            };
         self.scratch.clear();
-        self.scratch.extend_from_slice(chunk);
+        self.scratch.extend_from_slice(&chunk[..needed]);
         if let Some(key) = mask {
             apply_mask(&mut self.scratch, key, payload_offset);
         }
         conn.messages[m].wire_len += chunk.len() as u64;
         conn.messages[m].end_ts = self.ts;
-        let is_control = conn.frames[frame].header.opcode.is_control();
         if is_control {
             let hasher = self.control_hasher.get_or_insert_with(Sha256::new);
             let data = std::mem::take(&mut self.scratch);
@@ -702,6 +719,15 @@ impl DirectionDecoder {
                 keep,
                 self.limits.hash_messages,
             );
+        }
+    }
+
+    /// The data message being assembled is text, checked as UTF-8 as it arrives.
+    fn checks_utf8(&self) -> bool {
+        match (&self.interloper, &self.open) {
+            (Some(inter), _) => inter.utf8.is_some(),
+            (None, Some(open)) => open.utf8.is_some(),
+            (None, None) => false,
         }
     }
 
