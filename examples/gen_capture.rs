@@ -1,5 +1,6 @@
 //! Writes a large, deterministic, realistic WebSocket capture for benchmarks:
-//! `cargo run --release --example gen_capture -- OUT.pcap [SIZE_MB] [SEED]`.
+//! `cargo run --release --example gen_capture -- OUT.pcap [SIZE_MB] [SEED] [long]`.
+//! With `long`, the whole file is one connection (an hour-long session).
 //!
 //! Thousands of interleaved connections, each with a valid handshake; mostly 20–500 byte
 //! JSON text messages, some 4–64 KiB binary ones, pings and pongs, masked client frames,
@@ -277,7 +278,7 @@ fn close(w: &mut Writer, rng: &mut Rng, c: &mut Conn) -> std::io::Result<()> {
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let Some(path) = args.get(1) else {
-        eprintln!("usage: gen_capture OUT.pcap [SIZE_MB] [SEED]");
+        eprintln!("usage: gen_capture OUT.pcap [SIZE_MB] [SEED] [long]");
         std::process::exit(2);
     };
     let target: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1000) * 1_000_000;
@@ -302,11 +303,17 @@ fn main() -> std::io::Result<()> {
     ] {
         w.out.write_all(&v)?;
     }
+    let long = args.get(4).is_some_and(|a| a == "long");
+    let most_active = if long { 1 } else { ACTIVE };
     let mut active: Vec<Conn> = Vec::new();
     let (mut opened, mut n) = (0u64, 0u64);
     while w.written < target || !active.is_empty() {
-        while active.len() < ACTIVE && w.written < target {
-            active.push(open(&mut w, &mut rng, opened)?);
+        while active.len() < most_active && w.written < target {
+            let mut c = open(&mut w, &mut rng, opened)?;
+            if long {
+                c.messages_left = u32::MAX;
+            }
+            active.push(c);
             opened += 1;
         }
         let i = rng.below(active.len() as u64) as usize;
