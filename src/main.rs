@@ -399,6 +399,10 @@ fn finish_file(input: &Input, what: Output, common: &Common) -> Result<ExitCode>
         // Only the frame list previews frame bytes: the others keep none.
         config.limits.max_frame_kept = 0;
     }
+    if matches!(what, Output::Summary) {
+        // The summary shows no message payload at all.
+        config.limits.keep_message_data = false;
+    }
     let decoded = wsscope::decode_reader_streaming(open_input(input)?, config, |conn| {
         ordered.add(&mut out, &conn, |out, c| {
             if only.is_some_and(|id| id != c.id) {

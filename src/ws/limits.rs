@@ -31,6 +31,10 @@ pub struct Limits {
     /// view). Off for `summary` and `frames`, which never show it: hashing is a fifth
     /// of their time.
     pub hash_messages: bool,
+    /// Keep data messages' payload bytes at all (up to the limits above). Off for
+    /// `summary`, which shows none: lengths, UTF-8 checks and inflation still cover every
+    /// byte, and control messages (ping payloads, close reasons) are always kept.
+    pub keep_message_data: bool,
 }
 
 /// Frame bytes kept in preview-only mode: the header and enough payload for a preview.
@@ -51,6 +55,7 @@ impl Default for Limits {
             max_buffered_total: 256 << 20,
             preview_only: false,
             hash_messages: true,
+            keep_message_data: true,
         }
     }
 }

@@ -731,12 +731,16 @@ impl DirectionDecoder {
         }
     }
 
-    /// Bytes of a data message's payload to keep: the limit, or in preview-only mode for
+    /// Bytes of a data message's payload to keep: none when no output shows them
+    /// ([`Limits::keep_message_data`]), the limit, or in preview-only mode for
     /// an uncompressed binary message just a frame preview's worth (text output shows it
     /// only through its frames' own previews, and a binary message may be 64 KiB). Text is
     /// kept up to the message preview, which the JSON-lines `text` field shows; a
     /// compressed message too, as `frames` previews its inflated bytes.
     fn data_kept(&self, msg: &MessageRecord) -> u64 {
+        if !self.limits.keep_message_data {
+            return 0;
+        }
         if self.limits.preview_only && msg.kind == MessageKind::Binary && !msg.compressed {
             self.limits
                 .max_message_kept
