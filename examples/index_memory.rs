@@ -41,8 +41,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let number = p.number;
         index.note(&reader, number);
     }
+    let read = started.elapsed().as_secs_f64();
     let capture = pipeline.finish();
     let secs = started.elapsed().as_secs_f64();
+    println!("read {read:.2} s, finish {:.2} s", secs - read);
     let mb = |b: u64| b as f64 / 1e6;
     let peak = peak_rss();
     println!(

@@ -229,3 +229,95 @@ fn the_ui_shows_and_searches_compacted_connections_in_full() {
     assert_eq!(app.search.count, Some(1));
     let _ = std::fs::remove_file(&path);
 }
+
+#[test]
+fn a_large_connection_is_decoded_again_in_the_background() {
+    let path = temp_capture(&interleaved(3, 50), "background");
+    let (capture, index) = first_pass(&path, 32);
+    let mut app = App::new(
+        "bg",
+        Theme::new(false),
+        ratatui::layout::Rect::new(0, 0, 120, 40),
+    );
+    app.index = Some(std::sync::Arc::new(index));
+    app.loading = LoadState::finished();
+    // Every connection counts as large here.
+    app.background_frames = 10;
+    app.refresh(&capture);
+    app.select_conn(1, &capture);
+    assert!(app.busy(), "decoding should have started in the background");
+    let shown = app
+        .connection(&capture)
+        .unwrap_or_else(|| panic!("no connection"));
+    assert!(shown.frames.is_empty() && app.visible.is_empty());
+    let mut ticks = 0;
+    while app.busy() && ticks < 500 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        app.refresh(&capture);
+        ticks += 1;
+    }
+    assert!(!app.busy(), "still decoding after 5 s");
+    let shown = app
+        .connection(&capture)
+        .unwrap_or_else(|| panic!("no connection"));
+    assert_eq!(shown.client.port(), 40001);
+    assert_eq!(shown.frames.len(), 50);
+    assert_eq!(app.visible.len(), 50);
+    assert_eq!(
+        app.frame,
+        Some(1),
+        "the first frame is selected once they arrive"
+    );
+    // Moving on while a decode runs drops it: the next connection's own result shows.
+    app.select_conn(2, &capture);
+    app.select_conn(0, &capture);
+    while app.busy() && ticks < 1000 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        app.refresh(&capture);
+        ticks += 1;
+    }
+    let shown = app
+        .connection(&capture)
+        .unwrap_or_else(|| panic!("no connection"));
+    assert_eq!(shown.client.port(), 40000);
+    assert_eq!(shown.frames.len(), 50);
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn a_connection_compacted_while_shown_is_listed_again_from_its_new_source() {
+    let path = temp_capture(&interleaved(2, 40), "source");
+    let whole = decode_reader(
+        BufReader::new(File::open(&path).unwrap_or_else(|e| panic!("{e}"))),
+        SessionConfig::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (compacted, index) = first_pass(&path, 32);
+    let mut app = App::new(
+        "src",
+        Theme::new(false),
+        ratatui::layout::Rect::new(0, 0, 120, 40),
+    );
+    app.index = Some(std::sync::Arc::new(index));
+    app.background_frames = 10;
+    // While the file is read the connection is open: its own records are listed.
+    app.refresh(&whole);
+    app.update(Command::Down, &whole);
+    assert_eq!(app.visible.len(), 40);
+    assert_eq!(app.frame, Some(2));
+    // Its flow ends and its record is compacted: nothing stale is listed while it is
+    // decoded again, and the selected frame is still selected afterwards.
+    app.refresh(&compacted);
+    assert!(app.busy());
+    assert!(app.visible.is_empty(), "{} stale rows", app.visible.len());
+    assert_eq!(app.frame, Some(2));
+    let mut ticks = 0;
+    while app.busy() && ticks < 500 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        app.refresh(&compacted);
+        ticks += 1;
+    }
+    assert_eq!(app.visible.len(), 40);
+    assert_eq!(app.frame, Some(2));
+    let _ = std::fs::remove_file(&path);
+}

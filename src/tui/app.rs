@@ -6,14 +6,14 @@
 //! position in the list) and the frame by its index. New connections and frames that
 //! arrive while a file is read never move what the user is looking at.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use ratatui::layout::Rect;
 
 use crate::model::{Capture, Connection, FrameRecord};
-use crate::reread::{FileIndex, RereadError};
+use crate::reread::FileIndex;
 
+use super::app_reread::{Pending, shown};
 use super::command::{Command, Mode};
 use super::explain::Field;
 use super::filter::Filter;
@@ -118,32 +118,25 @@ pub struct Scroll {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct CacheKey {
     pub(crate) conn: Option<u64>,
+    /// Where the connection's frames come from: its record in the capture, or (when the
+    /// record is compacted) the connection decoded again, or nothing yet.
+    pub(crate) source: FrameSource,
     pub(crate) filter: Filter,
     pub(crate) needle: Option<String>,
     pub(crate) done: bool,
     pub(crate) scanned: usize,
 }
 
-/// What to show for a connection `record`: `full`, its frames and messages decoded again,
-/// when the record is compacted and `full` is that connection.
-pub(crate) fn shown<'c>(
-    full: Option<&'c Connection>,
-    record: Option<&'c Connection>,
-) -> Option<&'c Connection> {
-    match (full, record) {
-        (Some(f), Some(c)) if c.compacted.is_some() && f.flow_order == c.flow_order => Some(f),
-        (_, c) => c,
-    }
-}
-
-/// A compacted `record` with its frames and messages decoded again from the file.
-fn decoded_again(index: &FileIndex, record: &Connection) -> Result<Connection, RereadError> {
-    let again = index.reread(record)?;
-    let mut full = record.clone();
-    full.frames = again.frames;
-    full.messages = again.messages;
-    full.compacted = None;
-    Ok(full)
+/// Where the selected connection's frames come from (see [`CacheKey`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum FrameSource {
+    /// The record in the capture (still open, or never compacted).
+    #[default]
+    Record,
+    /// The record is compacted and its frames are not decoded again (yet).
+    Compacted,
+    /// The record is compacted; the frames are those decoded again.
+    Full,
 }
 
 /// The whole UI state.
@@ -198,6 +191,11 @@ pub struct App {
     pub index: Option<Arc<FileIndex>>,
     /// The selected connection decoded again, when its record in the capture is compacted.
     pub(crate) full: Option<Arc<Connection>>,
+    /// A large connection being decoded again on a background thread.
+    pub(crate) pending: Option<Pending>,
+    /// Compacted connections with at least this many frames are decoded again in the
+    /// background ([`super::app_reread::BACKGROUND_FRAMES`] unless changed).
+    pub background_frames: usize,
     /// A compacted connection that could not be decoded again (not retried).
     pub(crate) reread_failed: Option<u64>,
     /// Set while a burst of keys is applied (a held arrow key): a compacted connection
@@ -234,6 +232,8 @@ impl App {
             search_origin: None,
             index: None,
             full: None,
+            pending: None,
+            background_frames: super::app_reread::BACKGROUND_FRAMES,
             reread_failed: None,
             defer_full: false,
         }
@@ -255,69 +255,6 @@ impl App {
         self.order
             .get(pos)
             .and_then(|&i| capture.connections.get(i))
-    }
-
-    /// When the selected connection's record is compacted, decodes its frames and
-    /// messages again from the file (once per selection).
-    pub(crate) fn load_full(&mut self, capture: &Capture) {
-        if self.defer_full {
-            return;
-        }
-        let Some(c) = self.record(capture) else {
-            self.full = None;
-            return;
-        };
-        let Some(kept) = c.compacted else {
-            self.full = None;
-            return;
-        };
-        if let Some(full) = self.full.as_mut()
-            && full.flow_order == c.flow_order
-        {
-            if full.id != c.id {
-                // Numbers are given again when the file is read to its end.
-                Arc::make_mut(full).id = c.id;
-            }
-            return;
-        }
-        self.full = None;
-        if (kept.frames == 0 && kept.messages == 0) || self.reread_failed == Some(c.flow_order) {
-            return;
-        }
-        let Some(index) = &self.index else {
-            return;
-        };
-        match decoded_again(index, c) {
-            Ok(full) => self.full = Some(Arc::new(full)),
-            Err(e) => {
-                self.reread_failed = Some(c.flow_order);
-                self.notice = Some(e.to_string());
-            }
-        }
-    }
-
-    /// For search: the connection to look in for `record`. A compacted record's frames
-    /// are decoded again when `reread` allows it (confirmed searches and n/N, not each
-    /// key typed); otherwise only its handshake can match.
-    pub(crate) fn searchable<'c>(
-        &'c self,
-        record: &'c Connection,
-        reread: bool,
-    ) -> Cow<'c, Connection> {
-        let Some(kept) = record.compacted else {
-            return Cow::Borrowed(record);
-        };
-        if let Some(full) = shown(self.full.as_deref(), Some(record))
-            && full.compacted.is_none()
-        {
-            return Cow::Borrowed(full);
-        }
-        match &self.index {
-            Some(index) if reread && kept.frames > 0 => {
-                decoded_again(index, record).map_or(Cow::Borrowed(record), Cow::Owned)
-            }
-            _ => Cow::Borrowed(record),
-        }
     }
 
     /// The selected frame and its connection.

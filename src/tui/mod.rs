@@ -11,6 +11,7 @@
 
 mod actions;
 pub mod app;
+mod app_reread;
 mod app_search;
 pub mod command;
 pub mod event;
@@ -84,7 +85,7 @@ fn event_loop(term: &mut terminal::Term, app: &mut App, loading: &Loading) -> io
         }
         let was_done = app.loading.done;
         app.loading = load_state(loading);
-        if !was_done {
+        if !was_done || app.busy() {
             dirty = true;
         }
         if dirty {

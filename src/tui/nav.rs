@@ -3,7 +3,7 @@
 
 use crate::model::Capture;
 
-use super::app::{App, CacheKey, Pane, View};
+use super::app::{App, CacheKey, FrameSource, Pane, View};
 use super::command::Command;
 use super::explain::Field;
 use super::filter::FrameTest;
@@ -57,9 +57,19 @@ impl App {
             self.frame = None;
         }
         self.load_full(capture);
+        let full = self.full.clone();
+        let record = self.record(capture);
+        let source = match record.and_then(|c| c.compacted.map(|_| c.flow_order)) {
+            None => FrameSource::Record,
+            Some(order) if full.as_ref().is_some_and(|f| f.flow_order == order) => {
+                FrameSource::Full
+            }
+            Some(_) => FrameSource::Compacted,
+        };
         let needle = self.search.needle();
         let key = CacheKey {
             conn: self.conn,
+            source,
             filter: self.filter.clone(),
             needle: needle.clone(),
             done: self.loading.done,
@@ -70,8 +80,7 @@ impl App {
             self.cache = CacheKey { scanned: 0, ..key };
         }
         // The decoded-again connection is shared, not borrowed from `self`.
-        let full = self.full.clone();
-        if let Some(conn) = super::app::shown(full.as_deref(), self.record(capture)) {
+        if let Some(conn) = super::app_reread::shown(full.as_deref(), record) {
             let test = FrameTest::new(&self.filter, conn, needle.as_deref());
             let new = conn.frames.get(self.cache.scanned..).unwrap_or(&[]);
             self.visible.extend(
@@ -82,6 +91,8 @@ impl App {
             self.cache.scanned = conn.frames.len();
         }
         match self.frame {
+            // Frames still being decoded again: the selection waits for them.
+            Some(_) if self.busy() && source == FrameSource::Compacted => {}
             None => self.frame = self.visible.first().copied(),
             Some(f) if self.frame_pos().is_none() => {
                 let next = self.visible.partition_point(|&v| v < f);

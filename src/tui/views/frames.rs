@@ -152,17 +152,26 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
     let widths = Widths::of(app, conn);
     let mut lines = vec![header(app, widths)];
     if app.visible.is_empty() {
-        let why = if conn.compacted.is_some() {
-            "The frames could not be read again from the file (the status line says why)."
+        let pending = app
+            .pending
+            .as_ref()
+            .filter(|p| p.flow_order == conn.flow_order);
+        let why: String = if let Some(p) = pending {
+            format!(
+                "Decoding this connection's {} frames again from the file…",
+                p.frames
+            )
+        } else if conn.compacted.is_some() {
+            "The frames could not be read again from the file (the status line says why).".into()
         } else if conn.frames.is_empty() {
             match &conn.handshake {
                 Some(h) if !h.accepted() => {
-                    "No frames: the upgrade was not accepted (h shows the handshake)."
+                    "No frames: the upgrade was not accepted (h shows the handshake).".into()
                 }
-                _ => "No frames yet.",
+                _ => "No frames yet.".into(),
             }
         } else {
-            "No frame passes the filter (f changes it)."
+            "No frame passes the filter (f changes it).".into()
         };
         lines.push(Line::styled(why, theme.dim()));
     }

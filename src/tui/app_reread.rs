@@ -1,0 +1,165 @@
+//! Showing compacted connections: on a file, the loader keeps only compacted records of
+//! finished connections ([`crate::reread`]); the selected one is decoded again from the
+//! file, on the UI thread when it is small, on a background thread when it is large
+//! (the frame list says so meanwhile), and search decodes others as it reaches them.
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::model::{Capture, Connection};
+use crate::reread::{FileIndex, RereadError};
+
+use super::app::App;
+
+/// Connections with at least this many frames are decoded again in the background
+/// (about 0.3 s of decoding); smaller ones at once, so a step shows them complete.
+pub const BACKGROUND_FRAMES: usize = 100_000;
+
+/// A connection being decoded again on a background thread.
+#[derive(Clone, Debug)]
+pub(crate) struct Pending {
+    /// Which connection ([`Connection::flow_order`]).
+    pub(crate) flow_order: u64,
+    /// Its frames, when known.
+    pub(crate) frames: usize,
+    result: Arc<Mutex<Option<Result<Connection, String>>>>,
+}
+
+/// What to show for a connection `record`: `full`, its frames and messages decoded again,
+/// when the record is compacted and `full` is that connection.
+pub(crate) fn shown<'c>(
+    full: Option<&'c Connection>,
+    record: Option<&'c Connection>,
+) -> Option<&'c Connection> {
+    match (full, record) {
+        (Some(f), Some(c)) if c.compacted.is_some() && f.flow_order == c.flow_order => Some(f),
+        (_, c) => c,
+    }
+}
+
+/// A compacted `record` with its frames and messages decoded again from the file.
+fn decoded_again(index: &FileIndex, record: &Connection) -> Result<Connection, RereadError> {
+    let again = index.reread(record)?;
+    let mut full = record.clone();
+    full.frames = again.frames;
+    full.messages = again.messages;
+    full.compacted = None;
+    Ok(full)
+}
+
+impl App {
+    /// A large connection is being decoded again in the background: the UI should
+    /// redraw on each tick to show it when it is ready.
+    pub fn busy(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// When the selected connection's record is compacted, decodes its frames and
+    /// messages again from the file (once per selection).
+    pub(crate) fn load_full(&mut self, capture: &Capture) {
+        if self.defer_full {
+            return;
+        }
+        let Some(c) = self.record(capture) else {
+            self.full = None;
+            return;
+        };
+        let Some(kept) = c.compacted else {
+            self.full = None;
+            return;
+        };
+        if let Some(full) = self.full.as_mut()
+            && full.flow_order == c.flow_order
+        {
+            if full.id != c.id {
+                // Numbers are given again when the file is read to its end.
+                Arc::make_mut(full).id = c.id;
+            }
+            return;
+        }
+        self.full = None;
+        if (kept.frames == 0 && kept.messages == 0) || self.reread_failed == Some(c.flow_order) {
+            return;
+        }
+        let Some(index) = self.index.clone() else {
+            return;
+        };
+        if let Some(p) = &self.pending {
+            if p.flow_order == c.flow_order {
+                let done = p
+                    .result
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take();
+                if let Some(result) = done {
+                    self.pending = None;
+                    self.take_reread(c.flow_order, c.id, result);
+                }
+                return;
+            }
+            // Another connection was selected meanwhile: its result is dropped.
+            self.pending = None;
+        }
+        if kept.frames < self.background_frames {
+            let result = decoded_again(&index, c).map_err(|e| e.to_string());
+            self.take_reread(c.flow_order, c.id, result);
+            return;
+        }
+        let result = Arc::new(Mutex::new(None));
+        let slot = Arc::clone(&result);
+        let record = c.clone();
+        let spawned = std::thread::Builder::new()
+            .name("wsscope-reread".into())
+            .spawn(move || {
+                let again = decoded_again(&index, &record).map_err(|e| e.to_string());
+                *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(again);
+            });
+        match spawned {
+            Ok(_) => {
+                self.pending = Some(Pending {
+                    flow_order: c.flow_order,
+                    frames: kept.frames,
+                    result,
+                });
+            }
+            Err(e) => self.take_reread(c.flow_order, c.id, Err(e.to_string())),
+        }
+    }
+
+    fn take_reread(&mut self, flow_order: u64, id: u32, result: Result<Connection, String>) {
+        match result {
+            Ok(mut full) => {
+                full.id = id;
+                self.full = Some(Arc::new(full));
+            }
+            Err(e) => {
+                self.reread_failed = Some(flow_order);
+                self.notice = Some(e);
+            }
+        }
+    }
+
+    /// For search: the connection to look in for `record`. A compacted record's frames
+    /// are decoded again when `reread` allows it (confirmed searches and n/N, not each
+    /// key typed); otherwise only its handshake can match.
+    pub(crate) fn searchable<'c>(
+        &'c self,
+        record: &'c Connection,
+        reread: bool,
+    ) -> Cow<'c, Connection> {
+        let Some(kept) = record.compacted else {
+            return Cow::Borrowed(record);
+        };
+        if let Some(full) = shown(self.full.as_deref(), Some(record))
+            && full.compacted.is_none()
+        {
+            return Cow::Borrowed(full);
+        }
+        match &self.index {
+            Some(index) if reread && kept.frames > 0 => {
+                decoded_again(index, record).map_or(Cow::Borrowed(record), Cow::Owned)
+            }
+            _ => Cow::Borrowed(record),
+        }
+    }
+}
