@@ -132,7 +132,7 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
         Some(c) => format!(
             " Frames of {} ({}",
             super::connections::label(c),
-            c.frames.len()
+            c.frame_count()
         ),
         None => " Frames (".to_string(),
     };
