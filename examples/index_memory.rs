@@ -32,6 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let index = FileIndex::new(path, config.clone());
     let mut first = config;
     first.limits.preview_only = true;
+    first.limits.hash_messages = false;
     let mut pipeline = Pipeline::new(first);
     pipeline.set_compacting();
     let started = Instant::now();

@@ -98,7 +98,7 @@ pub fn spawn<R: Read + Send + 'static>(
 /// finished connections are compacted ([`Pipeline::set_compacting`]) and decoded again
 /// in full from the file when shown, so the UI's memory follows the open flows and the
 /// connection count, not the file size. A connection still open while the file is read
-/// shows payload previews (marked as cut) until its end is read.
+/// shows payload previews (marked as cut) and no message hashes until its end is read.
 pub fn spawn_file(
     path: &std::path::Path,
     config: SessionConfig,
@@ -111,6 +111,8 @@ pub fn spawn_file(
     let index = Arc::new(FileIndex::new(path, config.clone()));
     let mut first_pass = config;
     first_pass.limits.preview_only = true;
+    // Hashes are shown from the second decode only (a fifth of the first pass's time).
+    first_pass.limits.hash_messages = false;
     spawn_indexed(reader, total, first_pass, Some(index))
 }
 

@@ -32,6 +32,7 @@ fn first_pass(path: &Path, every: u64) -> (Capture, FileIndex) {
     // As the UI's loader: previews only in the first pass, full records decoded again.
     let mut config = config;
     config.limits.preview_only = true;
+    config.limits.hash_messages = false;
     let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut reader = CaptureReader::new(BufReader::new(file))
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -114,12 +114,15 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
                 String::new()
             },
             frames_text(m),
-            m.sha256
-                .as_deref()
-                .map_or("unknown (bytes missing)".to_string(), |h| format!(
-                    "{}…",
-                    h.get(..16).unwrap_or(h)
-                ))
+            m.sha256.as_deref().map_or(
+                if app.index.is_some() && !app.loading.done {
+                    // The loader's first pass hashes nothing (see `loader::spawn_file`).
+                    "computed once the file is read".to_string()
+                } else {
+                    "unknown (bytes missing)".to_string()
+                },
+                |h| format!("{}…", h.get(..16).unwrap_or(h))
+            )
         )),
     ])];
     if m.kind == MessageKind::Close {
