@@ -194,7 +194,7 @@ pub struct App {
     /// A large connection being decoded again on a background thread.
     pub(crate) pending: Option<Pending>,
     /// Compacted connections with at least this many frames are decoded again in the
-    /// background ([`super::app_reread::BACKGROUND_FRAMES`] unless changed).
+    /// background (100,000 unless changed).
     pub background_frames: usize,
     /// A compacted connection that could not be decoded again (not retried).
     pub(crate) reread_failed: Option<u64>,
