@@ -81,3 +81,60 @@ fn live_output_written_per_packet_equals_output_written_at_the_end() {
         "only {multi_packet_frames} multi-packet frames in the bundled captures"
     );
 }
+
+mod common;
+
+/// Client frames: masked, with a zero key (the payload reads as sent).
+fn client_frame(first: u8, payload: &[u8]) -> Vec<u8> {
+    let mut f = vec![first, 0x80 | payload.len() as u8, 0, 0, 0, 0];
+    f.extend_from_slice(payload);
+    f
+}
+
+#[test]
+fn a_message_that_never_finishes_does_not_hold_back_what_follows() {
+    // The client starts a text message, then (against RFC 6455 §5.4) a binary one that
+    // replaces it; the text message never finishes. The server then sends three texts.
+    let client = std::net::SocketAddrV4::new(std::net::Ipv4Addr::new(10, 0, 0, 1), 40000);
+    let server = std::net::SocketAddrV4::new(std::net::Ipv4Addr::new(10, 0, 0, 2), 80);
+    let (mut conv, mut coff, mut soff) = common::upgraded(client, server);
+    for f in [
+        client_frame(0x01, b"aaa"),
+        client_frame(0x02, b"bbb"),
+        client_frame(0x80, b"ccc"),
+    ] {
+        conv.client_data(coff, &f);
+        coff += f.len();
+    }
+    for text in ["one", "two", "three"] {
+        let mut f = vec![0x81, text.len() as u8];
+        f.extend_from_slice(text.as_bytes());
+        conv.server_data(soff, &f);
+        soff += f.len();
+    }
+    let pcap = conv.pcap();
+    for format in [StreamFormat::Jsonl, StreamFormat::Frames] {
+        let mut pipeline = Pipeline::new(config());
+        pipeline.set_live(true);
+        let mut streamer = Streamer::new(format);
+        let mut out = Vec::new();
+        let mut reader = CaptureReader::new(pcap.as_slice()).unwrap_or_else(|e| panic!("{e}"));
+        while let Ok(Some(packet)) = reader.next_packet() {
+            pipeline.packet(&packet);
+            streamer
+                .write_new(&mut out, &pipeline.capture, false)
+                .unwrap_or_else(|e| panic!("write: {e}"));
+        }
+        // Still live (no end yet): every frame has ended, so every frame is written.
+        let text = String::from_utf8_lossy(&out).into_owned();
+        let frames = match format {
+            StreamFormat::Jsonl => text.matches("\"kind\":\"frame\"").count(),
+            StreamFormat::Frames => text.lines().skip(1).count(),
+        };
+        assert_eq!(frames, 6, "{format:?}:\n{text}");
+        if format == StreamFormat::Jsonl {
+            // And every message, the abandoned one included.
+            assert_eq!(text.matches("\"kind\":\"message\"").count(), 5, "{text}");
+        }
+    }
+}

@@ -78,12 +78,13 @@ impl Streamer {
                 w.connection = true;
             }
             // Frames in order, each once its last byte is in (its packet list is whole);
-            // a text line also shows its message's decoded form, so it waits for the message.
+            // a text line also shows its message's decoded form, so it waits for the
+            // message to end (finished or given up).
             for f in &c.frames[w.frames..] {
                 let message_done = self.format == StreamFormat::Jsonl
                     || f.message
                         .and_then(|m| c.messages.get(m))
-                        .is_none_or(|m| m.finished);
+                        .is_none_or(|m| m.ended);
                 if !(at_end || (f.ended && message_done)) {
                     break;
                 }
@@ -94,9 +95,9 @@ impl Streamer {
                 w.frames += 1;
             }
             if self.format == StreamFormat::Jsonl {
-                // Messages in order, each once it is finished (or at the end).
+                // Messages in order, each once it has ended (finished or given up).
                 while let Some(m) = c.messages.get(w.messages) {
-                    if !(m.finished || at_end) {
+                    if !(m.ended || at_end) {
                         break;
                     }
                     jsonl::write_message_line(out, c, m)?;

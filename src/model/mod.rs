@@ -150,6 +150,10 @@ pub struct MessageRecord {
     pub data_cut: bool,
     /// Finished (its last fragment was seen).
     pub finished: bool,
+    /// No more bytes will be added: finished, or given up (a gap lost its frame
+    /// boundaries, a new message replaced it, its fragments passed the limit, the stream
+    /// ended). Live output writes a message only once this is set.
+    pub ended: bool,
     /// For close messages: the status code.
     pub close_code: Option<u16>,
     /// For close messages: the reason.

@@ -290,6 +290,7 @@ impl DirectionDecoder {
         {
             conn.messages[m].sha256 = None;
             conn.messages[m].complete = false;
+            conn.messages[m].ended = true;
         }
         self.inflating = false;
         self.control_hasher = None;
@@ -331,6 +332,13 @@ impl DirectionDecoder {
         }
         if let Some(open) = self.open.take() {
             conn.messages[open.index].sha256 = None;
+            conn.messages[open.index].ended = true;
+        }
+        for m in [self.current.take(), self.interloper.take().map(|o| o.index)]
+            .into_iter()
+            .flatten()
+        {
+            conn.messages[m].ended = true;
         }
     }
 
@@ -535,6 +543,7 @@ impl DirectionDecoder {
                     if let Some(old) = self.open.take() {
                         conn.messages[old.index].sha256 = None;
                         conn.messages[old.index].complete = false;
+                        conn.messages[old.index].ended = true;
                     }
                 }
                 let compressed = h.rsv1
@@ -569,6 +578,7 @@ impl DirectionDecoder {
                         open.dropped = true;
                         conn.messages[idx].sha256 = None;
                         conn.messages[idx].complete = false;
+                        conn.messages[idx].ended = true;
                         conn.warning(
                             Warning::LimitReached,
                             dir,
@@ -634,6 +644,7 @@ impl DirectionDecoder {
             complete: true,
             data_cut: false,
             finished: false,
+            ended: false,
             close_code: None,
             close_reason: None,
         });
@@ -861,11 +872,12 @@ impl DirectionDecoder {
             return;
         };
         if self.inflating && !self.inflate_failed {
+            let keep = self.data_kept(&conn.messages[m]);
             let result = {
                 let (Some(inf), msg) = (self.inflater.as_mut(), &mut conn.messages[m]) else {
                     return;
                 };
-                let (keep, hash) = (self.limits.max_message_kept, self.limits.hash_messages);
+                let hash = self.limits.hash_messages;
                 let (hasher, utf8) = (&mut open.hasher, open.utf8.as_mut());
                 let mut utf8 = utf8;
                 inf.end_message(&mut |out: &[u8]| {
@@ -903,6 +915,7 @@ impl DirectionDecoder {
         let msg = &mut conn.messages[m];
         shrink(&mut msg.data);
         msg.finished = true;
+        msg.ended = true;
         msg.end_ts = self.ts;
         msg.sha256 = if msg.complete && msg.sha256.is_some() && self.limits.hash_messages {
             Some(hex::encode(hasher.finalize()))
