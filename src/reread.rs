@@ -12,6 +12,7 @@
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use crate::decode::decode_packet;
@@ -75,6 +76,9 @@ pub enum RereadError {
         /// What went wrong.
         source: SourceError,
     },
+    /// Stopped on request (the connection is no longer wanted).
+    #[error("stopped")]
+    Cancelled,
     /// The flow's packets no longer make this connection (the file changed).
     #[error("{0} no longer holds this connection (was the file changed?)")]
     Changed(String),
@@ -132,6 +136,16 @@ impl FileIndex {
 
     /// Decodes `conn` (a compacted connection of this file) again.
     pub fn reread(&self, conn: &Connection) -> Result<Reread, RereadError> {
+        self.reread_until(conn, None)
+    }
+
+    /// Like [`FileIndex::reread`], giving up with [`RereadError::Cancelled`] once `cancel`
+    /// is set (checked every 4,096 packets).
+    pub fn reread_until(
+        &self,
+        conn: &Connection,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<Reread, RereadError> {
         let name = self.path.display().to_string();
         let source = |e: SourceError| RereadError::Source {
             path: name.clone(),
@@ -151,6 +165,11 @@ impl FileIndex {
             };
             if packet.number > last {
                 break;
+            }
+            if packet.number.is_multiple_of(4096)
+                && cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+            {
+                return Err(RereadError::Cancelled);
             }
             if packet.number < conn.first_packet {
                 continue;

@@ -227,7 +227,124 @@ fn the_ui_shows_and_searches_compacted_connections_in_full() {
         .unwrap_or_else(|| panic!("nothing selected"));
     assert_eq!(conn.client.port(), 40004);
     assert!(String::from_utf8_lossy(frame.wire_payload()).starts_with("conn 4 frame 33"));
+    let _ = std::fs::remove_file(&path);
+}
+
+/// An app over `capture` (compacted) with the first connection shown.
+fn compacted_app(capture: &Capture, index: FileIndex) -> App {
+    let mut app = App::new(
+        "s",
+        Theme::new(false),
+        ratatui::layout::Rect::new(0, 0, 120, 40),
+    );
+    app.index = Some(std::sync::Arc::new(index));
+    app.loading = LoadState::finished();
+    app.refresh(capture);
+    app
+}
+
+fn search(app: &mut App, capture: &Capture, needle: &str) {
+    app.update(Command::SearchStart, capture);
+    for c in needle.chars() {
+        app.update(Command::SearchChar(c), capture);
+    }
+    app.update(Command::SearchConfirm, capture);
+}
+
+#[test]
+fn enter_counts_what_is_in_memory_and_says_so() {
+    let path = temp_capture(&interleaved(6, 50), "count");
+    let (capture, index) = first_pass(&path, 32);
+    let mut app = compacted_app(&capture, index);
+    search(&mut app, &capture, "frame 33");
+    // Only the shown connection (the first) is in memory: one match there.
     assert_eq!(app.search.count, Some(1));
+    let notice = app.notice.clone().unwrap_or_default();
+    assert!(notice.contains("n/N also search the 5 others"), "{notice}");
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn a_search_out_of_time_goes_on_where_it_stopped() {
+    let path = temp_capture(&interleaved(6, 50), "budget");
+    let (capture, index) = first_pass(&path, 32);
+    let mut app = compacted_app(&capture, index);
+    // No time at all: each n decodes one more connection again.
+    app.search_budget = std::time::Duration::ZERO;
+    search(&mut app, &capture, "conn 4 frame 33");
+    let mut presses = 0;
+    loop {
+        app.update(Command::NextMatch, &capture);
+        presses += 1;
+        let port = app.connection(&capture).map(|c| c.client.port());
+        if port == Some(40004) || presses > 10 {
+            break;
+        }
+        let notice = app.notice.clone().unwrap_or_default();
+        assert!(notice.contains("n goes on"), "{notice}");
+        // The selection stays where the user was.
+        assert_eq!(port, Some(40000));
+    }
+    // Connections 2, 3 and 4 (positions 1..=4) took one n each.
+    assert_eq!(presses, 4);
+    let (_, frame) = app
+        .selected_frame(&capture)
+        .unwrap_or_else(|| panic!("no frame"));
+    assert!(String::from_utf8_lossy(frame.wire_payload()).starts_with("conn 4 frame 33"));
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn a_match_in_a_large_connection_is_selected_at_once() {
+    let path = temp_capture(&interleaved(4, 50), "large-match");
+    let (capture, index) = first_pass(&path, 32);
+    let mut app = compacted_app(&capture, index);
+    app.background_frames = 10;
+    search(&mut app, &capture, "conn 2 frame 33");
+    app.update(Command::NextMatch, &capture);
+    assert!(!app.busy());
+    let (conn, frame) = app
+        .selected_frame(&capture)
+        .unwrap_or_else(|| panic!("no frame"));
+    assert_eq!(conn.client.port(), 40002);
+    // The server's frame 33 (counting from 0) is the connection's 34th.
+    assert_eq!(frame.index, 34);
+    assert!(String::from_utf8_lossy(frame.wire_payload()).starts_with("conn 2 frame 33"));
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn leaving_a_connection_being_decoded_drops_its_decode() {
+    let path = temp_capture(&interleaved(3, 50), "leave");
+    let whole = decode_reader(
+        BufReader::new(File::open(&path).unwrap_or_else(|e| panic!("{e}"))),
+        SessionConfig::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (mut capture, index) = first_pass(&path, 32);
+    // The third connection is still open (not compacted), as while a file is read.
+    capture.connections[2] = whole.connections[2].clone();
+    let mut app = compacted_app(&capture, index);
+    app.background_frames = 10;
+    app.select_conn(1, &capture);
+    assert!(app.busy());
+    app.select_conn(2, &capture);
+    assert!(!app.busy(), "the decode of connection 2 is still pending");
+    assert_eq!(app.visible.len(), 50);
+    // Back to the second: decoded again from the start, and shown.
+    app.select_conn(1, &capture);
+    let mut ticks = 0;
+    while app.busy() && ticks < 500 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        app.refresh(&capture);
+        ticks += 1;
+    }
+    assert!(!app.busy());
+    assert_eq!(
+        app.connection(&capture).map(|c| c.client.port()),
+        Some(40001)
+    );
+    assert_eq!(app.visible.len(), 50);
     let _ = std::fs::remove_file(&path);
 }
 

@@ -186,6 +186,11 @@ pub struct App {
     pub visible: Vec<u32>,
     pub(crate) cache: CacheKey,
     pub(crate) search_origin: Option<(Option<u64>, Option<u32>)>,
+    /// A search stopped for time: its needle, direction and the connection to go on with.
+    pub(crate) search_resume: Option<(String, bool, usize)>,
+    /// Time one search (n/N) may spend decoding compacted connections again before it
+    /// stops and says where the next one goes on (at least one is always decoded).
+    pub search_budget: std::time::Duration,
     /// The capture file's index, when finished connections are compacted
     /// ([`crate::reread`]): the selected one is decoded again from the file.
     pub index: Option<Arc<FileIndex>>,
@@ -230,6 +235,8 @@ impl App {
             visible: Vec::new(),
             cache: CacheKey::default(),
             search_origin: None,
+            search_resume: None,
+            search_budget: std::time::Duration::from_secs(1),
             index: None,
             full: None,
             pending: None,

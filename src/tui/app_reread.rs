@@ -4,6 +4,7 @@
 //! (the frame list says so meanwhile), and search decodes others as it reaches them.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::model::{Capture, Connection};
@@ -23,6 +24,8 @@ pub(crate) struct Pending {
     /// Its frames, when known.
     pub(crate) frames: usize,
     result: Arc<Mutex<Option<Result<Connection, String>>>>,
+    /// Set to stop the thread (the connection is no longer selected).
+    cancel: Arc<AtomicBool>,
 }
 
 /// What to show for a connection `record`: `full`, its frames and messages decoded again,
@@ -37,9 +40,14 @@ pub(crate) fn shown<'c>(
     }
 }
 
-/// A compacted `record` with its frames and messages decoded again from the file.
-fn decoded_again(index: &FileIndex, record: &Connection) -> Result<Connection, RereadError> {
-    let again = index.reread(record)?;
+/// A compacted `record` with its frames and messages decoded again from the file;
+/// stopped early when `cancel` is set.
+fn decoded_again(
+    index: &FileIndex,
+    record: &Connection,
+    cancel: Option<&AtomicBool>,
+) -> Result<Connection, RereadError> {
+    let again = index.reread_until(record, cancel)?;
     let mut full = record.clone();
     full.frames = again.frames;
     full.messages = again.messages;
@@ -54,11 +62,36 @@ impl App {
         self.pending.is_some()
     }
 
+    /// `record` is compacted with frames or messages that are not in memory: showing or
+    /// searching it means decoding it again.
+    pub(crate) fn needs_reread(&self, record: &Connection) -> bool {
+        record
+            .compacted
+            .is_some_and(|k| k.frames > 0 || k.messages > 0)
+            && shown(self.full.as_deref(), Some(record)).is_none_or(|c| c.compacted.is_some())
+    }
+
+    /// Selects the connection at `pos` with its frames decoded again at once, even a
+    /// large one (a search match must be selectable at once).
+    pub(crate) fn select_conn_now(&mut self, pos: usize, capture: &Capture) {
+        let threshold = std::mem::replace(&mut self.background_frames, usize::MAX);
+        self.select_conn(pos, capture);
+        self.background_frames = threshold;
+    }
+
     /// When the selected connection's record is compacted, decodes its frames and
     /// messages again from the file (once per selection).
     pub(crate) fn load_full(&mut self, capture: &Capture) {
         if self.defer_full {
             return;
+        }
+        let selected = self.record(capture).map(|c| c.flow_order);
+        if let Some(p) = self.pending.as_ref()
+            && Some(p.flow_order) != selected
+        {
+            // Another connection was selected meanwhile: its decode is stopped.
+            p.cancel.store(true, Ordering::Relaxed);
+            self.pending = None;
         }
         let Some(c) = self.record(capture) else {
             self.full = None;
@@ -85,33 +118,36 @@ impl App {
             return;
         };
         if let Some(p) = &self.pending {
-            if p.flow_order == c.flow_order {
-                let done = p
-                    .result
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .take();
-                if let Some(result) = done {
-                    self.pending = None;
-                    self.take_reread(c.flow_order, c.id, result);
-                }
-                return;
+            let done = p
+                .result
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            if let Some(result) = done {
+                self.pending = None;
+                self.take_reread(c.flow_order, c.id, result);
+            } else if self.background_frames == usize::MAX {
+                // Wanted at once (a search match): decoded here, the thread stopped.
+                p.cancel.store(true, Ordering::Relaxed);
+                self.pending = None;
+                let result = decoded_again(&index, c, None).map_err(|e| e.to_string());
+                self.take_reread(c.flow_order, c.id, result);
             }
-            // Another connection was selected meanwhile: its result is dropped.
-            self.pending = None;
+            return;
         }
         if kept.frames < self.background_frames {
-            let result = decoded_again(&index, c).map_err(|e| e.to_string());
+            let result = decoded_again(&index, c, None).map_err(|e| e.to_string());
             self.take_reread(c.flow_order, c.id, result);
             return;
         }
         let result = Arc::new(Mutex::new(None));
-        let slot = Arc::clone(&result);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let (slot, stop) = (Arc::clone(&result), Arc::clone(&cancel));
         let record = c.clone();
         let spawned = std::thread::Builder::new()
             .name("wsscope-reread".into())
             .spawn(move || {
-                let again = decoded_again(&index, &record).map_err(|e| e.to_string());
+                let again = decoded_again(&index, &record, Some(&stop)).map_err(|e| e.to_string());
                 *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(again);
             });
         match spawned {
@@ -120,6 +156,7 @@ impl App {
                     flow_order: c.flow_order,
                     frames: kept.frames,
                     result,
+                    cancel,
                 });
             }
             Err(e) => self.take_reread(c.flow_order, c.id, Err(e.to_string())),
@@ -157,7 +194,7 @@ impl App {
         }
         match &self.index {
             Some(index) if reread && kept.frames > 0 => {
-                decoded_again(index, record).map_or(Cow::Borrowed(record), Cow::Owned)
+                decoded_again(index, record, None).map_or(Cow::Borrowed(record), Cow::Owned)
             }
             _ => Cow::Borrowed(record),
         }

@@ -1,11 +1,13 @@
 //! Search as the user drives it: typing (incremental), confirming, cancelling back to
 //! where it started, and n/N to the next and previous match.
 
+use std::time::Instant;
+
 use crate::model::Capture;
 
 use super::app::App;
 use super::command::{Command, Mode};
-use super::search::{self, Pos};
+use super::search::{self, Outcome, Pos};
 use super::views;
 
 impl App {
@@ -38,12 +40,24 @@ impl App {
                     return;
                 }
                 let needle = input.to_lowercase();
+                // Counted in what is in memory: counting in every compacted connection
+                // would decode the whole file again.
                 let n = search::count(capture, &self.order, &self.filter, &needle, &mut |c| {
-                    self.searchable(c, true)
+                    self.searchable(c, false)
                 });
+                let unsearched = self
+                    .order
+                    .iter()
+                    .filter_map(|&i| capture.connections.get(i))
+                    .filter(|c| self.needs_reread(c))
+                    .count();
                 self.search.query = Some(input);
                 self.search.count = Some(n);
-                if n == 0 {
+                if unsearched > 0 {
+                    self.notice = Some(format!(
+                        "{n} matches in the connections in memory; n/N also search the {unsearched} others, decoding them again from the file"
+                    ));
+                } else if n == 0 {
                     self.notice = Some(format!("no match for {needle:?}"));
                 }
             }
@@ -89,10 +103,31 @@ impl App {
         reread: bool,
         capture: &Capture,
     ) {
-        let from = Pos {
+        let mut from = Pos {
             conn: self.conn_pos(capture).unwrap_or(0),
             frame: self.frame,
         };
+        let mut inclusive = inclusive;
+        if let Some((resume, dir, at)) = self.search_resume.take()
+            && resume == needle
+            && dir == forward
+        {
+            // Forward from before its handshake; backward from after its last frame.
+            let last = self
+                .order
+                .get(at)
+                .and_then(|&i| capture.connections.get(i))
+                .map_or(0, |c| u32::try_from(c.frame_count()).unwrap_or(u32::MAX));
+            from = Pos {
+                conn: at,
+                frame: if forward { None } else { Some(last) },
+            };
+            inclusive = true;
+        }
+        // Decoding compacted connections again costs time: a search stops after a
+        // second of it, and says where the next n goes on from.
+        let started = Instant::now();
+        let mut decoded = 0;
         let found = search::find(
             capture,
             &self.order,
@@ -101,13 +136,34 @@ impl App {
             from,
             forward,
             inclusive,
-            &mut |c| self.searchable(c, reread),
+            &mut |c| {
+                if reread && self.needs_reread(c) {
+                    // At least one per search, so n always gets further.
+                    if decoded > 0 && started.elapsed() >= self.search_budget {
+                        return None;
+                    }
+                    decoded += 1;
+                }
+                Some(self.searchable(c, reread))
+            },
         );
-        let Some((pos, wrapped)) = found else {
-            self.notice = Some(format!("no match for {needle:?}"));
-            return;
+        let (pos, wrapped) = match found {
+            Outcome::Match(pos, wrapped) => (pos, wrapped),
+            Outcome::NoMatch => {
+                self.notice = Some(format!("no match for {needle:?}"));
+                return;
+            }
+            Outcome::Stopped(at) => {
+                // The next n (or N) goes on with the connection not searched.
+                self.search_resume = Some((needle.to_string(), forward, at));
+                self.notice = Some(format!(
+                    "no match for {needle:?} in the connections searched so far ({:.1} s spent decoding them again); n goes on",
+                    started.elapsed().as_secs_f64()
+                ));
+                return;
+            }
         };
-        self.select_conn(pos.conn, capture);
+        self.select_conn_now(pos.conn, capture);
         match pos.frame {
             Some(index) => {
                 if let Ok(p) = self.visible.binary_search(&index) {

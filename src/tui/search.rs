@@ -90,7 +90,8 @@ fn matches_at(conn: &Connection, test: &FrameTest<'_>, k: usize, needle: &str) -
 /// wrapped past the end (or start).
 ///
 /// `resolve` gives the connection to search for a record: the record itself, or for a
-/// compacted one its frames decoded again (see [`crate::reread`]).
+/// compacted one its frames decoded again (see [`crate::reread`]); `None` when the
+/// search has spent its time, and stops there.
 #[allow(clippy::too_many_arguments)]
 pub fn find<'c>(
     capture: &'c Capture,
@@ -100,11 +101,11 @@ pub fn find<'c>(
     from: Pos,
     forward: bool,
     inclusive: bool,
-    resolve: &mut dyn FnMut(&'c Connection) -> Cow<'c, Connection>,
-) -> Option<(Pos, bool)> {
+    resolve: &mut dyn FnMut(&'c Connection) -> Option<Cow<'c, Connection>>,
+) -> Outcome {
     let n = order.len();
     if n == 0 || needle.is_empty() {
-        return None;
+        return Outcome::NoMatch;
     }
     let start_conn = from.conn.min(n - 1);
     let start_k = from.frame.map_or(0, |f| f as usize);
@@ -122,7 +123,10 @@ pub fn find<'c>(
         let Some(record) = order.get(ci).and_then(|&i| capture.connections.get(i)) else {
             continue;
         };
-        let conn = &*resolve(record);
+        let Some(conn) = resolve(record) else {
+            return Outcome::Stopped(ci);
+        };
+        let conn = &*conn;
         let test = FrameTest::new(&filter, conn, None);
         let last = conn.frames.len();
         let skip = usize::from(!inclusive);
@@ -143,15 +147,26 @@ pub fn find<'c>(
                     } else {
                         ci >= start_conn
                     };
-                return Some((Pos { conn: ci, frame }, wrapped));
+                return Outcome::Match(Pos { conn: ci, frame }, wrapped);
             }
         }
     }
-    None
+    Outcome::NoMatch
 }
 
-/// How many handshakes and frames (passing the filter) match `needle`.
-/// `resolve` as for [`find`].
+/// What [`find`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A match, and whether the search wrapped past the end (or start).
+    Match(Pos, bool),
+    /// No match anywhere.
+    NoMatch,
+    /// Out of time before the connection at this position in the list (not searched).
+    Stopped(usize),
+}
+
+/// How many handshakes and frames (passing the filter) match `needle` in the connections
+/// `resolve` gives (a record itself, or a compacted one decoded again).
 pub fn count<'c>(
     capture: &'c Capture,
     order: &[usize],
