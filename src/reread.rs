@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use crate::decode::decode_packet;
-use crate::model::{Connection, FrameRecord, MessageRecord};
+use crate::model::{Connection, FrameRecord, MessageRecord, WarningRecord};
 use crate::pipeline::Pipeline;
 use crate::session::SessionConfig;
 use crate::source::{CaptureReader, SourceError};
@@ -63,6 +63,9 @@ pub struct Reread {
     pub frames: Vec<FrameRecord>,
     /// Its messages.
     pub messages: Vec<MessageRecord>,
+    /// Its warnings as a full decode gives them (the first pass, keeping previews
+    /// only, does not warn about the `--max-message` limit).
+    pub warnings: Vec<WarningRecord>,
 }
 
 /// Why a connection could not be decoded again.
@@ -79,9 +82,18 @@ pub enum RereadError {
     /// Stopped on request (the connection is no longer wanted).
     #[error("stopped")]
     Cancelled,
-    /// The flow's packets no longer make this connection (the file changed).
-    #[error("{0} no longer holds this connection (was the file changed?)")]
-    Changed(String),
+    /// The flow's packets no longer make this connection: the file changed, or the first
+    /// pass gave up buffered bytes of this flow under the `--max-buffered` budget shared
+    /// by all flows (a flow decoded alone never reaches it).
+    #[error(
+        "{path} no longer holds this connection as first read: {found} (was the file changed, or did the first pass hit --max-buffered?)"
+    )]
+    Changed {
+        /// The capture file.
+        path: String,
+        /// What decoding it again gave.
+        found: String,
+    },
 }
 
 impl FileIndex {
@@ -184,12 +196,25 @@ impl FileIndex {
             .connections
             .into_iter()
             .find(|c| c.first_packet == conn.first_packet && c.client == conn.client);
+        let want = conn.compacted.map(|k| k.frames);
         match found {
-            Some(c) if conn.compacted.is_none_or(|k| k.frames == c.frames.len()) => Ok(Reread {
+            Some(c) if want.is_none_or(|w| w == c.frames.len()) => Ok(Reread {
                 frames: c.frames,
                 messages: c.messages,
+                warnings: c.warnings,
             }),
-            _ => Err(RereadError::Changed(name)),
+            Some(c) => Err(RereadError::Changed {
+                path: name,
+                found: format!(
+                    "{} frames instead of {}",
+                    c.frames.len(),
+                    want.unwrap_or_default()
+                ),
+            }),
+            None => Err(RereadError::Changed {
+                path: name,
+                found: "no such connection".into(),
+            }),
         }
     }
 

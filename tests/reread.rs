@@ -439,3 +439,52 @@ fn a_connection_compacted_while_shown_is_listed_again_from_its_new_source() {
     assert_eq!(app.frame, Some(2));
     let _ = std::fs::remove_file(&path);
 }
+
+#[test]
+fn warnings_only_a_full_decode_gives_are_shown() {
+    // One 300-byte message with --max-message 100: the first pass keeps previews and does
+    // not warn; the connection decoded again for the UI does.
+    let (mut conv, coff, soff) = common::upgraded(addr(1, 41000), addr(2, 80));
+    let text = "x".repeat(300);
+    let mut f = vec![0x81, 126, 0x01, 0x2c];
+    f.extend_from_slice(text.as_bytes());
+    conv.server_data(soff, &f);
+    conv.close(coff, soff + f.len());
+    let path = temp_capture(&conv.pcap(), "max-message");
+    let mut config = SessionConfig::default();
+    config.limits.max_message_kept = 100;
+    let index = FileIndex::new(&path, config.clone());
+    let mut first = config;
+    first.limits.preview_only = true;
+    first.limits.hash_messages = false;
+    let mut pipeline = Pipeline::new(first);
+    pipeline.set_compacting();
+    let mut reader = CaptureReader::new(BufReader::new(
+        File::open(&path).unwrap_or_else(|e| panic!("{e}")),
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    while let Ok(Some(p)) = reader.next_packet() {
+        pipeline.packet(&p);
+        let number = p.number;
+        index.note(&reader, number);
+    }
+    let capture = pipeline.finish();
+    let warns = |c: &Connection| {
+        c.warnings
+            .iter()
+            .filter(|w| w.detail.contains("--max-message"))
+            .count()
+    };
+    assert_eq!(
+        warns(&capture.connections[0]),
+        0,
+        "the first pass warns already"
+    );
+    let app = compacted_app(&capture, index);
+    let shown = app
+        .connection(&capture)
+        .unwrap_or_else(|| panic!("no connection"));
+    assert_eq!(shown.messages[0].data.len(), 100);
+    assert_eq!(warns(shown), 1, "{:?}", shown.warnings);
+    let _ = std::fs::remove_file(&path);
+}

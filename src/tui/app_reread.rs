@@ -9,12 +9,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::model::{Capture, Connection};
 use crate::reread::{FileIndex, RereadError};
+use crate::rules::Warning;
 
 use super::app::App;
 
 /// Connections with at least this many frames are decoded again in the background
 /// (about 0.3 s of decoding); smaller ones at once, so a step shows them complete.
 pub const BACKGROUND_FRAMES: usize = 100_000;
+
+/// Connections whose packets spread over more of the file than this many packets are
+/// decoded again in the background too: the whole span is read (about 0.15 s).
+pub const BACKGROUND_SPAN: u64 = 500_000;
 
 /// A connection being decoded again on a background thread.
 #[derive(Clone, Debug)]
@@ -52,6 +57,13 @@ fn decoded_again(
     full.frames = again.frames;
     full.messages = again.messages;
     full.compacted = None;
+    // The first pass kept previews only, so it never warned about the --max-message
+    // limit: those warnings come from the full decode.
+    for w in again.warnings {
+        if w.warning == Warning::LimitReached && !full.warnings.contains(&w) {
+            full.warnings.push(w);
+        }
+    }
     Ok(full)
 }
 
@@ -135,7 +147,11 @@ impl App {
             }
             return;
         }
-        if kept.frames < self.background_frames {
+        // Small, and close together in the file: decoded here, at once.
+        let span = kept.last_packet.saturating_sub(c.first_packet);
+        if kept.frames < self.background_frames
+            && (span < BACKGROUND_SPAN || self.background_frames == usize::MAX)
+        {
             let result = decoded_again(&index, c, None).map_err(|e| e.to_string());
             self.take_reread(c.flow_order, c.id, result);
             return;
