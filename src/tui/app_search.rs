@@ -156,9 +156,16 @@ impl App {
             Outcome::Stopped(at) => {
                 // The next n (or N) goes on with the connection not searched.
                 self.search_resume = Some((needle.to_string(), forward, at));
+                let next = self
+                    .order
+                    .get(at)
+                    .and_then(|&i| capture.connections.get(i))
+                    .map(views::connections::label)
+                    .unwrap_or_default();
                 self.notice = Some(format!(
-                    "no match for {needle:?} in the connections searched so far ({:.1} s spent decoding them again); n goes on",
-                    started.elapsed().as_secs_f64()
+                    "no match for {needle:?} yet ({:.1} s spent decoding connections again); {} goes on from connection {next}",
+                    started.elapsed().as_secs_f64(),
+                    if forward { "n" } else { "N" }
                 ));
                 return;
             }
