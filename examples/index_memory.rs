@@ -30,10 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let size = std::fs::metadata(path)?.len();
     let config = SessionConfig::default();
     let index = FileIndex::new(path, config.clone());
-    let mut first = config;
-    first.limits.preview_only = true;
-    first.limits.hash_messages = false;
-    let mut pipeline = Pipeline::new(first);
+    let mut pipeline = Pipeline::new(wsscope::loader::first_pass_config(config));
     pipeline.set_compacting();
     let started = Instant::now();
     let mut reader = CaptureReader::new(BufReader::with_capacity(1 << 20, File::open(path)?))?;

@@ -106,14 +106,19 @@ pub fn spawn_file(
     let file = std::fs::File::open(path)?;
     let total = file.metadata().ok().map(|m| m.len());
     let reader = std::io::BufReader::with_capacity(1 << 20, file);
-    // The first pass keeps only previews of payloads (what the lists show): a connection
-    // is shown in full from its second decode, once its flow has ended.
     let index = Arc::new(FileIndex::new(path, config.clone()));
+    let first_pass = first_pass_config(config);
+    spawn_indexed(reader, total, first_pass, Some(index))
+}
+
+/// The settings of [`spawn_file`]'s first pass over a file decoded with `config`: only
+/// previews of payloads (what the lists show) and no message hashes (a fifth of the
+/// time); a connection is shown in full from its second decode, once its flow has ended.
+pub fn first_pass_config(config: SessionConfig) -> SessionConfig {
     let mut first_pass = config;
     first_pass.limits.preview_only = true;
-    // Hashes are shown from the second decode only (a fifth of the first pass's time).
     first_pass.limits.hash_messages = false;
-    spawn_indexed(reader, total, first_pass, Some(index))
+    first_pass
 }
 
 fn spawn_indexed<R: Read + Send + 'static>(

@@ -3,7 +3,7 @@
 //! no frame written before its last packet is in (its packet list would be short), no
 //! line twice, none lost.
 
-use std::path::PathBuf;
+mod common;
 
 use wsscope::export::stream::{StreamFormat, Streamer};
 use wsscope::source::file::CaptureReader;
@@ -46,15 +46,10 @@ fn live_lines(bytes: &[u8], format: StreamFormat, per_packet: bool) -> Vec<Strin
 
 #[test]
 fn live_output_written_per_packet_equals_output_written_at_the_end() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures");
     let mut seen = 0;
     let mut multi_packet_frames = 0;
-    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{e}")) {
-        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+    for path in common::bundled_captures() {
         let name = path.display().to_string();
-        if !(name.ends_with(".pcap") || name.ends_with(".pcapng")) {
-            continue;
-        }
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
         for format in [StreamFormat::Jsonl, StreamFormat::Frames] {
             let at_end = live_lines(&bytes, format, false);
@@ -81,8 +76,6 @@ fn live_output_written_per_packet_equals_output_written_at_the_end() {
         "only {multi_packet_frames} multi-packet frames in the bundled captures"
     );
 }
-
-mod common;
 
 /// Client frames: masked, with a zero key (the payload reads as sent).
 fn client_frame(first: u8, payload: &[u8]) -> Vec<u8> {

@@ -27,16 +27,16 @@ fn jsonl_of(c: &Connection) -> String {
 
 /// The UI's first pass over `path`: compacting, noting a checkpoint every `every` packets.
 fn first_pass(path: &Path, every: u64) -> (Capture, FileIndex) {
-    let config = SessionConfig::default();
+    first_pass_with(path, every, SessionConfig::default())
+}
+
+/// [`first_pass`] for a file decoded with `config`, with the loader's first-pass settings.
+fn first_pass_with(path: &Path, every: u64, config: SessionConfig) -> (Capture, FileIndex) {
     let index = FileIndex::new(path, config.clone()).with_checkpoint_every(every);
-    // As the UI's loader: previews only in the first pass, full records decoded again.
-    let mut config = config;
-    config.limits.preview_only = true;
-    config.limits.hash_messages = false;
     let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut reader = CaptureReader::new(BufReader::new(file))
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut pipeline = Pipeline::new(config);
+    let mut pipeline = Pipeline::new(wsscope::loader::first_pass_config(config));
     pipeline.set_compacting();
     while let Ok(Some(p)) = reader.next_packet() {
         pipeline.packet(&p);
@@ -87,21 +87,10 @@ fn assert_rereads_match(path: &Path, every: u64) -> usize {
     reread
 }
 
-fn bundled() -> Vec<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
-        .collect();
-    paths.sort();
-    paths
-}
-
 #[test]
 fn every_bundled_connection_decodes_again_to_the_same_records() {
     let mut connections = 0;
-    let paths = bundled();
+    let paths = common::bundled_captures();
     assert!(paths.len() >= 20, "only {} captures", paths.len());
     for path in &paths {
         // Every packet a checkpoint (each read resumes right at the flow's first packet),
@@ -196,14 +185,7 @@ fn a_file_changed_after_the_first_pass_is_an_error_not_garbage() {
 fn the_ui_shows_and_searches_compacted_connections_in_full() {
     let path = temp_capture(&interleaved(6, 50), "ui");
     let (capture, index) = first_pass(&path, 32);
-    let mut app = App::new(
-        "ui",
-        Theme::new(false),
-        ratatui::layout::Rect::new(0, 0, 120, 40),
-    );
-    app.index = Some(std::sync::Arc::new(index));
-    app.loading = LoadState::finished();
-    app.refresh(&capture);
+    let mut app = compacted_app(&capture, index);
     for pos in 0..capture.connections.len() {
         app.select_conn(pos, &capture);
         let shown = app
@@ -216,11 +198,7 @@ fn the_ui_shows_and_searches_compacted_connections_in_full() {
     }
     // From the first connection, n finds a frame that only the fifth one holds.
     app.select_conn(0, &capture);
-    app.update(Command::SearchStart, &capture);
-    for c in "conn 4 frame 33".chars() {
-        app.update(Command::SearchChar(c), &capture);
-    }
-    app.update(Command::SearchConfirm, &capture);
+    search(&mut app, &capture, "conn 4 frame 33");
     app.update(Command::NextMatch, &capture);
     let (conn, frame) = app
         .selected_frame(&capture)
@@ -228,6 +206,17 @@ fn the_ui_shows_and_searches_compacted_connections_in_full() {
     assert_eq!(conn.client.port(), 40004);
     assert!(String::from_utf8_lossy(frame.wire_payload()).starts_with("conn 4 frame 33"));
     let _ = std::fs::remove_file(&path);
+}
+
+/// Lets a background decode finish (at most 5 s), refreshing as the UI's ticks do.
+fn wait_while_busy(app: &mut App, capture: &Capture) {
+    for _ in 0..500 {
+        if !app.busy() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        app.refresh(capture);
+    }
 }
 
 /// An app over `capture` (compacted) with the first connection shown.
@@ -333,12 +322,7 @@ fn leaving_a_connection_being_decoded_drops_its_decode() {
     assert_eq!(app.visible.len(), 50);
     // Back to the second: decoded again from the start, and shown.
     app.select_conn(1, &capture);
-    let mut ticks = 0;
-    while app.busy() && ticks < 500 {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-        app.refresh(&capture);
-        ticks += 1;
-    }
+    wait_while_busy(&mut app, &capture);
     assert!(!app.busy());
     assert_eq!(
         app.connection(&capture).map(|c| c.client.port()),
@@ -352,28 +336,16 @@ fn leaving_a_connection_being_decoded_drops_its_decode() {
 fn a_large_connection_is_decoded_again_in_the_background() {
     let path = temp_capture(&interleaved(3, 50), "background");
     let (capture, index) = first_pass(&path, 32);
-    let mut app = App::new(
-        "bg",
-        Theme::new(false),
-        ratatui::layout::Rect::new(0, 0, 120, 40),
-    );
-    app.index = Some(std::sync::Arc::new(index));
-    app.loading = LoadState::finished();
+    let mut app = compacted_app(&capture, index);
     // Every connection counts as large here.
     app.background_frames = 10;
-    app.refresh(&capture);
     app.select_conn(1, &capture);
     assert!(app.busy(), "decoding should have started in the background");
     let shown = app
         .connection(&capture)
         .unwrap_or_else(|| panic!("no connection"));
     assert!(shown.frames.is_empty() && app.visible.is_empty());
-    let mut ticks = 0;
-    while app.busy() && ticks < 500 {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-        app.refresh(&capture);
-        ticks += 1;
-    }
+    wait_while_busy(&mut app, &capture);
     assert!(!app.busy(), "still decoding after 5 s");
     let shown = app
         .connection(&capture)
@@ -389,11 +361,7 @@ fn a_large_connection_is_decoded_again_in_the_background() {
     // Moving on while a decode runs drops it: the next connection's own result shows.
     app.select_conn(2, &capture);
     app.select_conn(0, &capture);
-    while app.busy() && ticks < 1000 {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-        app.refresh(&capture);
-        ticks += 1;
-    }
+    wait_while_busy(&mut app, &capture);
     let shown = app
         .connection(&capture)
         .unwrap_or_else(|| panic!("no connection"));
@@ -429,12 +397,7 @@ fn a_connection_compacted_while_shown_is_listed_again_from_its_new_source() {
     assert!(app.busy());
     assert!(app.visible.is_empty(), "{} stale rows", app.visible.len());
     assert_eq!(app.frame, Some(2));
-    let mut ticks = 0;
-    while app.busy() && ticks < 500 {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-        app.refresh(&compacted);
-        ticks += 1;
-    }
+    wait_while_busy(&mut app, &compacted);
     assert_eq!(app.visible.len(), 40);
     assert_eq!(app.frame, Some(2));
     let _ = std::fs::remove_file(&path);
@@ -453,22 +416,7 @@ fn warnings_only_a_full_decode_gives_are_shown() {
     let path = temp_capture(&conv.pcap(), "max-message");
     let mut config = SessionConfig::default();
     config.limits.max_message_kept = 100;
-    let index = FileIndex::new(&path, config.clone());
-    let mut first = config;
-    first.limits.preview_only = true;
-    first.limits.hash_messages = false;
-    let mut pipeline = Pipeline::new(first);
-    pipeline.set_compacting();
-    let mut reader = CaptureReader::new(BufReader::new(
-        File::open(&path).unwrap_or_else(|e| panic!("{e}")),
-    ))
-    .unwrap_or_else(|e| panic!("{e}"));
-    while let Ok(Some(p)) = reader.next_packet() {
-        pipeline.packet(&p);
-        let number = p.number;
-        index.note(&reader, number);
-    }
-    let capture = pipeline.finish();
+    let (capture, index) = first_pass_with(&path, 32, config);
     let warns = |c: &Connection| {
         c.warnings
             .iter()

@@ -5,7 +5,6 @@
 mod common;
 
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::path::PathBuf;
 
 use common::{Conversation, pcap_file};
 use wsscope::export::jsonl;
@@ -65,14 +64,9 @@ fn assert_same(pcap: &[u8], what: &str) -> Vec<u32> {
 
 #[test]
 fn every_bundled_capture_streams_to_the_same_connections() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures");
     let mut seen = 0;
-    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{e}")) {
-        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+    for path in common::bundled_captures() {
         let name = path.display().to_string();
-        if !(name.ends_with(".pcap") || name.ends_with(".pcapng")) {
-            continue;
-        }
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_same(&bytes, &name);
         // Cut short: the reader error and what came before it are kept the same way.

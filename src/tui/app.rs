@@ -201,6 +201,8 @@ pub struct App {
     /// Compacted connections with at least this many frames are decoded again in the
     /// background (100,000 unless changed).
     pub background_frames: usize,
+    /// Set while a search selects its match: decoded at once, however large.
+    pub(crate) full_at_once: bool,
     /// A compacted connection that could not be decoded again (not retried).
     pub(crate) reread_failed: Option<u64>,
     /// Set while a burst of keys is applied (a held arrow key): a compacted connection
@@ -241,6 +243,7 @@ impl App {
             full: None,
             pending: None,
             background_frames: super::app_reread::BACKGROUND_FRAMES,
+            full_at_once: false,
             reread_failed: None,
             defer_full: false,
         }

@@ -86,9 +86,9 @@ impl App {
     /// Selects the connection at `pos` with its frames decoded again at once, even a
     /// large one (a search match must be selectable at once).
     pub(crate) fn select_conn_now(&mut self, pos: usize, capture: &Capture) {
-        let threshold = std::mem::replace(&mut self.background_frames, usize::MAX);
+        self.full_at_once = true;
         self.select_conn(pos, capture);
-        self.background_frames = threshold;
+        self.full_at_once = false;
     }
 
     /// When the selected connection's record is compacted, decodes its frames and
@@ -129,29 +129,28 @@ impl App {
         let Some(index) = self.index.clone() else {
             return;
         };
-        if let Some(p) = &self.pending {
+        if let Some(p) = self.pending.take() {
             let done = p
                 .result
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .take();
-            if let Some(result) = done {
-                self.pending = None;
-                self.take_reread(c.flow_order, c.id, result);
-            } else if self.background_frames == usize::MAX {
-                // Wanted at once (a search match): decoded here, the thread stopped.
-                p.cancel.store(true, Ordering::Relaxed);
-                self.pending = None;
-                let result = decoded_again(&index, c, None).map_err(|e| e.to_string());
-                self.take_reread(c.flow_order, c.id, result);
+            match done {
+                Some(result) => {
+                    self.take_reread(c.flow_order, c.id, result);
+                    return;
+                }
+                // Wanted at once (a search match): the thread is stopped, decoded below.
+                None if self.full_at_once => p.cancel.store(true, Ordering::Relaxed),
+                None => {
+                    self.pending = Some(p);
+                    return;
+                }
             }
-            return;
         }
-        // Small, and close together in the file: decoded here, at once.
+        // Small, and close together in the file (or wanted at once): decoded here.
         let span = kept.last_packet.saturating_sub(c.first_packet);
-        if kept.frames < self.background_frames
-            && (span < BACKGROUND_SPAN || self.background_frames == usize::MAX)
-        {
+        if self.full_at_once || (kept.frames < self.background_frames && span < BACKGROUND_SPAN) {
             let result = decoded_again(&index, c, None).map_err(|e| e.to_string());
             self.take_reread(c.flow_order, c.id, result);
             return;

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddrV4;
+use std::path::PathBuf;
 
 use etherparse::{PacketBuilder, TcpHeader};
 
@@ -193,4 +194,16 @@ pub fn upgraded(client: SocketAddrV4, server: SocketAddrV4) -> (Conversation, us
     conv.client_data(0, req.as_bytes());
     conv.server_data(0, resp.as_bytes());
     (conv, req.len(), resp.len())
+}
+
+/// The bundled example captures (`captures/*.pcap`, `*.pcapng`), sorted by name.
+pub fn bundled_captures() -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
+        .collect();
+    paths.sort();
+    paths
 }

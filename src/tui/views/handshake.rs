@@ -23,6 +23,30 @@ pub(super) struct Page {
 }
 
 impl Page {
+    /// An empty page `width` columns wide.
+    pub(super) fn new(width: usize, theme: Theme) -> Page {
+        Page {
+            lines: Vec::new(),
+            width,
+            theme,
+        }
+    }
+
+    /// A page for the selected connection, or (`Err`) the lines saying none is selected.
+    pub(super) fn for_connection<'c>(
+        app: &'c App,
+        capture: &'c Capture,
+        width: usize,
+    ) -> Result<(Page, &'c Connection), Vec<Line<'static>>> {
+        match app.connection(capture) {
+            Some(c) => Ok((Page::new(width, app.theme), c)),
+            None => Err(vec![Line::styled(
+                "No connection selected.",
+                app.theme.dim(),
+            )]),
+        }
+    }
+
     pub(super) fn heading(&mut self, text: impl Into<String>) {
         self.lines.push(Line::default());
         self.lines
@@ -66,17 +90,9 @@ impl Page {
 fn heads(p: &mut Page, h: &Handshake, start: crate::source::Timestamp) {
     let wide = p.width >= 140;
     let half = p.width / 2;
-    let mut left = Page {
-        lines: Vec::new(),
-        width: if wide { half - 1 } else { p.width },
-        theme: p.theme,
-    };
+    let mut left = Page::new(if wide { half - 1 } else { p.width }, p.theme);
     left.head("Request (client → server)", &h.request, start);
-    let mut right = Page {
-        lines: Vec::new(),
-        width: left.width,
-        theme: p.theme,
-    };
+    let mut right = Page::new(left.width, p.theme);
     if let Some(r) = &h.response {
         right.head("Response (server → client)", r, start);
     }
@@ -188,15 +204,9 @@ fn midstream(p: &mut Page, c: &Connection) {
 /// The view's lines for a page `width` columns wide.
 pub fn document(app: &App, capture: &Capture, width: usize) -> Vec<Line<'static>> {
     let theme = app.theme;
-    let mut p = Page {
-        lines: Vec::new(),
-        width,
-        theme,
-    };
-    let Some(c) = app.connection(capture) else {
-        p.lines
-            .push(Line::styled("No connection selected.", theme.dim()));
-        return p.lines;
+    let (mut p, c) = match Page::for_connection(app, capture, width) {
+        Ok(page) => page,
+        Err(lines) => return lines,
     };
     let v = connections::verdict(c);
     p.lines.push(Line::from(vec![

@@ -33,15 +33,9 @@ fn pct(part: u64, whole: u64) -> String {
 /// The view's lines for a page `width` columns wide.
 pub fn document(app: &App, capture: &Capture, width: usize) -> Vec<Line<'static>> {
     let theme = app.theme;
-    let mut p = Page {
-        lines: Vec::new(),
-        width,
-        theme,
-    };
-    let Some(c) = app.connection(capture) else {
-        p.lines
-            .push(Line::styled("No connection selected.", theme.dim()));
-        return p.lines;
+    let (mut p, c) = match Page::for_connection(app, capture, width) {
+        Ok(page) => page,
+        Err(lines) => return lines,
     };
     p.lines.push(Line::styled(
         format!(
