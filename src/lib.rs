@@ -26,5 +26,8 @@ pub mod tui;
 pub mod ws;
 
 pub use model::{Capture, Connection, Dir};
-pub use pipeline::{Pipeline, StreamError, decode_reader, decode_reader_streaming};
+pub use pipeline::{
+    Handout, Pipeline, StreamError, decode_reader, decode_reader_streaming,
+    decode_reader_streaming_with,
+};
 pub use session::SessionConfig;

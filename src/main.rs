@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+#[cfg(feature = "live")]
 use wsscope::export;
 use wsscope::model::Capture;
 use wsscope::session::SessionConfig;
@@ -86,6 +87,7 @@ struct Common {
 impl Common {
     /// For `summary`, `frames` and `export`: keep only what text output shows (message
     /// hashes only for `export`, the one output that has them).
+    #[cfg(feature = "live")]
     fn preview_config(&self, hash_messages: bool) -> SessionConfig {
         let mut config = self.session_config();
         config.limits.preview_only = true;
@@ -381,51 +383,40 @@ fn open_ui(input: &Input, common: &Common) -> Result<ExitCode> {
 /// connection is written (or set aside, rendered) when its flow ends, so memory follows
 /// the open flows rather than the size of the file.
 fn finish_file(input: &Input, what: Output, common: &Common) -> Result<ExitCode> {
-    use wsscope::export::ordered::OrderedWriter;
+    use wsscope::export::{Format, Renderer};
     let started = std::time::Instant::now();
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    // The summary starts with totals, so its connections are all written at the end.
-    let mut ordered = OrderedWriter::new(!matches!(what, Output::Summary));
-    if let Output::Frames(_) = what {
-        export::frames::write_header(&mut out)?;
-    }
-    let only = match what {
-        Output::Summary => None,
-        Output::Frames(only) | Output::Jsonl(only) => only,
+    let renderer = match what {
+        Output::Summary => Renderer {
+            format: Format::Summary,
+            only: None,
+        },
+        Output::Frames(only) => Renderer {
+            format: Format::Frames,
+            only,
+        },
+        Output::Jsonl(only) => Renderer {
+            format: Format::Jsonl,
+            only,
+        },
     };
-    let mut config = common.preview_config(matches!(what, Output::Jsonl(_)));
-    if !matches!(what, Output::Frames(_)) {
-        // Only the frame list previews frame bytes: the others keep none.
-        config.limits.max_frame_kept = 0;
-    }
-    if matches!(what, Output::Summary) {
-        // The summary shows no message payload at all.
-        config.limits.keep_message_data = false;
-    }
-    let decoded = wsscope::decode_reader_streaming(open_input(input)?, config, |conn| {
-        ordered.add(&mut out, &conn, |out, c| {
-            if only.is_some_and(|id| id != c.id) {
-                return Ok(());
-            }
-            match what {
-                Output::Summary => export::summary::write_connection(out, c),
-                Output::Frames(_) => export::frames::write_connection(out, c),
-                Output::Jsonl(_) => export::jsonl::write_connection(out, c),
-            }
-        })
-    });
-    let capture = match decoded {
-        Ok(capture) => capture,
+    let mut config = common.session_config();
+    renderer.format.tune(&mut config);
+    let decoded = wsscope::export::write_streaming(
+        open_input(input)?,
+        config,
+        renderer,
+        &input.name(),
+        &mut out,
+        wsscope::pipeline::HAND_OUT_AT,
+    );
+    let (capture, totals) = match decoded {
+        Ok(done) => done,
         Err(wsscope::StreamError::Source(e)) => return Err(source_error(input, e)),
         Err(wsscope::StreamError::Output(e)) => return Err(e.into()),
     };
-    if let Output::Summary = what {
-        export::summary::write_header(&mut out, &capture, ordered.totals(), &input.name())?;
-    }
-    ordered.finish(&mut out)?;
     out.flush()?;
-    let totals = ordered.totals();
     if common.stats {
         print_stats(&capture, totals.frames, started.elapsed());
     }

@@ -34,14 +34,33 @@ enum Unnumbered {
     Finished(Box<Connection>),
 }
 
+/// Streaming mode: a connection hands out its ended records once it holds this many
+/// frames ([`Pipeline::set_hand_out_at`]).
+pub const HAND_OUT_AT: usize = 64;
+
+/// What streaming mode hands out, in order ([`Pipeline::take_handouts`]).
+#[derive(Debug)]
+pub enum Handout {
+    /// Ended frames and messages of a connection still open
+    /// ([`Connection::take_ended_records`]): a record holding only them, with the
+    /// connection's `flow_order` and its `id` (0 while it has no number yet). Every part
+    /// of a connection comes before the connection itself.
+    Part(Connection),
+    /// A connection whose flow ended, settled and numbered, holding the records not
+    /// handed out before.
+    Finished(Connection),
+}
+
 /// Streaming mode: connection numbers follow the flows' first packets (as
 /// [`Capture::finish`] gives them), assigned once every earlier flow is settled.
 struct Numbering {
     /// Flows that are, or may become, WebSocket connections without a number yet, by flow order.
     pending: BTreeMap<u64, Unnumbered>,
     next_id: u32,
-    /// Finished and numbered connections, for [`Pipeline::take_finished`].
-    finished: Vec<Connection>,
+    /// What is ready for [`Pipeline::take_handouts`].
+    out: Vec<Handout>,
+    /// Frames a connection holds before its ended records are handed out.
+    hand_out_at: usize,
 }
 
 /// Incremental decoder: feed packets, read the capture as it grows, finish at the end.
@@ -88,14 +107,26 @@ impl Pipeline {
 
     /// Streaming mode, for output that need not keep the capture (`summary`, `frames`,
     /// `export`): each connection leaves `capture.connections` when its flow ends, settled
-    /// and numbered, and waits in [`Pipeline::take_finished`]. Memory then follows the
-    /// open flows, not the file. Connections are handed out in the order they end.
+    /// and numbered, and waits in [`Pipeline::take_handouts`]; so do the ended records of
+    /// a connection still open, once it holds [`HAND_OUT_AT`] frames. Memory then follows
+    /// the open flows, not the file or the length of a connection. Connections are
+    /// handed out in the order they end.
     pub fn set_streaming(&mut self) {
         self.numbering = Some(Numbering {
             pending: BTreeMap::new(),
             next_id: 1,
-            finished: Vec::new(),
+            out: Vec::new(),
+            hand_out_at: HAND_OUT_AT,
         });
+    }
+
+    /// Streaming mode: hand out a connection's ended records once it holds `frames`
+    /// frames (at least 1; [`HAND_OUT_AT`] by default). Tests set 1 to hand out after
+    /// every packet.
+    pub fn set_hand_out_at(&mut self, frames: usize) {
+        if let Some(n) = self.numbering.as_mut() {
+            n.hand_out_at = frames.max(1);
+        }
     }
 
     /// Compacting mode, for the terminal UI on a file: a connection stays in
@@ -107,11 +138,12 @@ impl Pipeline {
         self.compacting = true;
     }
 
-    /// Streaming mode: the connections that ended and were numbered since the last call.
-    pub fn take_finished(&mut self) -> std::vec::Drain<'_, Connection> {
+    /// Streaming mode: what was handed out since the last call (connections that ended
+    /// and were numbered, and ended records of connections still open), in order.
+    pub fn take_handouts(&mut self) -> Vec<Handout> {
         match self.numbering.as_mut() {
-            Some(n) => n.finished.drain(..),
-            None => self.capture.connections.drain(0..0),
+            Some(n) if !n.out.is_empty() => std::mem::take(&mut n.out),
+            _ => Vec::new(),
         }
     }
 
@@ -221,6 +253,39 @@ impl Pipeline {
         }
         if let Some(ending) = ending {
             self.retire(key, ending);
+        } else {
+            self.hand_out_ended(key);
+        }
+    }
+
+    /// Streaming mode: hands out the ended records of the flow's connection once it
+    /// holds [`Numbering::hand_out_at`] frames.
+    fn hand_out_ended(&mut self, key: FlowKey) {
+        let Some(n) = self.numbering.as_mut() else {
+            return;
+        };
+        let Some(entry) = self.flows.get_mut(&key) else {
+            return;
+        };
+        let Some(conn) = entry
+            .session
+            .connection_index()
+            .and_then(|i| self.capture.connections.get_mut(i))
+        else {
+            return;
+        };
+        if conn.frames.len() < n.hand_out_at {
+            return;
+        }
+        if let Some(mut part) = conn.take_ended_records(self.config.idle_threshold) {
+            entry
+                .session
+                .records_handed_out(part.frames.len(), part.messages.len());
+            if n.pending.contains_key(&entry.order) {
+                // Its number is not settled yet (the id it has is provisional).
+                part.id = 0;
+            }
+            n.out.push(Handout::Part(part));
         }
     }
 
@@ -257,7 +322,7 @@ impl Pipeline {
                 Unnumbered::Finished(_) => {
                     if let Unnumbered::Finished(mut c) = first.remove() {
                         c.id = n.next_id;
-                        n.finished.push(*c);
+                        n.out.push(Handout::Finished(*c));
                     }
                 }
             }
@@ -339,7 +404,7 @@ impl Pipeline {
                     n.pending
                         .insert(entry.order, Unnumbered::Finished(Box::new(conn)));
                 }
-                (Some(conn), false) => n.finished.push(conn),
+                (Some(conn), false) => n.out.push(Handout::Finished(conn)),
                 (None, _) => {
                     n.pending.remove(&entry.order);
                 }
@@ -416,16 +481,29 @@ pub enum StreamError {
 
 /// Decodes a whole capture in streaming mode ([`Pipeline::set_streaming`]): each
 /// connection goes to `each` when its flow ends, numbered as in [`Capture::finish`],
-/// so memory follows the open flows instead of the file. The capture returned holds the
-/// counts, notes and any reader error, but no connections.
+/// after the parts it handed out while open, so memory follows the open flows instead
+/// of the file or the length of a connection. The capture returned holds the counts,
+/// notes and any reader error, but no connections.
 pub fn decode_reader_streaming<R: Read + Send>(
     reader: R,
     config: SessionConfig,
-    mut each: impl FnMut(Connection) -> std::io::Result<()>,
+    each: impl FnMut(Handout) -> std::io::Result<()>,
+) -> Result<Capture, StreamError> {
+    decode_reader_streaming_with(reader, config, HAND_OUT_AT, each)
+}
+
+/// [`decode_reader_streaming`] with records handed out once a connection holds
+/// `hand_out_at` frames (tests use 1).
+pub fn decode_reader_streaming_with<R: Read + Send>(
+    reader: R,
+    config: SessionConfig,
+    hand_out_at: usize,
+    mut each: impl FnMut(Handout) -> std::io::Result<()>,
 ) -> Result<Capture, StreamError> {
     let source = CaptureReader::new(reader)?;
     let mut pipeline = Pipeline::new(config);
     pipeline.set_streaming();
+    pipeline.set_hand_out_at(hand_out_at);
     // The capture is read and cut into packets on a second thread.
     let (ahead, batches) = crate::source::readahead::channel();
     let (end, output) = std::thread::scope(|scope| {
@@ -434,8 +512,8 @@ pub fn decode_reader_streaming<R: Read + Send>(
             while let Some(batch) = batches.next() {
                 for packet in batch.packets() {
                     pipeline.packet(&packet);
-                    for conn in pipeline.take_finished() {
-                        each(conn)?;
+                    for handout in pipeline.take_handouts() {
+                        each(handout)?;
                     }
                 }
                 batches.recycle(batch);
@@ -452,8 +530,8 @@ pub fn decode_reader_streaming<R: Read + Send>(
     })?;
     pipeline.capture.stats.skipped_blocks = end.skipped_blocks;
     pipeline.finish_in_place();
-    for conn in pipeline.take_finished() {
-        each(conn)?;
+    for handout in pipeline.take_handouts() {
+        each(handout)?;
     }
     if let Err(e) = end.result {
         pipeline.capture.source_error = Some(e.to_string());

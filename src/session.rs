@@ -186,6 +186,15 @@ impl Session {
         self.conn = Some(index);
     }
 
+    /// Streaming mode: this flow's connection handed out its first `frames` frame and
+    /// `messages` message records ([`Connection::take_ended_records`]); the decoders'
+    /// positions follow.
+    pub fn records_handed_out(&mut self, frames: usize, messages: usize) {
+        for decoder in self.decoders.iter_mut().flatten() {
+            decoder.records_handed_out(frames, messages);
+        }
+    }
+
     /// Whether this flow is a WebSocket connection, once that is settled: `Some(true)`
     /// when it has a connection record, `Some(false)` when its first payload was neither
     /// HTTP nor WebSocket, `None` while it may still become one (no payload yet, or

@@ -4,12 +4,13 @@
 
 mod common;
 
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use common::{Conversation, pcap_file};
-use wsscope::export::jsonl;
+use wsscope::export::{self, Format, Renderer, jsonl};
 use wsscope::model::Connection;
-use wsscope::{Capture, SessionConfig, decode_reader, decode_reader_streaming};
+use wsscope::{Capture, Handout, SessionConfig, decode_reader, decode_reader_streaming_with};
 
 const REQUEST: &str = "GET /x HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 const RESPONSE: &str = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
@@ -24,15 +25,56 @@ fn whole(pcap: &[u8]) -> Capture {
     decode_reader(pcap, config()).unwrap_or_else(|e| panic!("decode: {e}"))
 }
 
-/// The connections in the order streaming mode hands them out, and the capture left.
-fn streamed(pcap: &[u8]) -> (Vec<Connection>, Capture) {
+/// The connections in the order streaming mode hands them out (each with the records it
+/// handed out while open put back in front), and the capture left. Records are handed
+/// out once a connection holds `hand_out_at` frames.
+fn streamed_with(pcap: &[u8], hand_out_at: usize) -> (Vec<Connection>, Capture) {
     let mut conns = Vec::new();
-    let capture = decode_reader_streaming(pcap, config(), |c| {
-        conns.push(c);
+    let mut parts: HashMap<u64, Vec<Connection>> = HashMap::new();
+    let capture = decode_reader_streaming_with(pcap, config(), hand_out_at, |h| {
+        match h {
+            Handout::Part(p) => {
+                let earlier = parts.entry(p.flow_order).or_default();
+                let (frames, messages) = earlier.iter().fold((0, 0), |(f, m), p| {
+                    (f + p.frames.len(), m + p.messages.len())
+                });
+                assert_eq!(
+                    (p.handed_out.frames, p.handed_out.messages),
+                    (frames, messages),
+                    "a part must say how many records came before it"
+                );
+                earlier.push(p);
+            }
+            Handout::Finished(mut c) => {
+                let earlier = parts.remove(&c.flow_order).unwrap_or_default();
+                let (mut frames, mut messages) = (Vec::new(), Vec::new());
+                for p in earlier {
+                    assert!(p.id == 0 || p.id == c.id, "a part numbered differently");
+                    frames.extend(p.frames);
+                    messages.extend(p.messages);
+                }
+                assert_eq!(
+                    (frames.len(), messages.len()),
+                    (c.handed_out.frames, c.handed_out.messages),
+                    "the connection must count what it handed out"
+                );
+                frames.append(&mut c.frames);
+                messages.append(&mut c.messages);
+                c.frames = frames;
+                c.messages = messages;
+                c.handed_out = Default::default();
+                conns.push(c);
+            }
+        }
         Ok(())
     })
     .unwrap_or_else(|e| panic!("streaming decode: {e}"));
+    assert!(parts.is_empty(), "parts of a connection never finished");
     (conns, capture)
+}
+
+fn streamed(pcap: &[u8]) -> (Vec<Connection>, Capture) {
+    streamed_with(pcap, wsscope::pipeline::HAND_OUT_AT)
 }
 
 fn jsonl_of(c: &Connection) -> String {
@@ -41,10 +83,22 @@ fn jsonl_of(c: &Connection) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Streaming gives the whole decode's connections, numbers and lines.
+/// Streaming gives the whole decode's connections, numbers and lines, whether records
+/// are handed out after every packet, every few frames or rarely.
 fn assert_same(pcap: &[u8], what: &str) -> Vec<u32> {
+    for hand_out_at in [1, 3] {
+        assert_same_with(
+            pcap,
+            &format!("{what}, hand out at {hand_out_at}"),
+            hand_out_at,
+        );
+    }
+    assert_same_with(pcap, what, wsscope::pipeline::HAND_OUT_AT)
+}
+
+fn assert_same_with(pcap: &[u8], what: &str, hand_out_at: usize) -> Vec<u32> {
     let expected = whole(pcap);
-    let (mut got, rest) = streamed(pcap);
+    let (mut got, rest) = streamed_with(pcap, hand_out_at);
     let arrival: Vec<u32> = got.iter().map(|c| c.id).collect();
     got.sort_by_key(|c| c.id);
     assert_eq!(got.len(), expected.connections.len(), "{what}: connections");
@@ -152,4 +206,142 @@ fn many_overlapping_connections_keep_their_own_records() {
     let arrival = assert_same(&pcap, "scrambled");
     let expected: Vec<u32> = order.iter().map(|i| *i as u32 + 1).collect();
     assert_eq!(arrival, expected);
+}
+
+/// What a whole decode renders in `format` (the reference the streaming writer must match).
+fn rendered_whole(pcap: &[u8], format: Format) -> String {
+    let mut config = SessionConfig::default();
+    format.tune(&mut config);
+    let capture = decode_reader(pcap, config).unwrap_or_else(|e| panic!("decode: {e}"));
+    let mut out = Vec::new();
+    match format {
+        Format::Summary => export::summary::write(&mut out, &capture, "x"),
+        Format::Frames => export::frames::write(&mut out, &capture, None),
+        Format::Jsonl => export::jsonl::write(&mut out, &capture, None),
+    }
+    .unwrap_or_else(|e| panic!("{e}"));
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// What `summary`, `frames` or `export` print, with records handed out at `hand_out_at`.
+fn rendered_streaming(pcap: &[u8], format: Format, hand_out_at: usize) -> String {
+    let mut config = SessionConfig::default();
+    format.tune(&mut config);
+    let renderer = Renderer { format, only: None };
+    let mut out = Vec::new();
+    export::write_streaming(pcap, config, renderer, "x", &mut out, hand_out_at)
+        .unwrap_or_else(|e| panic!("streaming: {e}"));
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+const FORMATS: [Format; 3] = [Format::Summary, Format::Frames, Format::Jsonl];
+
+#[test]
+fn every_bundled_capture_prints_the_same_whenever_records_are_handed_out() {
+    for path in common::bundled_captures() {
+        let name = path.display().to_string();
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        for format in FORMATS {
+            let expected = rendered_whole(&bytes, format);
+            for hand_out_at in [1, 2, 64] {
+                assert_eq!(
+                    rendered_streaming(&bytes, format, hand_out_at),
+                    expected,
+                    "{name}, {format:?}, hand out at {hand_out_at}"
+                );
+            }
+        }
+    }
+}
+
+/// One connection of `messages` server text messages, each in its own packet, with a
+/// ping from the client every 10 (and its pong), a client message split in two
+/// fragments around them, then a closing handshake.
+fn long_connection(messages: usize) -> Vec<u8> {
+    let (mut conv, mut c, mut s) = common::upgraded(addr(1, 40100), addr(2, 80));
+    let masked = |op: u8, payload: &[u8]| {
+        let key = [1, 2, 3, 4];
+        let mut f = vec![op, 0x80 | payload.len() as u8];
+        f.extend_from_slice(&key);
+        f.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+        f
+    };
+    for i in 0..messages {
+        let frame = server_text(&format!("message {i}"));
+        conv.server_data(s, &frame);
+        s += frame.len();
+        if i % 10 == 0 {
+            // A fragmented client message with a ping inside it, answered by a pong.
+            for f in [
+                masked(0x01, b"first half "),
+                masked(0x89, format!("p{i}").as_bytes()),
+                masked(0x80, b"second half"),
+            ] {
+                conv.client_data(c, &f);
+                c += f.len();
+            }
+            let mut pong = vec![0x8a, format!("p{i}").len() as u8];
+            pong.extend_from_slice(format!("p{i}").as_bytes());
+            conv.server_data(s, &pong);
+            s += pong.len();
+        }
+    }
+    let close_c = masked(0x88, &[0x03, 0xe8]);
+    conv.client_data(c, &close_c);
+    c += close_c.len();
+    let close_s = [0x88, 0x02, 0x03, 0xe8];
+    conv.server_data(s, &close_s);
+    s += close_s.len();
+    conv.close(c, s);
+    conv.pcap()
+}
+
+#[test]
+fn a_long_connection_holds_few_records_and_prints_the_same() {
+    let pcap = long_connection(3000);
+    let mut reader =
+        wsscope::source::CaptureReader::new(&pcap[..]).unwrap_or_else(|e| panic!("{e}"));
+    let mut pipeline = wsscope::Pipeline::new(config());
+    pipeline.set_streaming();
+    let (mut most_held, mut parts, mut handed) = (0, 0, 0);
+    while let Some(packet) = reader.next_packet().unwrap_or_else(|e| panic!("{e}")) {
+        pipeline.packet(&packet);
+        let held = pipeline.capture.connections.iter().map(|c| c.frames.len());
+        most_held = most_held.max(held.max().unwrap_or(0));
+        for h in pipeline.take_handouts() {
+            if let Handout::Part(p) = h {
+                parts += 1;
+                handed += p.frames.len();
+            }
+        }
+    }
+    assert!(
+        most_held <= wsscope::pipeline::HAND_OUT_AT,
+        "{most_held} frames held at once"
+    );
+    assert!(
+        parts >= 3000 / wsscope::pipeline::HAND_OUT_AT,
+        "only {parts} parts"
+    );
+    assert!(handed > 3000, "only {handed} frames handed out");
+    for format in FORMATS {
+        let expected = rendered_whole(&pcap, format);
+        if format != Format::Summary {
+            assert!(expected.len() > 3000 * 20, "{format:?} printed too little");
+        }
+        for hand_out_at in [1, 7, 64] {
+            assert_eq!(
+                rendered_streaming(&pcap, format, hand_out_at),
+                expected,
+                "{format:?}, hand out at {hand_out_at}"
+            );
+        }
+    }
+    // The counts the summary prints cover the records handed out.
+    let summary = rendered_streaming(&pcap, Format::Summary, 64);
+    assert!(
+        summary.contains("server 3301 frames; text 3000, binary 0, ping 0, pong 300, close 1"),
+        "{summary}"
+    );
+    assert!(summary.contains("300 pings, 300 answered"), "{summary}");
 }

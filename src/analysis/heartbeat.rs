@@ -2,9 +2,8 @@
 //! round-trip times, unanswered pings, pongs that echo no ping, the ping interval, idle
 //! gaps, and whether the connection ended with a closing handshake (§7.1.2).
 
-use crate::model::{Connection, Dir, Ending, MessageKind};
+use crate::model::{Connection, Dir, Ending};
 use crate::rules::Warning;
-use crate::source::Timestamp;
 
 /// Idle gaps longer than this are worth a warning by default: a common NAT and proxy
 /// idle timeout, after which middleboxes silently drop the connection.
@@ -79,87 +78,11 @@ impl Heartbeat {
     }
 }
 
-/// Analyses the heartbeats of `conn`; gaps longer than `idle_threshold` seconds are listed.
+/// Analyses the heartbeats of `conn`; gaps longer than `idle_threshold` seconds are listed
+/// (records already handed out in streaming mode count through [`Connection::tally`]).
 pub fn heartbeat(conn: &Connection, idle_threshold: f64) -> Heartbeat {
-    let mut pairs: Vec<PingPair> = Vec::new();
-    // Outstanding pings per pinging side: (index in pairs, payload).
-    let mut outstanding: [Vec<(usize, &[u8], Timestamp)>; 2] = [Vec::new(), Vec::new()];
-    let mut unsolicited = 0;
-    for m in &conn.messages {
-        let frame = m.frames.first().copied().unwrap_or(0);
-        match m.kind {
-            MessageKind::Ping => {
-                outstanding[m.dir.index()].push((pairs.len(), &m.data, m.ts));
-                pairs.push(PingPair {
-                    dir: m.dir,
-                    ping_frame: frame,
-                    pong_frame: None,
-                    rtt: None,
-                    echoed: false,
-                });
-            }
-            MessageKind::Pong => {
-                // A pong answers the other side's pings: the one whose payload it echoes,
-                // else the most recent (§5.5.3 allows answering only the latest ping).
-                let waiting = &mut outstanding[m.dir.other().index()];
-                let pos = waiting
-                    .iter()
-                    .rposition(|(_, p, _)| *p == m.data.as_slice());
-                let echoed = pos.is_some();
-                match pos.or_else(|| waiting.len().checked_sub(1)) {
-                    Some(at) => {
-                        let (i, _, ts) = waiting[at];
-                        // Earlier pings are left unanswered; later ones stay outstanding.
-                        waiting.drain(..=at);
-                        pairs[i].pong_frame = Some(frame);
-                        pairs[i].rtt = Some(m.ts.seconds_since(ts));
-                        pairs[i].echoed = echoed;
-                    }
-                    None => unsolicited += 1,
-                }
-            }
-            _ => {}
-        }
-    }
-    let ping_interval = [Dir::Client, Dir::Server]
-        .into_iter()
-        .map(|d| {
-            let times: Vec<Timestamp> = conn
-                .messages_from(d)
-                .filter(|m| m.kind == MessageKind::Ping)
-                .map(|m| m.ts)
-                .collect();
-            times
-        })
-        .max_by_key(Vec::len)
-        .filter(|t| t.len() >= 2)
-        .map(|t| t[t.len() - 1].seconds_since(t[0]) / (t.len() - 1) as f64);
-    let mut longest_idle: Option<(f64, u32)> = None;
-    let mut idle_gaps = Vec::new();
-    for w in conn.frames.windows(2) {
-        let gap = w[1].ts.seconds_since(w[0].ts);
-        if longest_idle.is_none_or(|(g, _)| gap > g) {
-            longest_idle = Some((gap, w[1].index));
-        }
-        if gap > idle_threshold {
-            idle_gaps.push((gap, w[1].index));
-        }
-    }
-    let closed = |d: Dir| conn.messages_from(d).any(|m| m.kind == MessageKind::Close);
-    let closing = match (closed(Dir::Client), closed(Dir::Server)) {
-        (true, true) => Closing::Handshake,
-        (true, false) => Closing::OneSided(Dir::Client),
-        (false, true) => Closing::OneSided(Dir::Server),
-        (false, false) => Closing::None(conn.ending),
-    };
-    Heartbeat {
-        pairs,
-        unsolicited_pongs: unsolicited,
-        ping_interval,
-        longest_idle,
-        idle_gaps,
-        closing,
-    }
+    conn.tally(idle_threshold)
+        .heartbeat(conn.ending, idle_threshold)
 }
 
 /// Adds the heartbeat warnings to `conn`: idle gaps past the threshold, and an ending

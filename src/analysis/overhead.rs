@@ -3,7 +3,7 @@
 //! size of this connection's own HTTP request and response heads — the classic argument
 //! for WebSocket (RFC 6455 §1.1), quantified on the user's capture.
 
-use crate::model::{Connection, Dir, MessageKind};
+use crate::model::{Connection, Dir};
 
 /// Head sizes assumed when the capture has no handshake (a small real-world request and response).
 const DEFAULT_REQUEST_HEAD: u64 = 300;
@@ -68,16 +68,13 @@ pub fn overhead(conn: &Connection) -> Overhead {
         polling_bytes: 0,
         long_polling_bytes: 0,
     };
-    for f in &conn.frames {
-        let d = f.dir.index();
-        o.payload[d] += f.header.payload_len.min(u64::MAX / 4);
-        o.framing[d] += u64::from(f.header.header_len);
-    }
-    for m in &conn.messages {
-        if matches!(m.kind, MessageKind::Text | MessageKind::Binary) {
-            o.messages[m.dir.index()] += 1;
-        }
-    }
+    let tally = conn.tally(f64::INFINITY);
+    o.payload = tally.payload;
+    o.framing = tally.framing;
+    o.messages = [
+        tally.data_messages(Dir::Client),
+        tally.data_messages(Dir::Server),
+    ];
     if let Some(h) = &conn.handshake {
         o.handshake[0] = h.request.len as u64;
         o.handshake[1] = h.response.as_ref().map_or(0, |r| r.len as u64);
@@ -90,12 +87,7 @@ pub fn overhead(conn: &Connection) -> Overhead {
     }
     let (req, resp) = o.http_heads;
     let cycle = req + resp;
-    let data: u64 = conn
-        .messages
-        .iter()
-        .filter(|m| matches!(m.kind, MessageKind::Text | MessageKind::Binary))
-        .map(|m| m.len)
-        .sum();
+    let data = tally.data_bytes[0].saturating_add(tally.data_bytes[1]);
     let (to_server, to_client) = (
         o.messages[Dir::Client.index()],
         o.messages[Dir::Server.index()],

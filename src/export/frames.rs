@@ -68,7 +68,7 @@ pub fn frame_line(c: &Connection, f: &FrameRecord) -> String {
 
 /// A short rendering of the payload: text quoted, binary in hex, close code, compressed marked.
 pub fn preview(c: &Connection, f: &FrameRecord) -> String {
-    let msg = f.message.and_then(|m| c.messages.get(m));
+    let msg = c.message_of(f);
     if let Some(m) = msg {
         if m.compressed {
             if m.frames.first() != Some(&f.index) {

@@ -318,12 +318,29 @@ pub fn write_warning_line(
 /// Writes one connection's lines: the connection, its frames, messages, violations, warnings.
 pub fn write_connection(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
     write_connection_line(out, c)?;
+    write_frames(out, c)?;
+    write_messages(out, c)?;
+    write_tail(out, c)
+}
+
+/// Writes the lines of the frames `c` holds.
+pub fn write_frames(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
     for f in &c.frames {
         write_frame_line(out, c, f)?;
     }
+    Ok(())
+}
+
+/// Writes the lines of the messages `c` holds.
+pub fn write_messages(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
     for m in &c.messages {
         write_message_line(out, c, m)?;
     }
+    Ok(())
+}
+
+/// Writes what follows the messages: violations, warnings and the analysis line.
+pub fn write_tail(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
     for v in &c.violations {
         write_violation_line(out, c, v)?;
     }

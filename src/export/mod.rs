@@ -1,7 +1,123 @@
-//! Text and JSON-lines views of a decoded [`Capture`](crate::Capture).
+//! Text and JSON-lines views of a decoded [`Capture`], and the
+//! streaming writer that `summary`, `frames` and `export` use on a whole file.
 
 pub mod frames;
 pub mod jsonl;
 pub mod ordered;
 pub mod stream;
 pub mod summary;
+
+use std::io::{self, Read, Write};
+
+use crate::model::{Capture, Connection};
+use crate::pipeline::{StreamError, decode_reader_streaming_with};
+use crate::session::SessionConfig;
+use ordered::{OrderedWriter, Render, Totals};
+
+/// The scripted outputs (DESIGN.md "Command line").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// `wsscope summary`: totals, then a block per connection.
+    Summary,
+    /// `wsscope frames`: one line per frame.
+    Frames,
+    /// `wsscope export`: the JSON-lines contract.
+    Jsonl,
+}
+
+impl Format {
+    /// Narrows `config` to what this output shows, so nothing else is kept: only the
+    /// frame list previews frame bytes, the summary shows no payload at all, and only
+    /// the export prints message hashes.
+    pub fn tune(self, config: &mut SessionConfig) {
+        config.limits.preview_only = true;
+        config.limits.hash_messages = self == Format::Jsonl;
+        if self != Format::Frames {
+            config.limits.max_frame_kept = 0;
+        }
+        if self == Format::Summary {
+            config.limits.keep_message_data = false;
+        }
+    }
+}
+
+/// Renders one format's connection blocks, optionally for one connection only.
+#[derive(Clone, Copy, Debug)]
+pub struct Renderer {
+    /// The output.
+    pub format: Format,
+    /// Only this connection (`--conn N`).
+    pub only: Option<u32>,
+}
+
+impl Renderer {
+    fn shown(&self, c: &Connection) -> bool {
+        self.only.is_none_or(|id| id == c.id)
+    }
+}
+
+impl Render for Renderer {
+    fn renders_parts(&self) -> bool {
+        self.format != Format::Summary
+    }
+
+    fn head(&self, out: &mut dyn Write, c: &Connection) -> io::Result<()> {
+        match self.format {
+            _ if !self.shown(c) => Ok(()),
+            Format::Summary => summary::write_connection(out, c),
+            Format::Frames => Ok(()),
+            Format::Jsonl => jsonl::write_connection_line(out, c),
+        }
+    }
+
+    fn frames(&self, out: &mut dyn Write, c: &Connection) -> io::Result<()> {
+        match self.format {
+            _ if !self.shown(c) => Ok(()),
+            Format::Summary => Ok(()),
+            Format::Frames => frames::write_connection(out, c),
+            Format::Jsonl => jsonl::write_frames(out, c),
+        }
+    }
+
+    fn messages(&self, out: &mut dyn Write, c: &Connection) -> io::Result<()> {
+        match self.format {
+            Format::Jsonl if self.shown(c) => jsonl::write_messages(out, c),
+            _ => Ok(()),
+        }
+    }
+
+    fn tail(&self, out: &mut dyn Write, c: &Connection) -> io::Result<()> {
+        match self.format {
+            Format::Jsonl if self.shown(c) => jsonl::write_tail(out, c),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Decodes a capture in streaming mode and writes `renderer`'s output to `out`: the
+/// same bytes as rendering a whole decode, in memory that follows the open flows and
+/// the output limits, not the size of the file or the length of a connection.
+/// `hand_out_at` is [`crate::pipeline::HAND_OUT_AT`] outside tests. `name` names the
+/// capture in the summary. Returns the capture's counts (no connections) and totals.
+pub fn write_streaming<R: Read + Send>(
+    reader: R,
+    config: SessionConfig,
+    renderer: Renderer,
+    name: &str,
+    out: &mut dyn Write,
+    hand_out_at: usize,
+) -> Result<(Capture, Totals), StreamError> {
+    // The summary starts with totals, so its connections are all written at the end.
+    let mut ordered = OrderedWriter::new(renderer.format != Format::Summary);
+    if renderer.format == Format::Frames {
+        frames::write_header(out)?;
+    }
+    let capture = decode_reader_streaming_with(reader, config, hand_out_at, |handout| {
+        ordered.take(out, handout, &renderer)
+    })?;
+    if renderer.format == Format::Summary {
+        summary::write_header(out, &capture, ordered.totals(), name)?;
+    }
+    ordered.finish(out)?;
+    Ok((capture, ordered.totals()))
+}

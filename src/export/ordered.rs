@@ -1,19 +1,23 @@
 //! Output in connection order from connections that finish in any order (streaming
 //! mode, [`Pipeline::set_streaming`](crate::Pipeline::set_streaming)).
 //!
-//! Each connection is rendered as soon as it arrives, and its records dropped. A block
+//! Each connection is rendered as soon as it arrives, and its records dropped; so are
+//! the parts a long connection hands out while still open ([`Handout::Part`]): their
+//! frame and message lines wait in the connection's sections until it ends. Output
 //! whose turn has not come (an earlier connection is still open) waits: in memory up to
-//! [`HELD_IN_MEMORY`] bytes in all, then in an anonymous temporary file. Memory therefore
-//! follows the open flows, whatever the size of the capture or of the output.
+//! [`HELD_IN_MEMORY`] bytes in all, then in an anonymous temporary file. Memory
+//! therefore follows the open flows, whatever the size of the capture, the length of a
+//! connection or the size of the output.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use crate::model::Connection;
+use crate::pipeline::Handout;
 
 /// Bytes of rendered output kept in memory while waiting for their turn; past it,
-/// waiting blocks go to a temporary file.
+/// waiting output goes to a temporary file.
 pub const HELD_IN_MEMORY: usize = 4 << 20;
 
 /// Counts over every connection seen, for headers, `--stats` and `--strict`.
@@ -27,119 +31,92 @@ pub struct Totals {
     pub violations: usize,
 }
 
-/// Where a waiting block is.
-enum Held {
+/// How an output format renders a connection, piece by piece, so that the frames and
+/// messages a connection hands out while open can be rendered at once. A whole block
+/// is `head`, the frames' lines, the messages' lines, then `tail`.
+pub trait Render {
+    /// Whether handed-out records are rendered at all (the summary needs only the
+    /// counts the connection keeps, [`crate::model::HandedOut::tally`]).
+    fn renders_parts(&self) -> bool;
+    /// What comes before the frames (a connection's own line).
+    fn head(&self, out: &mut dyn Write, c: &Connection) -> io::Result<()>;
+    /// Lines for the frames `c` holds.
+    fn frames(&self, out: &mut dyn Write, c: &Connection) -> io::Result<()>;
+    /// Lines for the messages `c` holds.
+    fn messages(&self, out: &mut dyn Write, c: &Connection) -> io::Result<()>;
+    /// What comes after the messages (violations, warnings, analyses).
+    fn tail(&self, out: &mut dyn Write, c: &Connection) -> io::Result<()>;
+}
+
+/// A run of rendered output waiting for its turn.
+enum Piece {
     Memory(Vec<u8>),
     Spilled { offset: u64, len: u64 },
 }
 
-/// Writes rendered connections in order of their numbers (1, 2, …).
-pub struct OrderedWriter {
-    /// Write each block as soon as every earlier one is written (else all at [`OrderedWriter::finish`]).
-    early: bool,
-    next: u32,
-    held: BTreeMap<u32, Held>,
-    held_in_memory: usize,
-    spill: Option<File>,
-    spill_end: u64,
-    totals: Totals,
-    scratch: Vec<u8>,
+/// The rendered lines of a connection still open, from the parts it handed out.
+#[derive(Default)]
+struct Sections {
+    /// Parts handed out before the connection had a number: rendered once it has one.
+    unnumbered: Vec<Connection>,
+    frames: Vec<Piece>,
+    messages: Vec<Piece>,
 }
 
-impl OrderedWriter {
-    /// A writer; with `early`, blocks are written as soon as their turn comes, otherwise
-    /// all at [`OrderedWriter::finish`] (for output that starts with totals).
-    pub fn new(early: bool) -> Self {
-        OrderedWriter {
-            early,
-            next: 1,
-            held: BTreeMap::new(),
-            held_in_memory: 0,
-            spill: None,
-            spill_end: 0,
-            totals: Totals::default(),
-            scratch: Vec::new(),
+/// Where waiting output is kept: memory up to [`HELD_IN_MEMORY`], then a temporary file.
+#[derive(Default)]
+struct Store {
+    in_memory: usize,
+    spill: Option<File>,
+    spill_end: u64,
+}
+
+impl Store {
+    /// Adds `bytes` to the end of `pieces`.
+    fn stash(&mut self, bytes: &[u8], pieces: &mut Vec<Piece>) -> io::Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
         }
-    }
-
-    /// Counts over the connections added so far.
-    pub fn totals(&self) -> Totals {
-        self.totals
-    }
-
-    /// Bytes of rendered output waiting in a temporary file (for tests and `--stats`).
-    pub fn spilled_bytes(&self) -> u64 {
-        self.spill_end
-    }
-
-    /// Takes a finished, numbered connection: renders it with `render` and writes it
-    /// now or later, in number order.
-    pub fn add(
-        &mut self,
-        out: &mut dyn Write,
-        conn: &Connection,
-        render: impl FnOnce(&mut dyn Write, &Connection) -> io::Result<()>,
-    ) -> io::Result<()> {
-        self.totals.connections += 1;
-        self.totals.frames += conn.frames.len();
-        self.totals.violations += conn.violations.len();
-        if self.early && conn.id == self.next {
-            render(out, conn)?;
-            self.next += 1;
-            return self.write_ready(out);
-        }
-        let mut block = std::mem::take(&mut self.scratch);
-        block.clear();
-        render(&mut block, conn)?;
-        let held = if self.held_in_memory + block.len() <= HELD_IN_MEMORY {
-            self.held_in_memory += block.len();
-            Held::Memory(block)
-        } else {
-            let spill = match self.spill.as_mut() {
-                Some(f) => f,
-                None => self.spill.insert(tempfile::tempfile()?),
-            };
-            spill.seek(SeekFrom::Start(self.spill_end))?;
-            spill.write_all(&block)?;
-            let offset = self.spill_end;
-            self.spill_end += block.len() as u64;
-            self.scratch = block;
-            Held::Spilled {
-                offset,
-                len: self.spill_end - offset,
+        if self.in_memory + bytes.len() <= HELD_IN_MEMORY {
+            self.in_memory += bytes.len();
+            match pieces.last_mut() {
+                Some(Piece::Memory(last)) => last.extend_from_slice(bytes),
+                _ => pieces.push(Piece::Memory(bytes.to_vec())),
             }
+            return Ok(());
+        }
+        let spill = match self.spill.as_mut() {
+            Some(f) => f,
+            None => self.spill.insert(tempfile::tempfile()?),
         };
-        self.held.insert(conn.id, held);
-        if self.early {
-            self.write_ready(out)?;
-        }
-        Ok(())
-    }
-
-    /// Writes the waiting blocks whose turn has come.
-    fn write_ready(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        while let Some(entry) = self.held.first_entry() {
-            if *entry.key() != self.next {
-                break;
+        spill.seek(SeekFrom::Start(self.spill_end))?;
+        spill.write_all(bytes)?;
+        let offset = self.spill_end;
+        self.spill_end += bytes.len() as u64;
+        match pieces.last_mut() {
+            Some(Piece::Spilled { offset: o, len }) if *o + *len == offset => {
+                *len += bytes.len() as u64;
             }
-            let held = entry.remove();
-            self.write_held(out, held)?;
-            self.next += 1;
+            _ => pieces.push(Piece::Spilled {
+                offset,
+                len: bytes.len() as u64,
+            }),
         }
         Ok(())
     }
 
-    fn write_held(&mut self, out: &mut dyn Write, held: Held) -> io::Result<()> {
-        match held {
-            Held::Memory(block) => {
-                self.held_in_memory -= block.len();
-                out.write_all(&block)?;
-                if block.capacity() > self.scratch.capacity() {
-                    self.scratch = block;
+    /// Writes `pieces` to `out`, releasing their memory.
+    fn write(&mut self, out: &mut dyn Write, pieces: Vec<Piece>) -> io::Result<()> {
+        for piece in pieces {
+            match piece {
+                Piece::Memory(bytes) => {
+                    self.in_memory -= bytes.len();
+                    out.write_all(&bytes)?;
                 }
-            }
-            Held::Spilled { offset, len } => {
-                if let Some(spill) = self.spill.as_mut() {
+                Piece::Spilled { offset, len } => {
+                    let Some(spill) = self.spill.as_mut() else {
+                        continue;
+                    };
                     spill.seek(SeekFrom::Start(offset))?;
                     let copied = io::copy(&mut Read::by_ref(spill).take(len), out)?;
                     if copied != len {
@@ -153,21 +130,188 @@ impl OrderedWriter {
         }
         Ok(())
     }
+}
+
+/// Writes rendered connections in order of their numbers (1, 2, …).
+pub struct OrderedWriter {
+    /// Write each block as soon as every earlier one is written (else all at [`OrderedWriter::finish`]).
+    early: bool,
+    next: u32,
+    /// Finished connections waiting for their turn, by number.
+    held: BTreeMap<u32, Vec<Piece>>,
+    /// Connections still open that handed out parts, by flow order.
+    open: HashMap<u64, Sections>,
+    store: Store,
+    totals: Totals,
+    scratch: Vec<u8>,
+}
+
+impl OrderedWriter {
+    /// A writer; with `early`, blocks are written as soon as their turn comes, otherwise
+    /// all at [`OrderedWriter::finish`] (for output that starts with totals).
+    pub fn new(early: bool) -> Self {
+        OrderedWriter {
+            early,
+            next: 1,
+            held: BTreeMap::new(),
+            open: HashMap::new(),
+            store: Store::default(),
+            totals: Totals::default(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Counts over the connections added so far.
+    pub fn totals(&self) -> Totals {
+        self.totals
+    }
+
+    /// Bytes of rendered output waiting in a temporary file (for tests and `--stats`).
+    pub fn spilled_bytes(&self) -> u64 {
+        self.store.spill_end
+    }
+
+    /// Takes what streaming mode handed out.
+    pub fn take(
+        &mut self,
+        out: &mut dyn Write,
+        handout: Handout,
+        render: &dyn Render,
+    ) -> io::Result<()> {
+        match handout {
+            Handout::Part(part) => self.add_part(part, render),
+            Handout::Finished(conn) => self.add(out, &conn, render),
+        }
+    }
+
+    /// Takes records a connection handed out while open: renders their lines into the
+    /// connection's sections (once it has a number).
+    pub fn add_part(&mut self, part: Connection, render: &dyn Render) -> io::Result<()> {
+        if !render.renders_parts() {
+            return Ok(());
+        }
+        let sections = self.open.entry(part.flow_order).or_default();
+        if part.id == 0 {
+            sections.unnumbered.push(part);
+            return Ok(());
+        }
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let result = render_parts(
+            &mut self.store,
+            &mut scratch,
+            sections,
+            part.id,
+            Some(part),
+            render,
+        );
+        self.scratch = scratch;
+        result
+    }
+
+    /// Takes a finished, numbered connection: renders it after the lines of the parts it
+    /// handed out, and writes it now or later, in number order.
+    pub fn add(
+        &mut self,
+        out: &mut dyn Write,
+        conn: &Connection,
+        render: &dyn Render,
+    ) -> io::Result<()> {
+        self.totals.connections += 1;
+        self.totals.frames += conn.frame_count();
+        self.totals.violations += conn.violations.len();
+        let sections = self.open.remove(&conn.flow_order).unwrap_or_default();
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let result = render_block(&mut self.store, &mut scratch, sections, conn, render);
+        self.scratch = scratch;
+        let block = result?;
+        if self.early && conn.id == self.next {
+            self.store.write(out, block)?;
+            self.next += 1;
+            return self.write_ready(out);
+        }
+        self.held.insert(conn.id, block);
+        if self.early {
+            self.write_ready(out)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the waiting blocks whose turn has come.
+    fn write_ready(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        while let Some(entry) = self.held.first_entry() {
+            if *entry.key() != self.next {
+                break;
+            }
+            let block = entry.remove();
+            self.store.write(out, block)?;
+            self.next += 1;
+        }
+        Ok(())
+    }
 
     /// Writes every block still waiting, in number order (numbers never seen are skipped).
     pub fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        while let Some((id, held)) = self.held.pop_first() {
+        while let Some((id, block)) = self.held.pop_first() {
             self.next = id;
-            self.write_held(out, held)?;
+            self.store.write(out, block)?;
         }
         Ok(())
     }
 }
 
+/// Renders a finished connection after the lines of the parts it handed out.
+fn render_block(
+    store: &mut Store,
+    scratch: &mut Vec<u8>,
+    mut sections: Sections,
+    conn: &Connection,
+    render: &dyn Render,
+) -> io::Result<Vec<Piece>> {
+    render_parts(store, scratch, &mut sections, conn.id, None, render)?;
+    let mut block = Vec::new();
+    scratch.clear();
+    render.head(scratch, conn)?;
+    store.stash(scratch, &mut block)?;
+    block.append(&mut sections.frames);
+    scratch.clear();
+    render.frames(scratch, conn)?;
+    store.stash(scratch, &mut block)?;
+    block.append(&mut sections.messages);
+    scratch.clear();
+    render.messages(scratch, conn)?;
+    render.tail(scratch, conn)?;
+    store.stash(scratch, &mut block)?;
+    Ok(block)
+}
+
+/// Renders the parts that waited for connection number `id`, then `part`, into `sections`.
+fn render_parts(
+    store: &mut Store,
+    scratch: &mut Vec<u8>,
+    sections: &mut Sections,
+    id: u32,
+    part: Option<Connection>,
+    render: &dyn Render,
+) -> io::Result<()> {
+    let waiting = std::mem::take(&mut sections.unnumbered);
+    for mut part in waiting.into_iter().chain(part) {
+        part.id = id;
+        scratch.clear();
+        render.frames(scratch, &part)?;
+        store.stash(scratch, &mut sections.frames)?;
+        scratch.clear();
+        render.messages(scratch, &part)?;
+        store.stash(scratch, &mut sections.messages)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Dir, FrameRecord};
     use crate::source::Timestamp;
+    use crate::ws::frame::parse_frame_header;
 
     fn conn(id: u32) -> Connection {
         let a = "127.0.0.1:1".parse().unwrap_or_else(|_| unreachable!());
@@ -176,8 +320,60 @@ mod tests {
         c
     }
 
-    fn line(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
-        writeln!(out, "{}", c.id)
+    /// Renders a connection as `id` then one `id.frame` line per frame, then `end id`;
+    /// `fill` bytes of padding in the head.
+    struct Lines {
+        fill: usize,
+    }
+
+    impl Render for Lines {
+        fn renders_parts(&self) -> bool {
+            true
+        }
+        fn head(&self, out: &mut dyn Write, c: &Connection) -> io::Result<()> {
+            let pad = b'a' + (c.id % 26) as u8;
+            out.write_all(&vec![pad; self.fill])?;
+            writeln!(out, "{}", c.id)
+        }
+        fn frames(&self, out: &mut dyn Write, c: &Connection) -> io::Result<()> {
+            for f in &c.frames {
+                writeln!(out, "{}.{}", c.id, f.index)?;
+            }
+            Ok(())
+        }
+        fn messages(&self, _: &mut dyn Write, _: &Connection) -> io::Result<()> {
+            Ok(())
+        }
+        fn tail(&self, out: &mut dyn Write, c: &Connection) -> io::Result<()> {
+            writeln!(out, "end {}", c.id)
+        }
+    }
+
+    const LINES: Lines = Lines { fill: 0 };
+
+    fn frame(index: u32) -> FrameRecord {
+        let header = parse_frame_header(&[0x81, 0x00])
+            .map(|(_, h)| h)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        FrameRecord {
+            index,
+            dir: Dir::Server,
+            ts: Timestamp::default(),
+            header,
+            packets: Vec::new(),
+            stream_offset: 0,
+            raw: Vec::new(),
+            complete: true,
+            message: None,
+            ended: true,
+        }
+    }
+
+    fn part(id: u32, flow_order: u64, frames: std::ops::RangeInclusive<u32>) -> Connection {
+        let mut c = conn(id);
+        c.flow_order = flow_order;
+        c.frames = frames.map(frame).collect();
+        c
     }
 
     #[test]
@@ -186,11 +382,14 @@ mod tests {
             let mut w = OrderedWriter::new(early);
             let mut out = Vec::new();
             for id in [3, 1, 5, 2, 4] {
-                w.add(&mut out, &conn(id), line)
+                w.add(&mut out, &conn(id), &LINES)
                     .unwrap_or_else(|e| panic!("{e}"));
             }
             w.finish(&mut out).unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(String::from_utf8_lossy(&out), "1\n2\n3\n4\n5\n");
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                "1\nend 1\n2\nend 2\n3\nend 3\n4\nend 4\n5\nend 5\n"
+            );
             assert_eq!(w.totals().connections, 5);
         }
     }
@@ -199,31 +398,92 @@ mod tests {
     fn early_writes_as_soon_as_the_turn_comes() {
         let mut w = OrderedWriter::new(true);
         let mut out = Vec::new();
-        w.add(&mut out, &conn(2), line)
+        w.add(&mut out, &conn(2), &LINES)
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(out.is_empty());
-        w.add(&mut out, &conn(1), line)
+        w.add(&mut out, &conn(1), &LINES)
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(String::from_utf8_lossy(&out), "1\n2\n");
+        assert_eq!(String::from_utf8_lossy(&out), "1\nend 1\n2\nend 2\n");
+    }
+
+    #[test]
+    fn parts_come_out_inside_their_connection_in_order() {
+        let mut w = OrderedWriter::new(true);
+        let mut out = Vec::new();
+        // Connection 1 (flow 10) hands out two parts, the first before it has a number;
+        // connection 2 (flow 20) one part, and ends first.
+        let mut last = conn(1);
+        last.flow_order = 10;
+        last.frames = vec![frame(5)];
+        last.handed_out.frames = 4;
+        let steps = [
+            Handout::Part(part(0, 10, 1..=2)),
+            Handout::Part(part(2, 20, 1..=1)),
+            Handout::Part(part(1, 10, 3..=4)),
+            Handout::Finished(part(2, 20, 2..=2)),
+            Handout::Finished(last),
+        ];
+        for step in steps {
+            w.take(&mut out, step, &LINES)
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        w.finish(&mut out).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "1\n1.1\n1.2\n1.3\n1.4\n1.5\nend 1\n2\n2.1\n2.2\nend 2\n"
+        );
+        assert_eq!(w.totals().frames, 5 + 1);
     }
 
     #[test]
     fn blocks_past_the_memory_budget_wait_in_a_file_and_come_back_whole() {
         let mut w = OrderedWriter::new(true);
         let mut out = Vec::new();
-        let big = |out: &mut dyn Write, c: &Connection| -> io::Result<()> {
-            let fill = b'a' + (c.id % 26) as u8;
-            out.write_all(&vec![fill; 5 << 20])
-        };
+        let big = Lines { fill: 5 << 20 };
         for id in (1..=8).rev() {
-            w.add(&mut out, &conn(id), big)
+            w.add(&mut out, &conn(id), &big)
                 .unwrap_or_else(|e| panic!("{e}"));
         }
         assert!(w.spilled_bytes() > 0, "nothing was spilled");
-        assert_eq!(out.len(), 8 * (5 << 20));
-        for (i, chunk) in out.chunks(5 << 20).enumerate() {
+        let block = (5 << 20) + "1\nend 1\n".len();
+        assert_eq!(out.len(), 8 * block);
+        for (i, chunk) in out.chunks(block).enumerate() {
             let fill = b'a' + (i as u8 + 1) % 26;
-            assert!(chunk.iter().all(|b| *b == fill), "block {} is wrong", i + 1);
+            assert!(
+                chunk[..5 << 20].iter().all(|b| *b == fill),
+                "block {} is wrong",
+                i + 1
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&chunk[5 << 20..]),
+                format!("{}\nend {}\n", i + 1, i + 1)
+            );
         }
+    }
+
+    #[test]
+    fn parts_past_the_memory_budget_wait_in_a_file() {
+        let mut w = OrderedWriter::new(true);
+        let mut out = Vec::new();
+        // Connection 2 hands out 600,000 frame lines (over 4 MiB) while 1 is open.
+        for k in 0..100 {
+            w.add_part(part(2, 20, k * 6000 + 1..=(k + 1) * 6000), &LINES)
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let mut two = conn(2);
+        two.flow_order = 20;
+        two.handed_out.frames = 600_000;
+        w.add(&mut out, &two, &LINES)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(out.is_empty());
+        assert!(w.spilled_bytes() > 0, "nothing was spilled");
+        w.add(&mut out, &conn(1), &LINES)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let text = String::from_utf8_lossy(&out);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2 + 1 + 600_000 + 1);
+        assert_eq!(&lines[..4], ["1", "end 1", "2", "2.1"]);
+        assert_eq!(lines[lines.len() - 2], "2.600000");
+        assert_eq!(w.totals().frames, 600_000);
     }
 }

@@ -81,10 +81,8 @@ impl Streamer {
             // a text line also shows its message's decoded form, so it waits for the
             // message to end (finished or given up).
             for f in &c.frames[w.frames..] {
-                let message_done = self.format == StreamFormat::Jsonl
-                    || f.message
-                        .and_then(|m| c.messages.get(m))
-                        .is_none_or(|m| m.ended);
+                let message_done =
+                    self.format == StreamFormat::Jsonl || c.message_of(f).is_none_or(|m| m.ended);
                 if !(at_end || (f.ended && message_done)) {
                     break;
                 }

@@ -130,35 +130,32 @@ fn connection(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
             }
         )?;
     }
+    // Counts cover records handed out while the connection was open, too.
+    let tally = c.tally(f64::INFINITY);
     for dir in [Dir::Client, Dir::Server] {
-        let count = |k: MessageKind| c.messages_from(dir).filter(|m| m.kind == k).count();
-        let frames = c.frames.iter().filter(|f| f.dir == dir).count();
-        let bytes: u64 = c
-            .messages_from(dir)
-            .filter(|m| matches!(m.kind, MessageKind::Text | MessageKind::Binary))
-            .map(|m| m.len)
-            .sum();
+        let count = |k: MessageKind| tally.count(dir, k);
         writeln!(
             out,
-            "     {:<6} {frames} frames; text {}, binary {}, ping {}, pong {}, close {}; {bytes} data bytes",
+            "     {:<6} {} frames; text {}, binary {}, ping {}, pong {}, close {}; {} data bytes",
             dir.name(),
+            tally.frames[dir.index()],
             count(MessageKind::Text),
             count(MessageKind::Binary),
             count(MessageKind::Ping),
             count(MessageKind::Pong),
-            count(MessageKind::Close)
+            count(MessageKind::Close),
+            tally.data_bytes[dir.index()]
         )?;
     }
-    for m in c.messages.iter().filter(|m| m.kind == MessageKind::Close) {
-        if let Some(code) = m.close_code {
-            writeln!(
-                out,
-                "     close from {}: {code} {} {:?}",
-                m.dir.name(),
-                crate::ws::close::close_code_meaning(code),
-                m.close_reason.as_deref().unwrap_or("")
-            )?;
-        }
+    for close in &tally.closes {
+        writeln!(
+            out,
+            "     close from {}: {} {} {:?}",
+            close.dir.name(),
+            close.code,
+            crate::ws::close::close_code_meaning(close.code),
+            close.reason
+        )?;
     }
     if c.handshake.as_ref().is_none_or(|h| h.accepted()) {
         heartbeat_lines(out, c)?;

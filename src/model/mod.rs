@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
+use crate::analysis::Tally;
 use crate::decode::SkipReason;
 use crate::http::Handshake;
 use crate::rules::{Violation, Warning};
@@ -68,7 +69,8 @@ pub struct FrameRecord {
     pub raw: Vec<u8>,
     /// Every payload byte is in `raw` (no capture gap, no keep limit hit).
     pub complete: bool,
-    /// Index in [`Connection::messages`] of the message this frame belongs to.
+    /// Index among the connection's messages of the one this frame belongs to, counting
+    /// those already handed out (see [`Connection::message_of`]).
     pub message: Option<usize>,
     /// The decoder is past the frame's last byte (or gave up on it): no more packets or
     /// bytes will be added. Live output writes a frame only once this is set.
@@ -247,6 +249,21 @@ pub struct Connection {
     /// Set when `frames` and `messages` were dropped to save memory after the flow
     /// ended (the terminal UI on a file re-decodes them from the file when shown).
     pub compacted: Option<Compacted>,
+    /// Streaming mode: the records handed out while the connection was open, before
+    /// those in `frames` and `messages` ([`Connection::take_ended_records`]).
+    pub handed_out: HandedOut,
+}
+
+/// What a connection handed out in streaming mode, so counts and analyses still cover
+/// its whole life.
+#[derive(Clone, Debug, Default)]
+pub struct HandedOut {
+    /// Frames handed out (the first frame still held has index `frames + 1`).
+    pub frames: usize,
+    /// Messages handed out.
+    pub messages: usize,
+    /// Counts over the handed-out records.
+    pub tally: Tally,
 }
 
 /// What a compacted connection still says about the frames and messages it dropped.
@@ -289,17 +306,105 @@ impl Connection {
             packets: [0; 2],
             header_bytes: [0; 2],
             compacted: None,
+            handed_out: HandedOut::default(),
         }
     }
 
-    /// Frames seen, whether kept or compacted away.
+    /// Frames seen, whether kept, handed out or compacted away.
     pub fn frame_count(&self) -> usize {
-        self.compacted.map_or(self.frames.len(), |c| c.frames)
+        self.compacted
+            .map_or(self.handed_out.frames + self.frames.len(), |c| c.frames)
     }
 
-    /// Messages seen, whether kept or compacted away.
+    /// Messages seen, whether kept, handed out or compacted away.
     pub fn message_count(&self) -> usize {
-        self.compacted.map_or(self.messages.len(), |c| c.messages)
+        self.compacted
+            .map_or(self.handed_out.messages + self.messages.len(), |c| {
+                c.messages
+            })
+    }
+
+    /// The message frame `f` belongs to, if it is held here.
+    pub fn message_of(&self, f: &FrameRecord) -> Option<&MessageRecord> {
+        f.message
+            .and_then(|m| m.checked_sub(self.handed_out.messages))
+            .and_then(|m| self.messages.get(m))
+    }
+
+    /// Counts over every frame and message of the connection, handed out or held;
+    /// silences between frames longer than `idle_threshold` seconds are listed.
+    pub fn tally(&self, idle_threshold: f64) -> Tally {
+        let mut tally = self.handed_out.tally.clone();
+        tally.frames(&self.frames, idle_threshold);
+        tally.messages(&self.messages);
+        tally
+    }
+
+    /// Streaming mode: takes out the leading frames and messages that have ended, for
+    /// output while the connection is still open, so a connection that lasts the whole
+    /// capture does not hold all of its records. They go into [`HandedOut::tally`] first
+    /// (silences longer than `idle_threshold` seconds are remembered for the heartbeat
+    /// warnings). Returned as a connection record that holds only them, numbered like
+    /// this one, or `None` when nothing at the front has ended.
+    ///
+    /// A frame is taken only with its message and a message only with all its frames,
+    /// so output written from the part alone is complete. The caller must tell the
+    /// decoders how many records left ([`crate::session::Session::records_handed_out`]).
+    pub fn take_ended_records(&mut self, idle_threshold: f64) -> Option<Connection> {
+        let base = self.handed_out.messages;
+        let message_ended = |f: &FrameRecord| {
+            f.message
+                .is_none_or(|m| m < base || self.messages.get(m - base).is_some_and(|m| m.ended))
+        };
+        let mut frames = self
+            .frames
+            .iter()
+            .take_while(|f| f.ended && message_ended(f))
+            .count();
+        let messages = loop {
+            // Messages whose frames are all among the first `frames`…
+            let last_index = (self.handed_out.frames + frames) as u64;
+            let messages = self
+                .messages
+                .iter()
+                .take_while(|m| {
+                    m.ended && m.frames.last().is_none_or(|&i| u64::from(i) <= last_index)
+                })
+                .count();
+            // …and frames whose message goes with them.
+            let kept = self.frames[..frames]
+                .iter()
+                .position(|f| f.message.is_some_and(|m| m >= base + messages))
+                .unwrap_or(frames);
+            if kept == frames {
+                break messages;
+            }
+            frames = kept;
+        };
+        if frames == 0 && messages == 0 {
+            return None;
+        }
+        let rest = self.frames.split_off(frames);
+        let frames = std::mem::replace(&mut self.frames, rest);
+        let rest = self.messages.split_off(messages);
+        let messages = std::mem::replace(&mut self.messages, rest);
+        self.handed_out.tally.frames(&frames, idle_threshold);
+        self.handed_out.tally.messages(&messages);
+        let mut part = Connection::new(
+            self.client,
+            self.server,
+            self.flow_order,
+            self.first_packet,
+            self.first_ts,
+        );
+        part.id = self.id;
+        part.handed_out.frames = self.handed_out.frames;
+        part.handed_out.messages = self.handed_out.messages;
+        self.handed_out.frames += frames.len();
+        self.handed_out.messages += messages.len();
+        part.frames = frames;
+        part.messages = messages;
+        Some(part)
     }
 
     /// Drops the frame and message records of a finished connection, keeping their
@@ -309,8 +414,8 @@ impl Connection {
             return;
         }
         self.compacted = Some(Compacted {
-            frames: self.frames.len(),
-            messages: self.messages.len(),
+            frames: self.frame_count(),
+            messages: self.message_count(),
             last_packet,
         });
         self.frames = Vec::new();
@@ -431,5 +536,103 @@ impl Capture {
     /// Total frames over all connections.
     pub fn frame_count(&self) -> usize {
         self.connections.iter().map(Connection::frame_count).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(index: u32, dir: Dir, message: Option<usize>, ended: bool) -> FrameRecord {
+        let header = crate::ws::frame::parse_frame_header(&[0x01, 0x00])
+            .map(|(_, h)| h)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        FrameRecord {
+            index,
+            dir,
+            ts: Timestamp::default(),
+            header,
+            packets: Vec::new(),
+            stream_offset: 0,
+            raw: Vec::new(),
+            complete: true,
+            message,
+            ended,
+        }
+    }
+
+    fn message(dir: Dir, frames: Vec<u32>, ended: bool) -> MessageRecord {
+        MessageRecord {
+            dir,
+            ts: Timestamp::default(),
+            end_ts: Timestamp::default(),
+            kind: MessageKind::Text,
+            len: 0,
+            wire_len: 0,
+            sha256: None,
+            compressed: false,
+            frames,
+            data: Vec::new(),
+            complete: true,
+            data_cut: false,
+            finished: ended,
+            ended,
+            close_code: None,
+            close_reason: None,
+        }
+    }
+
+    fn conn() -> Connection {
+        let a = "127.0.0.1:1".parse().unwrap_or_else(|_| unreachable!());
+        Connection::new(a, a, 0, 0, Timestamp::default())
+    }
+
+    #[test]
+    fn a_frame_waits_for_every_frame_of_its_message() {
+        // Server message 0 in frames 1 and 3; client frame 2 (message 1) still arriving.
+        let mut c = conn();
+        c.frames = vec![
+            frame(1, Dir::Server, Some(0), true),
+            frame(2, Dir::Client, Some(1), false),
+            frame(3, Dir::Server, Some(0), true),
+        ];
+        c.messages = vec![
+            message(Dir::Server, vec![1, 3], true),
+            message(Dir::Client, vec![2], false),
+        ];
+        assert!(c.take_ended_records(60.0).is_none());
+        // Frame 2 ends: everything goes, and the counts say so.
+        c.frames[1].ended = true;
+        c.messages[1].ended = true;
+        let part = c
+            .take_ended_records(60.0)
+            .unwrap_or_else(|| panic!("nothing handed out"));
+        assert_eq!((part.frames.len(), part.messages.len()), (3, 2));
+        assert_eq!((c.handed_out.frames, c.handed_out.messages), (3, 2));
+        assert_eq!((c.frame_count(), c.message_count()), (3, 2));
+        assert_eq!(c.tally(60.0).frames, [1, 2]);
+    }
+
+    #[test]
+    fn a_message_waits_for_its_frames_and_later_frames_find_theirs() {
+        // Message 0 (frames 1, 2) ended; message 1 (frame 3) still open.
+        let mut c = conn();
+        c.frames = vec![
+            frame(1, Dir::Server, Some(0), true),
+            frame(2, Dir::Server, Some(0), true),
+            frame(3, Dir::Server, Some(1), false),
+        ];
+        c.messages = vec![
+            message(Dir::Server, vec![1, 2], true),
+            message(Dir::Server, vec![3], false),
+        ];
+        let part = c
+            .take_ended_records(60.0)
+            .unwrap_or_else(|| panic!("nothing handed out"));
+        assert_eq!((part.frames.len(), part.messages.len()), (2, 1));
+        assert!(part.frames.iter().all(|f| part.message_of(f).is_some()));
+        // The frame left behind still finds its message, now first in the list.
+        assert_eq!(c.frames.len(), 1);
+        assert!(c.message_of(&c.frames[0]).is_some_and(|m| m.frames == [3]));
     }
 }

@@ -47,13 +47,20 @@ enum State {
 
 /// A data message being assembled.
 struct OpenMessage {
+    /// Position in `Connection::messages`; [`GONE`] once the record was handed out
+    /// (a message past the fragment limit has ended while its fragments are skipped).
     index: usize,
+    /// Index of its first frame.
+    first_frame: u32,
     hasher: Sha256,
     utf8: Option<Utf8Validator>,
     fragments: u32,
     /// Past the fragment limit: its remaining fragments are skipped until its FIN.
     dropped: bool,
 }
+
+/// Position of a message record no longer held (handed out in streaming mode).
+const GONE: usize = usize::MAX;
 
 /// Decoder of one direction of one connection.
 pub struct DirectionDecoder {
@@ -136,6 +143,28 @@ impl DirectionDecoder {
             packet: 0,
             ts: Timestamp::default(),
         }
+    }
+
+    /// The connection handed out its first `frames` frame and `messages` message records
+    /// (streaming mode, [`Connection::take_ended_records`]): positions held here move down.
+    /// Only ended records are handed out, so the frame being decoded stays; a message
+    /// past the fragment limit, ended while its fragments are skipped, may go.
+    pub fn records_handed_out(&mut self, frames: usize, messages: usize) {
+        if let State::Payload { frame, .. } = &mut self.state {
+            match frame.checked_sub(frames) {
+                Some(at) => *frame = at,
+                // Not reachable: the frame being decoded has not ended. Stop following
+                // this stream rather than write into another frame's record.
+                None => self.state = State::Lost,
+            }
+        }
+        for open in [self.open.as_mut(), self.interloper.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            open.index = open.index.checked_sub(messages).unwrap_or(GONE);
+        }
+        self.current = self.current.and_then(|m| m.checked_sub(messages));
     }
 
     /// True if a Close frame was sent in this direction.
@@ -288,9 +317,7 @@ impl DirectionDecoder {
         .into_iter()
         .flatten()
         {
-            conn.messages[m].sha256 = None;
-            conn.messages[m].complete = false;
-            conn.messages[m].ended = true;
+            give_up(conn, m);
         }
         self.inflating = false;
         self.control_hasher = None;
@@ -330,20 +357,26 @@ impl DirectionDecoder {
             }
             _ => {}
         }
-        if let Some(open) = self.open.take() {
-            conn.messages[open.index].sha256 = None;
-            conn.messages[open.index].ended = true;
+        if let Some(msg) = self
+            .open
+            .take()
+            .and_then(|open| conn.messages.get_mut(open.index))
+        {
+            msg.sha256 = None;
+            msg.ended = true;
         }
         for m in [self.current.take(), self.interloper.take().map(|o| o.index)]
             .into_iter()
             .flatten()
         {
-            conn.messages[m].ended = true;
+            if let Some(msg) = conn.messages.get_mut(m) {
+                msg.ended = true;
+            }
         }
     }
 
     fn begin_frame(&mut self, conn: &mut Connection, header: FrameHeader, raw: Vec<u8>) {
-        let index = conn.frames.len() as u32 + 1;
+        let index = (conn.handed_out.frames + conn.frames.len() + 1) as u32;
         let dir = self.dir;
         let frame_at = conn.frames.len();
         conn.frames.push(FrameRecord {
@@ -511,11 +544,7 @@ impl DirectionDecoder {
                     MessageKind::Binary
                 };
                 if let Some(open) = &self.open {
-                    let first = conn.messages[open.index]
-                        .frames
-                        .first()
-                        .copied()
-                        .unwrap_or(0);
+                    let first = open.first_frame;
                     conn.violation(
                         Violation::DataInsideFragmentedMessage,
                         dir,
@@ -530,6 +559,7 @@ impl DirectionDecoder {
                         let m = self.push_message(conn, kind, false);
                         self.interloper = Some(OpenMessage {
                             index: m,
+                            first_frame: index,
                             hasher: Sha256::new(),
                             utf8: (kind == MessageKind::Text).then(Utf8Validator::default),
                             fragments: 1,
@@ -537,13 +567,11 @@ impl DirectionDecoder {
                         });
                         self.current = Some(m);
                         conn.messages[m].frames.push(index);
-                        conn.frames[frame_at].message = Some(m);
+                        conn.frames[frame_at].message = Some(conn.handed_out.messages + m);
                         return;
                     }
                     if let Some(old) = self.open.take() {
-                        conn.messages[old.index].sha256 = None;
-                        conn.messages[old.index].complete = false;
-                        conn.messages[old.index].ended = true;
+                        give_up(conn, old.index);
                     }
                 }
                 let compressed = h.rsv1
@@ -557,6 +585,7 @@ impl DirectionDecoder {
                 }
                 self.open = Some(OpenMessage {
                     index: index_m,
+                    first_frame: index,
                     hasher: Sha256::new(),
                     utf8: (kind == MessageKind::Text).then(Utf8Validator::default),
                     fragments: 1,
@@ -620,7 +649,7 @@ impl DirectionDecoder {
         }
         if let Some(m) = self.current {
             conn.messages[m].frames.push(index);
-            conn.frames[frame_at].message = Some(m);
+            conn.frames[frame_at].message = Some(conn.handed_out.messages + m);
         }
     }
 
@@ -998,6 +1027,16 @@ fn absorb(
 fn shrink(bytes: &mut Vec<u8>) {
     if bytes.capacity() - bytes.len() > 64 {
         bytes.shrink_to_fit();
+    }
+}
+
+/// Message `m` will get no more bytes and lacks some: no hash, not complete, ended.
+/// Tolerates a record already handed out.
+fn give_up(conn: &mut Connection, m: usize) {
+    if let Some(msg) = conn.messages.get_mut(m) {
+        msg.sha256 = None;
+        msg.complete = false;
+        msg.ended = true;
     }
 }
 
