@@ -568,6 +568,16 @@ fn live_script(args: &LiveArgs, what: Output, common: &Common) -> Result<ExitCod
             output_closed = true;
             live.stop.store(true, Ordering::Relaxed);
         }
+        // What was written (or, for the summary, counted) is not kept: memory follows
+        // the open connections, not how long the capture runs.
+        match streamer.as_mut() {
+            Some(s) => s.release(&mut pipeline),
+            None => {
+                for i in 0..pipeline.capture.connections.len() {
+                    pipeline.release_records(i, usize::MAX, usize::MAX);
+                }
+            }
+        }
     }
     let result = live
         .thread

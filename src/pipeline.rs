@@ -258,6 +258,38 @@ impl Pipeline {
         }
     }
 
+    /// Drops the leading ended records of connection `index` (at most `max_frames` frames
+    /// and `max_messages` messages), keeping their counts in its tally
+    /// ([`Connection::take_ended_records_within`]); returns how many of each went. Live
+    /// output calls it for what it has written, so a capture that runs for hours holds
+    /// only the records not yet written, like streaming mode does for a file.
+    pub fn release_records(
+        &mut self,
+        index: usize,
+        max_frames: usize,
+        max_messages: usize,
+    ) -> (usize, usize) {
+        let Some(conn) = self.capture.connections.get_mut(index) else {
+            return (0, 0);
+        };
+        let Some(part) =
+            conn.take_ended_records_within(self.config.idle_threshold, max_frames, max_messages)
+        else {
+            return (0, 0);
+        };
+        let went = (part.frames.len(), part.messages.len());
+        // The flow, if still open, decodes into this record: its positions move down.
+        if let Some(flow) = self
+            .owners
+            .get(index)
+            .and_then(|key| self.flows.get_mut(key))
+            .filter(|f| f.session.connection_index() == Some(index))
+        {
+            flow.session.records_handed_out(went.0, went.1);
+        }
+        went
+    }
+
     /// Streaming mode: hands out the ended records of the flow's connection once it
     /// holds [`Numbering::hand_out_at`] frames.
     fn hand_out_ended(&mut self, key: FlowKey) {

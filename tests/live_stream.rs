@@ -15,8 +15,19 @@ fn config() -> SessionConfig {
     c
 }
 
-/// Lines written when the streamer runs after every packet (`per_packet`) or only at the end.
+/// Lines written when the streamer runs after every packet (`per_packet`) or only at the
+/// end; with `release`, the records written are dropped after every packet, as
+/// `wsscope export -i` does.
 fn live_lines(bytes: &[u8], format: StreamFormat, per_packet: bool) -> Vec<String> {
+    live_lines_with(bytes, format, per_packet, false)
+}
+
+fn live_lines_with(
+    bytes: &[u8],
+    format: StreamFormat,
+    per_packet: bool,
+    release: bool,
+) -> Vec<String> {
     let mut pipeline = Pipeline::new(config());
     pipeline.set_live(true);
     let mut streamer = Streamer::new(format);
@@ -31,8 +42,12 @@ fn live_lines(bytes: &[u8], format: StreamFormat, per_packet: bool) -> Vec<Strin
             streamer
                 .write_new(&mut out, &pipeline.capture, false)
                 .unwrap_or_else(|e| panic!("write: {e}"));
+            if release {
+                streamer.release(&mut pipeline);
+            }
         }
     }
+    pipeline.finish_in_place();
     streamer
         .write_new(&mut out, &pipeline.capture, true)
         .unwrap_or_else(|e| panic!("write: {e}"));
@@ -55,6 +70,11 @@ fn live_output_written_per_packet_equals_output_written_at_the_end() {
             let at_end = live_lines(&bytes, format, false);
             let streamed = live_lines(&bytes, format, true);
             assert_eq!(streamed, at_end, "{name} {format:?}");
+            let released = live_lines_with(&bytes, format, true, true);
+            assert_eq!(
+                released, at_end,
+                "{name} {format:?}, written records dropped"
+            );
             if format == StreamFormat::Jsonl {
                 multi_packet_frames += at_end
                     .iter()
@@ -129,5 +149,34 @@ fn a_message_that_never_finishes_does_not_hold_back_what_follows() {
             // And every message, the abandoned one included.
             assert_eq!(text.matches("\"kind\":\"message\"").count(), 5, "{text}");
         }
+    }
+}
+
+#[test]
+fn live_output_releases_what_it_wrote() {
+    let bytes = common::long_connection(2000);
+    for format in [StreamFormat::Jsonl, StreamFormat::Frames] {
+        let mut pipeline = Pipeline::new(config());
+        pipeline.set_live(true);
+        let mut streamer = Streamer::new(format);
+        let mut out = Vec::new();
+        let mut reader = CaptureReader::new(&bytes[..]).unwrap_or_else(|e| panic!("{e}"));
+        let mut most_held = 0;
+        while let Ok(Some(packet)) = reader.next_packet() {
+            pipeline.packet(&packet);
+            streamer
+                .write_new(&mut out, &pipeline.capture, false)
+                .unwrap_or_else(|e| panic!("write: {e}"));
+            streamer.release(&mut pipeline);
+            let held = pipeline.capture.connections.iter().map(|c| c.frames.len());
+            most_held = most_held.max(held.max().unwrap_or(0));
+        }
+        // A fragmented client message is open across 3 frames at most.
+        assert!(
+            most_held <= 4,
+            "{format:?}: {most_held} frames held at once"
+        );
+        let conn = &pipeline.capture.connections[0];
+        assert_eq!(conn.frame_count(), 2000 + 200 * 4 + 2, "{format:?}");
     }
 }

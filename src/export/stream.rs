@@ -9,6 +9,7 @@
 use std::io::{self, Write};
 
 use crate::model::{Capture, Connection};
+use crate::pipeline::Pipeline;
 
 use super::{frames, jsonl};
 
@@ -49,6 +50,22 @@ impl Streamer {
             format,
             written: Vec::new(),
             header: false,
+        }
+    }
+
+    /// Drops from `pipeline` the records already written, keeping their counts (see
+    /// [`Pipeline::release_records`]), so a long live capture does not hold every frame.
+    /// Call it right after [`Streamer::write_new`].
+    pub fn release(&mut self, pipeline: &mut Pipeline) {
+        for (i, w) in self.written.iter_mut().enumerate() {
+            // The frame list writes no message lines: a message may go with its frames.
+            let messages = match self.format {
+                StreamFormat::Jsonl => w.messages,
+                StreamFormat::Frames => usize::MAX,
+            };
+            let (frames, messages) = pipeline.release_records(i, w.frames, messages);
+            w.frames -= frames;
+            w.messages = w.messages.saturating_sub(messages);
         }
     }
 

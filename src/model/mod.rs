@@ -351,6 +351,17 @@ impl Connection {
     /// so output written from the part alone is complete. The caller must tell the
     /// decoders how many records left ([`crate::session::Session::records_handed_out`]).
     pub fn take_ended_records(&mut self, idle_threshold: f64) -> Option<Connection> {
+        self.take_ended_records_within(idle_threshold, usize::MAX, usize::MAX)
+    }
+
+    /// Like [`Connection::take_ended_records`], taking at most the first `max_frames`
+    /// frames and `max_messages` messages held (live output releases only what it wrote).
+    pub fn take_ended_records_within(
+        &mut self,
+        idle_threshold: f64,
+        max_frames: usize,
+        max_messages: usize,
+    ) -> Option<Connection> {
         let base = self.handed_out.messages;
         let message_ended = |f: &FrameRecord| {
             f.message
@@ -359,6 +370,7 @@ impl Connection {
         let mut frames = self
             .frames
             .iter()
+            .take(max_frames)
             .take_while(|f| f.ended && message_ended(f))
             .count();
         let messages = loop {
@@ -367,6 +379,7 @@ impl Connection {
             let messages = self
                 .messages
                 .iter()
+                .take(max_messages)
                 .take_while(|m| {
                     m.ended && m.frames.last().is_none_or(|&i| u64::from(i) <= last_index)
                 })

@@ -2,7 +2,7 @@
 //! pcap file, so tests can feed wsscope byte streams produced by other implementations.
 #![allow(dead_code)]
 
-use std::net::SocketAddrV4;
+use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::PathBuf;
 
 use etherparse::{PacketBuilder, TcpHeader};
@@ -206,4 +206,51 @@ pub fn bundled_captures() -> Vec<PathBuf> {
         .collect();
     paths.sort();
     paths
+}
+
+/// One connection of `messages` server text messages, each in its own packet, with a
+/// ping from the client every 10 (and its pong), a client message split in two
+/// fragments around them, then a closing handshake.
+pub fn long_connection(messages: usize) -> Vec<u8> {
+    let (mut conv, mut c, mut s) = upgraded(
+        SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 40100),
+        SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 80),
+    );
+    let masked = |op: u8, payload: &[u8]| {
+        let key = [1, 2, 3, 4];
+        let mut f = vec![op, 0x80 | payload.len() as u8];
+        f.extend_from_slice(&key);
+        f.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+        f
+    };
+    for i in 0..messages {
+        let text = format!("message {i}");
+        let mut frame = vec![0x81, text.len() as u8];
+        frame.extend_from_slice(text.as_bytes());
+        conv.server_data(s, &frame);
+        s += frame.len();
+        if i % 10 == 0 {
+            // A fragmented client message with a ping inside it, answered by a pong.
+            for f in [
+                masked(0x01, b"first half "),
+                masked(0x89, format!("p{i}").as_bytes()),
+                masked(0x80, b"second half"),
+            ] {
+                conv.client_data(c, &f);
+                c += f.len();
+            }
+            let mut pong = vec![0x8a, format!("p{i}").len() as u8];
+            pong.extend_from_slice(format!("p{i}").as_bytes());
+            conv.server_data(s, &pong);
+            s += pong.len();
+        }
+    }
+    let close_c = masked(0x88, &[0x03, 0xe8]);
+    conv.client_data(c, &close_c);
+    c += close_c.len();
+    let close_s = [0x88, 0x02, 0x03, 0xe8];
+    conv.server_data(s, &close_s);
+    s += close_s.len();
+    conv.close(c, s);
+    conv.pcap()
 }
