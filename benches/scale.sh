@@ -10,8 +10,10 @@ runs=${2:-5}
 cd "$(dirname "$0")/.."
 cargo build --release --quiet --example gen_capture --example walk
 cargo build --release --quiet
+bin=${CARGO_TARGET_DIR:-target}/release # the binaries just built, wherever cargo put them
 file=target/bench-$size.pcap
-[ -f "$file" ] || target/release/examples/gen_capture "$file" "$size"
+mkdir -p target
+[ -f "$file" ] || "$bin/examples/gen_capture" "$file" "$size"
 cat "$file" > /dev/null # page-cache it
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -32,10 +34,10 @@ row() { # name, then the command
         "$(echo "$(stat -L -c %s "$file") / 1000000 / $st" | bc -l)" "$(echo "$sm / 1000" | bc -l)" "${t[*]}"
 }
 echo "file: $file, $(stat -L -c %s "$file") bytes, $(nproc) cores"
-row "bare record walk (examples/walk)" target/release/examples/walk "$file"
-row "wsscope summary" target/release/wsscope summary "$file"
-row "wsscope frames" target/release/wsscope frames "$file"
-row "wsscope export" target/release/wsscope export "$file"
+row "bare record walk (examples/walk)" "$bin/examples/walk" "$file"
+row "wsscope summary" "$bin/wsscope" summary "$file"
+row "wsscope frames" "$bin/wsscope" frames "$file"
+row "wsscope export" "$bin/wsscope" export "$file"
 if command -v tshark > /dev/null; then
     row "tshark -r FILE -Y websocket" tshark -r "$file" -Y websocket
 fi
