@@ -303,3 +303,64 @@ fn a_long_connection_holds_few_records_and_prints_the_same() {
     );
     assert!(summary.contains("300 pings, 300 answered"), "{summary}");
 }
+
+/// What `frames` or `export --conn N` print, whole and streamed.
+fn rendered_both(
+    pcap: &[u8],
+    format: Format,
+    only: Option<u32>,
+    hand_out_at: usize,
+) -> (String, String) {
+    let mut config = SessionConfig::default();
+    format.tune(&mut config);
+    let capture = decode_reader(pcap, config.clone()).unwrap_or_else(|e| panic!("decode: {e}"));
+    let mut whole = Vec::new();
+    match format {
+        Format::Frames => export::frames::write(&mut whole, &capture, only),
+        _ => export::jsonl::write(&mut whole, &capture, only),
+    }
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut streamed = Vec::new();
+    export::write_streaming(
+        pcap,
+        config,
+        Renderer { format, only },
+        "x",
+        &mut streamed,
+        hand_out_at,
+    )
+    .unwrap_or_else(|e| panic!("streaming: {e}"));
+    (
+        String::from_utf8_lossy(&whole).into_owned(),
+        String::from_utf8_lossy(&streamed).into_owned(),
+    )
+}
+
+#[test]
+fn parts_handed_out_before_the_number_is_settled_are_renumbered() {
+    // Flow A sends its SYN first and upgrades only after a long connection has handed
+    // out all its records: until then the long one has no number (A may or may not
+    // become connection 1). Then A stays silent instead (a lone SYN): the long one is 1.
+    let a = connection(40001, "a");
+    let long = common::long_conversation(3000);
+    let mut upgrades = vec![a.packets[0].clone()];
+    upgrades.extend_from_slice(&long.packets);
+    upgrades.extend_from_slice(&a.packets[1..]);
+    let mut silent = vec![a.packets[0].clone()];
+    silent.extend_from_slice(&long.packets);
+    for (what, packets, ids) in [
+        ("upgrades", upgrades, vec![1, 2, 3]),
+        ("silent", silent, vec![1, 2]),
+    ] {
+        let pcap = pcap_file(&packets);
+        for format in [Format::Frames, Format::Jsonl] {
+            for only in std::iter::once(None).chain(ids.iter().copied().map(Some)) {
+                let (whole, streamed) = rendered_both(&pcap, format, only, 64);
+                assert_eq!(streamed, whole, "{what}, {format:?}, --conn {only:?}");
+                if only.is_none() {
+                    assert!(whole.lines().count() > 3000, "{what}: too few lines");
+                }
+            }
+        }
+    }
+}

@@ -51,8 +51,10 @@ pub struct Renderer {
 }
 
 impl Renderer {
+    /// Whether `c`'s lines are written; a part without a number yet (0) is rendered
+    /// anyway, and filtered when renumbered.
     fn shown(&self, c: &Connection) -> bool {
-        self.only.is_none_or(|id| id == c.id)
+        c.id == 0 || self.only.is_none_or(|id| id == c.id)
     }
 }
 
@@ -90,6 +92,29 @@ impl Render for Renderer {
         match self.format {
             Format::Jsonl if self.shown(c) => jsonl::write_tail(out, c),
             _ => Ok(()),
+        }
+    }
+
+    fn renumber(&self, out: &mut Vec<u8>, line: &[u8], id: u32) {
+        if self.only.is_some_and(|only| only != id) {
+            return;
+        }
+        // Where number 0 was written: the first column of a frame line ("{:>4}"), the
+        // `conn` field right after `kind` of a JSON line.
+        let (placeholder, number) = match self.format {
+            Format::Frames => (&b"   0"[..], format!("{id:>4}")),
+            Format::Jsonl | Format::Summary => (&br#""conn":0,"#[..], format!(r#""conn":{id},"#)),
+        };
+        match line
+            .windows(placeholder.len())
+            .position(|w| w == placeholder)
+        {
+            Some(at) => {
+                out.extend_from_slice(&line[..at]);
+                out.extend_from_slice(number.as_bytes());
+                out.extend_from_slice(&line[at + placeholder.len()..]);
+            }
+            None => out.extend_from_slice(line),
         }
     }
 }

@@ -46,6 +46,10 @@ pub trait Render {
     fn messages(&self, out: &mut dyn Write, c: &Connection) -> io::Result<()>;
     /// What comes after the messages (violations, warnings, analyses).
     fn tail(&self, out: &mut dyn Write, c: &Connection) -> io::Result<()>;
+    /// Rewrites one line rendered for a part with no number yet (`id` 0, rendered
+    /// whatever the connection filter) for connection number `id`; writes nothing when
+    /// that connection is not shown.
+    fn renumber(&self, out: &mut Vec<u8>, line: &[u8], id: u32);
 }
 
 /// A run of rendered output waiting for its turn.
@@ -57,8 +61,10 @@ enum Piece {
 /// The rendered lines of a connection still open, from the parts it handed out.
 #[derive(Default)]
 struct Sections {
-    /// Parts handed out before the connection had a number: rendered once it has one.
-    unnumbered: Vec<Connection>,
+    /// Lines of parts handed out before the connection had a number, rendered as
+    /// number 0: renumbered ([`Render::renumber`]) once it has one.
+    unnumbered_frames: Vec<Piece>,
+    unnumbered_messages: Vec<Piece>,
     frames: Vec<Piece>,
     messages: Vec<Piece>,
 }
@@ -103,6 +109,36 @@ impl Store {
             }),
         }
         Ok(())
+    }
+
+    /// Reads up to 64 KiB of `piece` from byte `at` into `buf`; false past its end.
+    fn read_chunk(&mut self, piece: &Piece, at: u64, buf: &mut Vec<u8>) -> io::Result<bool> {
+        buf.clear();
+        match piece {
+            Piece::Memory(bytes) => {
+                let from = usize::try_from(at).unwrap_or(usize::MAX).min(bytes.len());
+                let to = from.saturating_add(1 << 16).min(bytes.len());
+                buf.extend_from_slice(&bytes[from..to]);
+            }
+            Piece::Spilled { offset, len } => {
+                let want = len.saturating_sub(at).min(1 << 16);
+                if let Some(spill) = self.spill.as_mut()
+                    && want > 0
+                {
+                    spill.seek(SeekFrom::Start(offset + at))?;
+                    buf.resize(want as usize, 0);
+                    spill.read_exact(buf)?;
+                }
+            }
+        }
+        Ok(!buf.is_empty())
+    }
+
+    /// Forgets `piece` (its memory is released; spilled bytes stay in the file).
+    fn release(&mut self, piece: &Piece) {
+        if let Piece::Memory(bytes) = piece {
+            self.in_memory -= bytes.len();
+        }
     }
 
     /// Writes `pieces` to `out`, releasing their memory.
@@ -191,10 +227,6 @@ impl OrderedWriter {
             return Ok(());
         }
         let sections = self.open.entry(part.flow_order).or_default();
-        if part.id == 0 {
-            sections.unnumbered.push(part);
-            return Ok(());
-        }
         let mut scratch = std::mem::take(&mut self.scratch);
         let result = render_parts(
             &mut self.store,
@@ -284,7 +316,8 @@ fn render_block(
     Ok(block)
 }
 
-/// Renders the parts that waited for connection number `id`, then `part`, into `sections`.
+/// Renders `part` into `sections`: as number 0 while it has no number, else after
+/// renumbering the lines of the parts that waited for number `id`.
 fn render_parts(
     store: &mut Store,
     scratch: &mut Vec<u8>,
@@ -293,16 +326,63 @@ fn render_parts(
     part: Option<Connection>,
     render: &dyn Render,
 ) -> io::Result<()> {
-    let waiting = std::mem::take(&mut sections.unnumbered);
-    for mut part in waiting.into_iter().chain(part) {
-        part.id = id;
-        scratch.clear();
-        render.frames(scratch, &part)?;
-        store.stash(scratch, &mut sections.frames)?;
-        scratch.clear();
-        render.messages(scratch, &part)?;
-        store.stash(scratch, &mut sections.messages)?;
+    if id != 0 {
+        for (waiting, into) in [
+            (
+                std::mem::take(&mut sections.unnumbered_frames),
+                &mut sections.frames,
+            ),
+            (
+                std::mem::take(&mut sections.unnumbered_messages),
+                &mut sections.messages,
+            ),
+        ] {
+            // Line by line, 64 KiB at a time: memory stays bounded however many
+            // lines waited (they may be in the temporary file).
+            let (mut chunk, mut line) = (Vec::new(), Vec::new());
+            scratch.clear();
+            for piece in waiting {
+                let mut at = 0;
+                while store.read_chunk(&piece, at, &mut chunk)? {
+                    at += chunk.len() as u64;
+                    for part in chunk.split_inclusive(|b| *b == b'\n') {
+                        line.extend_from_slice(part);
+                        if part.ends_with(b"\n") {
+                            render.renumber(scratch, &line, id);
+                            line.clear();
+                        }
+                    }
+                    if scratch.len() >= 1 << 16 {
+                        store.stash(scratch, into)?;
+                        scratch.clear();
+                    }
+                }
+                store.release(&piece);
+            }
+            if !line.is_empty() {
+                render.renumber(scratch, &line, id);
+            }
+            store.stash(scratch, into)?;
+        }
     }
+    let Some(mut part) = part else {
+        return Ok(());
+    };
+    part.id = id;
+    let (frames, messages) = if id == 0 {
+        (
+            &mut sections.unnumbered_frames,
+            &mut sections.unnumbered_messages,
+        )
+    } else {
+        (&mut sections.frames, &mut sections.messages)
+    };
+    scratch.clear();
+    render.frames(scratch, &part)?;
+    store.stash(scratch, frames)?;
+    scratch.clear();
+    render.messages(scratch, &part)?;
+    store.stash(scratch, messages)?;
     Ok(())
 }
 
@@ -346,6 +426,11 @@ mod tests {
         }
         fn tail(&self, out: &mut dyn Write, c: &Connection) -> io::Result<()> {
             writeln!(out, "end {}", c.id)
+        }
+        fn renumber(&self, out: &mut Vec<u8>, line: &[u8], id: u32) {
+            let rest = line.strip_prefix(b"0").unwrap_or(line);
+            out.extend_from_slice(id.to_string().as_bytes());
+            out.extend_from_slice(rest);
         }
     }
 
@@ -459,6 +544,29 @@ mod tests {
                 format!("{}\nend {}\n", i + 1, i + 1)
             );
         }
+    }
+
+    #[test]
+    fn parts_without_a_number_are_rendered_at_once_and_renumbered() {
+        let mut w = OrderedWriter::new(true);
+        let mut out = Vec::new();
+        // 600,000 frame lines (over 4 MiB) before the connection has a number: they
+        // must go to the file rendered, not wait as records.
+        for k in 0..100 {
+            w.add_part(part(0, 20, k * 6000 + 1..=(k + 1) * 6000), &LINES)
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        assert!(w.spilled_bytes() > 0, "nothing was spilled");
+        let mut last = conn(1);
+        last.flow_order = 20;
+        last.handed_out.frames = 600_000;
+        w.add(&mut out, &last, &LINES)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let text = String::from_utf8_lossy(&out);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 600_000 + 2);
+        assert_eq!(&lines[..3], ["1", "1.1", "1.2"]);
+        assert_eq!(lines[lines.len() - 2], "1.600000");
     }
 
     #[test]

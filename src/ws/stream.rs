@@ -162,7 +162,9 @@ impl DirectionDecoder {
             .into_iter()
             .flatten()
         {
-            open.index = open.index.checked_sub(messages).unwrap_or(GONE);
+            if open.index != GONE {
+                open.index = open.index.checked_sub(messages).unwrap_or(GONE);
+            }
         }
         self.current = self.current.and_then(|m| m.checked_sub(messages));
     }

@@ -212,6 +212,11 @@ pub fn bundled_captures() -> Vec<PathBuf> {
 /// ping from the client every 10 (and its pong), a client message split in two
 /// fragments around them, then a closing handshake.
 pub fn long_connection(messages: usize) -> Vec<u8> {
+    long_conversation(messages).pcap()
+}
+
+/// The packets of [`long_connection`].
+pub fn long_conversation(messages: usize) -> Conversation {
     let (mut conv, mut c, mut s) = upgraded(
         SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 40100),
         SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 80),
@@ -252,5 +257,5 @@ pub fn long_connection(messages: usize) -> Vec<u8> {
     conv.server_data(s, &close_s);
     s += close_s.len();
     conv.close(c, s);
-    conv.pcap()
+    conv
 }
