@@ -5,6 +5,8 @@
 
 use crate::model::{Connection, Dir};
 
+use super::Tally;
+
 /// Head sizes assumed when the capture has no handshake (a small real-world request and response).
 const DEFAULT_REQUEST_HEAD: u64 = 300;
 const DEFAULT_RESPONSE_HEAD: u64 = 150;
@@ -57,6 +59,12 @@ impl Overhead {
 
 /// Computes the overhead of `conn`.
 pub fn overhead(conn: &Connection) -> Overhead {
+    overhead_with(conn, &conn.tally(f64::INFINITY))
+}
+
+/// Computes the overhead of `conn` from its `tally` ([`Connection::tally`]), for callers
+/// that already have it.
+pub fn overhead_with(conn: &Connection, tally: &Tally) -> Overhead {
     let mut o = Overhead {
         messages: [0; 2],
         payload: [0; 2],
@@ -68,7 +76,6 @@ pub fn overhead(conn: &Connection) -> Overhead {
         polling_bytes: 0,
         long_polling_bytes: 0,
     };
-    let tally = conn.tally(f64::INFINITY);
     o.payload = tally.payload;
     o.framing = tally.framing;
     o.messages = [

@@ -114,9 +114,10 @@ struct AnalysisLine {
 
 fn analysis_line(c: &Connection) -> AnalysisLine {
     use crate::analysis::heartbeat::Closing;
-    let hb = crate::analysis::heartbeat(c, f64::INFINITY);
+    let tally = c.tally(f64::INFINITY);
+    let hb = tally.heartbeat(c.ending, f64::INFINITY);
     let rtt = hb.rtt_stats();
-    let o = crate::analysis::overhead(c);
+    let o = crate::analysis::overhead::overhead_with(c, &tally);
     AnalysisLine {
         kind: "analysis",
         conn: c.id,

@@ -103,7 +103,9 @@ impl Render for Renderer {
         // `conn` field right after `kind` of a JSON line.
         let (placeholder, number) = match self.format {
             Format::Frames => (&b"   0"[..], format!("{id:>4}")),
-            Format::Jsonl | Format::Summary => (&br#""conn":0,"#[..], format!(r#""conn":{id},"#)),
+            Format::Jsonl => (&br#""conn":0,"#[..], format!(r#""conn":{id},"#)),
+            // The summary renders no parts.
+            Format::Summary => return out.extend_from_slice(line),
         };
         match line
             .windows(placeholder.len())

@@ -391,7 +391,6 @@ mod tests {
     use super::*;
     use crate::model::{Dir, FrameRecord};
     use crate::source::Timestamp;
-    use crate::ws::frame::parse_frame_header;
 
     fn conn(id: u32) -> Connection {
         let a = "127.0.0.1:1".parse().unwrap_or_else(|_| unreachable!());
@@ -437,21 +436,7 @@ mod tests {
     const LINES: Lines = Lines { fill: 0 };
 
     fn frame(index: u32) -> FrameRecord {
-        let header = parse_frame_header(&[0x81, 0x00])
-            .map(|(_, h)| h)
-            .unwrap_or_else(|e| panic!("{e:?}"));
-        FrameRecord {
-            index,
-            dir: Dir::Server,
-            ts: Timestamp::default(),
-            header,
-            packets: Vec::new(),
-            stream_offset: 0,
-            raw: Vec::new(),
-            complete: true,
-            message: None,
-            ended: true,
-        }
+        FrameRecord::for_test(index, Dir::Server, None, true)
     }
 
     fn part(id: u32, flow_order: u64, frames: std::ops::RangeInclusive<u32>) -> Connection {

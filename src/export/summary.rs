@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use crate::analysis::Tally;
 use crate::model::{Capture, Connection, Dir, FlowKind, MessageKind};
 
 use super::ordered::Totals;
@@ -158,8 +159,8 @@ fn connection(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
         )?;
     }
     if c.handshake.as_ref().is_none_or(|h| h.accepted()) {
-        heartbeat_lines(out, c)?;
-        overhead_lines(out, c)?;
+        heartbeat_lines(out, c, &tally)?;
+        overhead_lines(out, c, &tally)?;
     }
     for v in &c.violations {
         let at = v.frame.map(|f| format!(" frame {f}")).unwrap_or_default();
@@ -187,9 +188,9 @@ fn ms(secs: f64) -> String {
     }
 }
 
-fn heartbeat_lines(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
-    use crate::analysis::heartbeat::{self, Closing};
-    let hb = heartbeat::heartbeat(c, f64::INFINITY);
+fn heartbeat_lines(out: &mut dyn Write, c: &Connection, tally: &Tally) -> io::Result<()> {
+    use crate::analysis::heartbeat::Closing;
+    let hb = tally.heartbeat(c.ending, f64::INFINITY);
     let mut parts = Vec::new();
     if hb.pairs.is_empty() {
         parts.push("no pings".to_string());
@@ -231,8 +232,8 @@ fn heartbeat_lines(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
     writeln!(out, "     heartbeat: {}", parts.join("; "))
 }
 
-fn overhead_lines(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
-    let o = crate::analysis::overhead(c);
+fn overhead_lines(out: &mut dyn Write, c: &Connection, tally: &Tally) -> io::Result<()> {
+    let o = crate::analysis::overhead::overhead_with(c, tally);
     let sum = |a: [u64; 2]| a[0] + a[1];
     let (payload, framing, tcpip) = (sum(o.payload), sum(o.framing), sum(o.tcpip));
     let pct = |x: u64| {

@@ -78,6 +78,26 @@ pub struct FrameRecord {
 }
 
 impl FrameRecord {
+    /// An empty text frame record for unit tests: `index`, sent by `dir`, in `message`.
+    #[cfg(test)]
+    pub(crate) fn for_test(index: u32, dir: Dir, message: Option<usize>, ended: bool) -> Self {
+        let header = crate::ws::frame::parse_frame_header(&[0x81, 0x00])
+            .map(|(_, h)| h)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        FrameRecord {
+            index,
+            dir,
+            ts: Timestamp::default(),
+            header,
+            packets: Vec::new(),
+            stream_offset: 0,
+            raw: Vec::new(),
+            complete: true,
+            message,
+            ended,
+        }
+    }
+
     /// The payload as sent (masked if the frame is masked), as far as kept.
     pub fn wire_payload(&self) -> &[u8] {
         self.raw
@@ -557,21 +577,7 @@ mod tests {
     use super::*;
 
     fn frame(index: u32, dir: Dir, message: Option<usize>, ended: bool) -> FrameRecord {
-        let header = crate::ws::frame::parse_frame_header(&[0x01, 0x00])
-            .map(|(_, h)| h)
-            .unwrap_or_else(|e| panic!("{e:?}"));
-        FrameRecord {
-            index,
-            dir,
-            ts: Timestamp::default(),
-            header,
-            packets: Vec::new(),
-            stream_offset: 0,
-            raw: Vec::new(),
-            complete: true,
-            message,
-            ended,
-        }
+        FrameRecord::for_test(index, dir, message, ended)
     }
 
     fn message(dir: Dir, frames: Vec<u32>, ended: bool) -> MessageRecord {
