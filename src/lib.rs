@@ -27,7 +27,7 @@ pub mod ws;
 
 pub use model::{Capture, Connection, Dir};
 pub use pipeline::{
-    Handout, Pipeline, StreamError, decode_reader, decode_reader_streaming,
-    decode_reader_streaming_with,
+    Handout, Pipeline, StreamError, decode_reader, decode_reader_sharded, decode_reader_streaming,
+    decode_reader_streaming_with, default_shards,
 };
 pub use session::SessionConfig;

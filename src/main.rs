@@ -82,6 +82,11 @@ struct Common {
     /// Largest HTTP head waited for, in bytes.
     #[arg(long, value_name = "BYTES", global = true, default_value_t = Limits::default().max_http_head)]
     max_http_head: usize,
+    /// Decode threads for `summary`, `frames` and `export` on a capture (default: one per
+    /// core, at most 4). Each holds its share of --max-flows and --max-buffered; the
+    /// output is the same for any number.
+    #[arg(long, value_name = "N", global = true, value_parser = clap::value_parser!(u16).range(1..=64))]
+    threads: Option<u16>,
 }
 
 impl Common {
@@ -409,7 +414,12 @@ fn finish_file(input: &Input, what: Output, common: &Common) -> Result<ExitCode>
         renderer,
         &input.name(),
         &mut out,
-        wsscope::pipeline::HAND_OUT_AT,
+        wsscope::pipeline::StreamSetup {
+            shares: common
+                .threads
+                .map_or_else(wsscope::default_shards, usize::from),
+            ..Default::default()
+        },
     );
     let (capture, totals) = match decoded {
         Ok(done) => done,

@@ -1,6 +1,7 @@
 //! Streaming mode (what `summary`, `frames` and `export` use): connections handed out as
 //! their flows end must be the same connections, with the same numbers and the same
-//! output, as a whole decode gives; only the order in which they are handed out differs.
+//! output, as a whole decode gives, on one decode thread or several; only the order in
+//! which they are handed out differs.
 
 mod common;
 
@@ -10,7 +11,8 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use common::{Conversation, pcap_file};
 use wsscope::export::{self, Format, Renderer, jsonl};
 use wsscope::model::Connection;
-use wsscope::{Capture, Handout, SessionConfig, decode_reader, decode_reader_streaming_with};
+use wsscope::pipeline::StreamSetup;
+use wsscope::{Capture, Handout, SessionConfig, decode_reader, decode_reader_sharded};
 
 const REQUEST: &str = "GET /x HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 const RESPONSE: &str = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
@@ -25,13 +27,25 @@ fn whole(pcap: &[u8]) -> Capture {
     decode_reader(pcap, config()).unwrap_or_else(|e| panic!("decode: {e}"))
 }
 
+/// Decode threads the tests run streaming mode on: one (decoding on the caller's
+/// thread), and flows shared out among two and three.
+const SHARES: [usize; 3] = [1, 2, 3];
+
+fn setup(hand_out_at: usize, shares: usize) -> StreamSetup {
+    StreamSetup {
+        hand_out_at,
+        shares,
+        parts: true,
+    }
+}
+
 /// The connections in the order streaming mode hands them out (each with the records it
 /// handed out while open put back in front), and the capture left. Records are handed
-/// out once a connection holds `hand_out_at` frames.
-fn streamed_with(pcap: &[u8], hand_out_at: usize) -> (Vec<Connection>, Capture) {
+/// out once a connection holds `hand_out_at` frames; flows are decoded on `shares` threads.
+fn streamed_with(pcap: &[u8], hand_out_at: usize, shares: usize) -> (Vec<Connection>, Capture) {
     let mut conns = Vec::new();
     let mut parts: HashMap<u64, Vec<Connection>> = HashMap::new();
-    let capture = decode_reader_streaming_with(pcap, config(), hand_out_at, |h| {
+    let capture = decode_reader_sharded(pcap, config(), setup(hand_out_at, shares), |h| {
         match h {
             Handout::Part(p) => {
                 let earlier = parts.entry(p.flow_order).or_default();
@@ -74,7 +88,7 @@ fn streamed_with(pcap: &[u8], hand_out_at: usize) -> (Vec<Connection>, Capture) 
 }
 
 fn streamed(pcap: &[u8]) -> (Vec<Connection>, Capture) {
-    streamed_with(pcap, wsscope::pipeline::HAND_OUT_AT)
+    streamed_with(pcap, wsscope::pipeline::HAND_OUT_AT, 1)
 }
 
 fn jsonl_of(c: &Connection) -> String {
@@ -84,21 +98,28 @@ fn jsonl_of(c: &Connection) -> String {
 }
 
 /// Streaming gives the whole decode's connections, numbers and lines, whether records
-/// are handed out after every packet, every few frames or rarely.
+/// are handed out after every packet, every few frames or rarely, on one decode thread
+/// or several. Returns the order connections were handed out in on one thread.
 fn assert_same(pcap: &[u8], what: &str) -> Vec<u32> {
-    for hand_out_at in [1, 3] {
-        assert_same_with(
-            pcap,
-            &format!("{what}, hand out at {hand_out_at}"),
-            hand_out_at,
-        );
+    for shares in SHARES {
+        for hand_out_at in [1, 3] {
+            assert_same_with(
+                pcap,
+                &format!("{what}, hand out at {hand_out_at}, {shares} threads"),
+                hand_out_at,
+                shares,
+            );
+        }
+        if shares > 1 {
+            assert_same_with(pcap, what, wsscope::pipeline::HAND_OUT_AT, shares);
+        }
     }
-    assert_same_with(pcap, what, wsscope::pipeline::HAND_OUT_AT)
+    assert_same_with(pcap, what, wsscope::pipeline::HAND_OUT_AT, 1)
 }
 
-fn assert_same_with(pcap: &[u8], what: &str, hand_out_at: usize) -> Vec<u32> {
+fn assert_same_with(pcap: &[u8], what: &str, hand_out_at: usize, shares: usize) -> Vec<u32> {
     let expected = whole(pcap);
-    let (mut got, rest) = streamed_with(pcap, hand_out_at);
+    let (mut got, rest) = streamed_with(pcap, hand_out_at, shares);
     let arrival: Vec<u32> = got.iter().map(|c| c.id).collect();
     got.sort_by_key(|c| c.id);
     assert_eq!(got.len(), expected.connections.len(), "{what}: connections");
@@ -109,6 +130,24 @@ fn assert_same_with(pcap: &[u8], what: &str, hand_out_at: usize) -> Vec<u32> {
     assert_eq!(
         rest.stats.packets, expected.stats.packets,
         "{what}: packets"
+    );
+    assert_eq!(rest.stats.bytes, expected.stats.bytes, "{what}: bytes");
+    assert_eq!(
+        rest.stats.tcp_packets, expected.stats.tcp_packets,
+        "{what}: TCP packets"
+    );
+    assert_eq!(
+        rest.stats.skipped, expected.stats.skipped,
+        "{what}: skipped"
+    );
+    assert_eq!(
+        rest.stats.first_ts, expected.stats.first_ts,
+        "{what}: first"
+    );
+    assert_eq!(rest.stats.last_ts, expected.stats.last_ts, "{what}: last");
+    assert_eq!(
+        rest.stats.skipped_blocks, expected.stats.skipped_blocks,
+        "{what}: skipped blocks"
     );
     assert_eq!(rest.stats.flows, expected.stats.flows, "{what}: flows");
     assert_eq!(rest.notes, expected.notes, "{what}: notes");
@@ -223,15 +262,30 @@ fn rendered_whole(pcap: &[u8], format: Format) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// What `summary`, `frames` or `export` print, with records handed out at `hand_out_at`.
+/// What `summary`, `frames` or `export` print, with records handed out at `hand_out_at`,
+/// on one decode thread; checked to be the same on two and three.
 fn rendered_streaming(pcap: &[u8], format: Format, hand_out_at: usize) -> String {
     let mut config = SessionConfig::default();
     format.tune(&mut config);
     let renderer = Renderer { format, only: None };
-    let mut out = Vec::new();
-    export::write_streaming(pcap, config, renderer, "x", &mut out, hand_out_at)
-        .unwrap_or_else(|e| panic!("streaming: {e}"));
-    String::from_utf8_lossy(&out).into_owned()
+    let mut outputs = SHARES.iter().map(|&shares| {
+        let mut out = Vec::new();
+        export::write_streaming(
+            pcap,
+            config.clone(),
+            renderer,
+            "x",
+            &mut out,
+            setup(hand_out_at, shares),
+        )
+        .unwrap_or_else(|e| panic!("streaming on {shares} threads: {e}"));
+        (shares, String::from_utf8_lossy(&out).into_owned())
+    });
+    let (_, first) = outputs.next().unwrap_or_default();
+    for (shares, other) in outputs {
+        assert_eq!(other, first, "{format:?} on {shares} threads");
+    }
+    first
 }
 
 const FORMATS: [Format; 3] = [Format::Summary, Format::Frames, Format::Jsonl];
@@ -310,6 +364,7 @@ fn rendered_both(
     format: Format,
     only: Option<u32>,
     hand_out_at: usize,
+    shares: usize,
 ) -> (String, String) {
     let mut config = SessionConfig::default();
     format.tune(&mut config);
@@ -327,7 +382,7 @@ fn rendered_both(
         Renderer { format, only },
         "x",
         &mut streamed,
-        hand_out_at,
+        setup(hand_out_at, shares),
     )
     .unwrap_or_else(|e| panic!("streaming: {e}"));
     (
@@ -355,9 +410,15 @@ fn parts_handed_out_before_the_number_is_settled_are_renumbered() {
         let pcap = pcap_file(&packets);
         for format in [Format::Frames, Format::Jsonl] {
             for only in std::iter::once(None).chain(ids.iter().copied().map(Some)) {
-                let (whole, streamed) = rendered_both(&pcap, format, only, 64);
-                assert_eq!(streamed, whole, "{what}, {format:?}, --conn {only:?}");
+                for shares in SHARES {
+                    let (whole, streamed) = rendered_both(&pcap, format, only, 64, shares);
+                    assert_eq!(
+                        streamed, whole,
+                        "{what}, {format:?}, --conn {only:?}, {shares} threads"
+                    );
+                }
                 if only.is_none() {
+                    let (whole, _) = rendered_both(&pcap, format, only, 64, 1);
                     assert!(whole.lines().count() > 3000, "{what}: too few lines");
                 }
             }

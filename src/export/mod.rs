@@ -10,7 +10,7 @@ pub mod summary;
 use std::io::{self, Read, Write};
 
 use crate::model::{Capture, Connection};
-use crate::pipeline::{StreamError, decode_reader_streaming_with};
+use crate::pipeline::{StreamError, StreamSetup, decode_reader_sharded};
 use crate::session::SessionConfig;
 use ordered::{OrderedWriter, Render, Totals};
 
@@ -124,22 +124,24 @@ impl Render for Renderer {
 /// Decodes a capture in streaming mode and writes `renderer`'s output to `out`: the
 /// same bytes as rendering a whole decode, in memory that follows the open flows and
 /// the output limits, not the size of the file or the length of a connection.
-/// `hand_out_at` is [`crate::pipeline::HAND_OUT_AT`] outside tests. `name` names the
-/// capture in the summary. Returns the capture's counts (no connections) and totals.
+/// `setup` says how ([`StreamSetup::default`] outside tests; the output does not depend
+/// on it). `name` names the capture in the summary. Returns the capture's counts (no
+/// connections) and totals.
 pub fn write_streaming<R: Read + Send>(
     reader: R,
     config: SessionConfig,
     renderer: Renderer,
     name: &str,
     out: &mut dyn Write,
-    hand_out_at: usize,
+    mut setup: StreamSetup,
 ) -> Result<(Capture, Totals), StreamError> {
     // The summary starts with totals, so its connections are all written at the end.
     let mut ordered = OrderedWriter::new(renderer.format != Format::Summary);
     if renderer.format == Format::Frames {
         frames::write_header(out)?;
     }
-    let capture = decode_reader_streaming_with(reader, config, hand_out_at, |handout| {
+    setup.parts = renderer.renders_parts();
+    let capture = decode_reader_sharded(reader, config, setup, |handout| {
         ordered.take(out, handout, &renderer)
     })?;
     if renderer.format == Format::Summary {

@@ -27,6 +27,9 @@ struct Entry {
 pub struct Batch {
     data: Vec<u8>,
     entries: Vec<Entry>,
+    /// Number and time of the last packet read when the batch was sent, whichever
+    /// share it went to ([`routed_channel`]).
+    through: Option<(u64, Timestamp)>,
 }
 
 impl Batch {
@@ -39,6 +42,13 @@ impl Batch {
             data: self.data.get(e.start..e.end).unwrap_or(&[]),
             orig_len: e.orig_len,
         })
+    }
+
+    /// Number and time of the last packet the reader had read when it sent this batch
+    /// (with [`routed_channel`], every packet up to it of this batch's share is in this
+    /// batch or an earlier one).
+    pub fn through(&self) -> Option<(u64, Timestamp)> {
+        self.through
     }
 
     fn push(&mut self, p: &PacketRef<'_>) {
@@ -57,6 +67,7 @@ impl Batch {
     fn clear(&mut self) {
         self.data.clear();
         self.entries.clear();
+        self.through = None;
     }
 }
 
@@ -67,6 +78,8 @@ pub struct ReadEnd {
     pub result: Result<(), SourceError>,
     /// pcapng blocks without packets that were skipped.
     pub skipped_blocks: u64,
+    /// Time of the first packet read, if any.
+    pub first_ts: Option<Timestamp>,
 }
 
 /// The decoding side: receives batches and hands emptied ones back for reuse.
@@ -113,9 +126,11 @@ impl ReadAhead {
     /// Reads `source` to its end (or until the receiver is dropped), sending batches.
     pub fn run(self, mut source: CaptureReader<'_>) -> ReadEnd {
         let mut batch = Batch::default();
+        let mut first_ts = None;
         let result = loop {
             match source.next_packet() {
                 Ok(Some(p)) => {
+                    first_ts.get_or_insert(p.ts);
                     batch.push(&p);
                     if batch.data.len() >= BATCH_BYTES || batch.entries.len() >= BATCH_BYTES / 64 {
                         let mut next = self.empty.try_recv().unwrap_or_default();
@@ -135,6 +150,98 @@ impl ReadAhead {
         ReadEnd {
             result,
             skipped_blocks: source.skipped_blocks(),
+            first_ts,
         }
+    }
+}
+
+/// The reading side of [`routed_channel`]: run [`RoutedReadAhead::run`] on its own thread.
+pub struct RoutedReadAhead {
+    full: Vec<SyncSender<Batch>>,
+    empty: Receiver<Batch>,
+}
+
+/// A reader that shares the packets out among `shares` receivers, each packet to one
+/// of them (see [`RoutedReadAhead::run`]). Every receiver gets a batch, maybe empty, for
+/// each batch's worth of packets read, so all of them know how far the reader got.
+pub fn routed_channel(shares: usize) -> (RoutedReadAhead, Vec<BatchReceiver>) {
+    let shares = shares.max(1);
+    let (empty_tx, empty_rx) = sync_channel(shares * (BATCHES_IN_FLIGHT + 2));
+    let mut full = Vec::with_capacity(shares);
+    let mut receivers = Vec::with_capacity(shares);
+    for _ in 0..shares {
+        let (tx, rx) = sync_channel(BATCHES_IN_FLIGHT);
+        full.push(tx);
+        receivers.push(BatchReceiver {
+            full: rx,
+            empty: empty_tx.clone(),
+        });
+    }
+    (
+        RoutedReadAhead {
+            full,
+            empty: empty_rx,
+        },
+        receivers,
+    )
+}
+
+impl RoutedReadAhead {
+    /// Reads `source` to its end (or until a receiver is dropped), sending each packet to
+    /// receiver `route(packet)` (taken modulo the number of receivers).
+    pub fn run(
+        self,
+        mut source: CaptureReader<'_>,
+        route: impl Fn(&PacketRef<'_>) -> usize,
+    ) -> ReadEnd {
+        let shares = self.full.len();
+        let mut batches: Vec<Batch> = (0..shares).map(|_| Batch::default()).collect();
+        let (mut bytes, mut packets) = (0usize, 0usize);
+        let mut first_ts = None;
+        let mut last = None;
+        let result = loop {
+            match source.next_packet() {
+                Ok(Some(p)) => {
+                    first_ts.get_or_insert(p.ts);
+                    last = Some((p.number, p.ts));
+                    let share = route(&p) % shares;
+                    if let Some(batch) = batches.get_mut(share) {
+                        batch.push(&p);
+                    }
+                    bytes += p.data.len();
+                    packets += 1;
+                    if bytes >= BATCH_BYTES || packets >= BATCH_BYTES / 64 {
+                        if !self.send_round(&mut batches, last) {
+                            break Ok(());
+                        }
+                        (bytes, packets) = (0, 0);
+                    }
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        };
+        if packets > 0 {
+            self.send_round(&mut batches, last);
+        }
+        ReadEnd {
+            result,
+            skipped_blocks: source.skipped_blocks(),
+            first_ts,
+        }
+    }
+
+    /// Sends each receiver its batch of this round; false once a receiver is gone.
+    fn send_round(&self, batches: &mut [Batch], through: Option<(u64, Timestamp)>) -> bool {
+        for (batch, full) in batches.iter_mut().zip(&self.full) {
+            let mut next = self.empty.try_recv().unwrap_or_default();
+            next.clear();
+            let mut sent = std::mem::replace(batch, next);
+            sent.through = through;
+            if full.send(sent).is_err() {
+                return false;
+            }
+        }
+        true
     }
 }

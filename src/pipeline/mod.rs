@@ -2,6 +2,9 @@
 //! [`Capture`]. Synchronous, no terminal I/O: the command line, the TUI and the tests
 //! drive it the same way, a packet at a time, so a capture can be shown while it is read.
 
+mod numbering;
+mod sharded;
+
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::net::SocketAddr;
@@ -12,26 +15,22 @@ use crate::session::{Session, SessionConfig};
 use crate::source::{CaptureReader, PacketRef, SourceError, Timestamp};
 use crate::tcp::{Endpoints, TcpFlow, endpoints_for_first, flow_key};
 
+pub use numbering::{FlowEvent, Numbering};
+pub use sharded::{StreamSetup, decode_reader_sharded, default_shards};
+
 type FlowKey = (SocketAddr, SocketAddr);
 
 struct FlowEntry {
+    /// The flow's order: the number of its first packet.
     order: u64,
+    /// Streaming mode: [`FlowEvent::Decided`] was told.
+    decision_told: bool,
     /// Bytes this flow held after its last packet (its share of `buffered_total`).
     buffered: usize,
     /// Number of the flow's latest packet.
     last_packet: u64,
     tcp: TcpFlow,
     session: Session,
-}
-
-/// A flow not yet numbered, in streaming mode (see [`Pipeline::set_streaming`]).
-enum Unnumbered {
-    /// Not yet known to be a WebSocket connection or not.
-    Undecided,
-    /// A WebSocket connection still open; its record is in `capture.connections`.
-    Open(FlowKey),
-    /// A WebSocket connection that ended before every earlier flow was settled.
-    Finished(Box<Connection>),
 }
 
 /// Streaming mode: a connection hands out its ended records once it holds this many
@@ -51,16 +50,17 @@ pub enum Handout {
     Finished(Connection),
 }
 
-/// Streaming mode: connection numbers follow the flows' first packets (as
-/// [`Capture::finish`] gives them), assigned once every earlier flow is settled.
-struct Numbering {
-    /// Flows that are, or may become, WebSocket connections without a number yet, by flow order.
-    pending: BTreeMap<u64, Unnumbered>,
-    next_id: u32,
-    /// What is ready for [`Pipeline::take_handouts`].
-    out: Vec<Handout>,
+/// Streaming mode's state (see [`Pipeline::set_streaming`]).
+struct Streaming {
+    /// What happened to the flows since they were last taken.
+    events: Vec<FlowEvent>,
+    /// Numbers the connections, unless the caller does (a pipeline decoding a share of
+    /// the flows, [`Pipeline::set_share`]).
+    numbering: Option<Numbering>,
     /// Frames a connection holds before its ended records are handed out.
     hand_out_at: usize,
+    /// The handed-out records are wanted (else they are dropped, their counts kept).
+    parts: bool,
 }
 
 /// Incremental decoder: feed packets, read the capture as it grows, finish at the end.
@@ -70,7 +70,6 @@ pub struct Pipeline {
     flows: HashMap<FlowKey, Box<FlowEntry>, foldhash::fast::RandomState>,
     /// Open flows by creation order (to retire the oldest when the flow limit is hit).
     by_order: BTreeMap<u64, FlowKey>,
-    next_order: u64,
     last: (u64, Timestamp),
     evicted: u64,
     live: bool,
@@ -79,7 +78,10 @@ pub struct Pipeline {
     /// The flow of each record in `capture.connections` (same positions).
     owners: Vec<FlowKey>,
     /// Set in streaming mode.
-    numbering: Option<Numbering>,
+    streaming: Option<Streaming>,
+    /// This pipeline decodes one of this many shares of the flows: it keeps to its share
+    /// of the flow and buffer limits ([`Pipeline::set_share`]).
+    share: usize,
     /// Compacting mode (see [`Pipeline::set_compacting`]).
     compacting: bool,
     /// What has been decoded so far.
@@ -93,13 +95,13 @@ impl Pipeline {
             config,
             flows: HashMap::default(),
             by_order: BTreeMap::new(),
-            next_order: 0,
             last: (0, Timestamp::default()),
             evicted: 0,
             live: false,
             buffered_total: 0,
             owners: Vec::new(),
-            numbering: None,
+            streaming: None,
+            share: 1,
             compacting: false,
             capture: Capture::default(),
         }
@@ -112,20 +114,56 @@ impl Pipeline {
     /// the open flows, not the file or the length of a connection. Connections are
     /// handed out in the order they end.
     pub fn set_streaming(&mut self) {
-        self.numbering = Some(Numbering {
-            pending: BTreeMap::new(),
-            next_id: 1,
-            out: Vec::new(),
+        self.streaming = Some(Streaming {
+            events: Vec::new(),
+            numbering: Some(Numbering::default()),
             hand_out_at: HAND_OUT_AT,
+            parts: true,
         });
+    }
+
+    /// Streaming mode: whether the ended records a connection hands out while open are
+    /// wanted ([`Handout::Part`]; by default they are). When not, they are dropped at
+    /// once and only their counts stay ([`crate::model::HandedOut::tally`]).
+    pub fn set_parts_wanted(&mut self, wanted: bool) {
+        if let Some(s) = self.streaming.as_mut() {
+            s.parts = wanted;
+        }
+    }
+
+    /// Streaming mode for one of `shares` pipelines that each decode the flows of one
+    /// share (a flow's packets all go to the same one, [`sharded`]): the caller numbers
+    /// the connections from [`Pipeline::take_flow_events`], and this pipeline holds at
+    /// most its share of `--max-flows` open flows and of `--max-buffered` bytes, so all
+    /// of them together stay within the limits.
+    pub fn set_share(&mut self, shares: usize) {
+        self.set_streaming();
+        if let Some(s) = self.streaming.as_mut() {
+            s.numbering = None;
+        }
+        self.share = shares.max(1);
+    }
+
+    /// Streaming mode with [`Pipeline::set_share`]: what happened to the flows since the
+    /// last call, in order.
+    pub fn take_flow_events(&mut self) -> Vec<FlowEvent> {
+        self.streaming
+            .as_mut()
+            .map(|s| std::mem::take(&mut s.events))
+            .unwrap_or_default()
+    }
+
+    /// The open-flow limit this pipeline keeps to: its share of `--max-flows`.
+    fn flow_limit(&self) -> usize {
+        (self.config.limits.max_flows / self.share).max(1)
     }
 
     /// Streaming mode: hand out a connection's ended records once it holds `frames`
     /// frames (at least 1; [`HAND_OUT_AT`] by default). Tests set 1 to hand out after
     /// every packet.
     pub fn set_hand_out_at(&mut self, frames: usize) {
-        if let Some(n) = self.numbering.as_mut() {
-            n.hand_out_at = frames.max(1);
+        if let Some(s) = self.streaming.as_mut() {
+            s.hand_out_at = frames.max(1);
         }
     }
 
@@ -141,10 +179,20 @@ impl Pipeline {
     /// Streaming mode: what was handed out since the last call (connections that ended
     /// and were numbered, and ended records of connections still open), in order.
     pub fn take_handouts(&mut self) -> Vec<Handout> {
-        match self.numbering.as_mut() {
-            Some(n) if !n.out.is_empty() => std::mem::take(&mut n.out),
-            _ => Vec::new(),
+        let Some(Streaming {
+            events,
+            numbering: Some(numbering),
+            ..
+        }) = self.streaming.as_mut()
+        else {
+            return Vec::new();
+        };
+        for event in events.drain(..) {
+            numbering.accept(event);
+            // One pipeline tells every flow in order: all earlier flows are known.
+            numbering.settle(u64::MAX);
         }
+        numbering.take_handouts()
     }
 
     /// Decodes one packet.
@@ -178,23 +226,22 @@ impl Pipeline {
                 // it carries nothing to decode.
                 return;
             }
-            if self.flows.len() >= self.config.limits.max_flows
+            if self.flows.len() >= self.flow_limit()
                 && let Some((_, oldest)) = self.by_order.pop_first()
             {
                 self.evict(oldest);
-                self.evicted += 1;
             }
             let endpoints: Endpoints = endpoints_for_first(&seg);
-            let order = self.next_order;
-            self.next_order += 1;
+            let order = seg.number;
             self.by_order.insert(order, key);
-            if let Some(n) = self.numbering.as_mut() {
-                n.pending.insert(order, Unnumbered::Undecided);
+            if let Some(s) = self.streaming.as_mut() {
+                s.events.push(FlowEvent::Opened(order));
             }
             self.flows.insert(
                 key,
                 Box::new(FlowEntry {
                     order,
+                    decision_told: false,
                     buffered: 0,
                     last_packet: seg.number,
                     tcp: TcpFlow::new(endpoints, self.config.limits.max_out_of_order),
@@ -221,7 +268,7 @@ impl Pipeline {
         let held = tcp.buffered_bytes() + session.held_bytes();
         self.buffered_total = self.buffered_total - entry.buffered + held;
         entry.buffered = held;
-        let limit = config.limits.max_buffered_total;
+        let limit = (config.limits.max_buffered_total / self.share).max(1);
         if self.buffered_total > limit {
             // The flow that crossed the budget pays: it gives up its holes and held bytes.
             let FlowEntry { tcp, session, .. } = &mut **entry;
@@ -233,29 +280,34 @@ impl Pipeline {
             self.buffered_total = self.buffered_total - entry.buffered + held;
             entry.buffered = held;
         }
-        let (order, decided) = (entry.order, entry.session.websocket_decided());
+        if let Some(s) = self.streaming.as_mut()
+            && !entry.decision_told
+            && let Some(websocket) = entry.session.websocket_decided()
+        {
+            entry.decision_told = true;
+            s.events.push(FlowEvent::Decided {
+                order: entry.order,
+                websocket,
+            });
+        }
         let ending = entry.tcp.closed().then_some(if entry.tcp.reset {
             Ending::Reset
         } else {
             Ending::Fin
         });
         self.claim_new_connections(key);
-        if let Some(n) = self.numbering.as_mut()
-            && let Some(decided) = decided
-            && matches!(n.pending.get(&order), Some(Unnumbered::Undecided))
-        {
-            if decided {
-                n.pending.insert(order, Unnumbered::Open(key));
-            } else {
-                n.pending.remove(&order);
-            }
-            self.number_settled();
-        }
         if let Some(ending) = ending {
             self.retire(key, ending);
         } else {
             self.hand_out_ended(key);
         }
+    }
+
+    /// Every packet up to `number` (time `ts`) has been read, some of them by other
+    /// pipelines decoding other shares of the flows ([`sharded`]): flows still open when
+    /// the capture ends are closed there, as one pipeline reading them all would.
+    pub fn read_through(&mut self, number: u64, ts: Timestamp) {
+        self.last = (number, ts);
     }
 
     /// Drops the leading ended records of connection `index` (at most `max_frames` frames
@@ -293,7 +345,7 @@ impl Pipeline {
     /// Streaming mode: hands out the ended records of the flow's connection once it
     /// holds [`Numbering::hand_out_at`] frames.
     fn hand_out_ended(&mut self, key: FlowKey) {
-        let Some(n) = self.numbering.as_mut() else {
+        let Some(s) = self.streaming.as_mut() else {
             return;
         };
         let Some(entry) = self.flows.get_mut(&key) else {
@@ -306,18 +358,16 @@ impl Pipeline {
         else {
             return;
         };
-        if conn.frames.len() < n.hand_out_at {
+        if conn.frames.len() < s.hand_out_at {
             return;
         }
-        if let Some(mut part) = conn.take_ended_records(self.config.idle_threshold) {
+        if let Some(part) = conn.take_ended_records(self.config.idle_threshold) {
             entry
                 .session
                 .records_handed_out(part.frames.len(), part.messages.len());
-            if n.pending.contains_key(&entry.order) {
-                // Its number is not settled yet (the id it has is provisional).
-                part.id = 0;
+            if s.parts {
+                s.events.push(FlowEvent::Part(Box::new(part)));
             }
-            n.out.push(Handout::Part(part));
         }
     }
 
@@ -329,37 +379,6 @@ impl Pipeline {
             .len()
             .saturating_sub(self.owners.len());
         self.owners.extend(std::iter::repeat_n(key, created));
-    }
-
-    /// Streaming mode: numbers the connections at the front of the flow order whose
-    /// earlier flows are all settled, and hands out the finished ones.
-    fn number_settled(&mut self) {
-        let Some(n) = self.numbering.as_mut() else {
-            return;
-        };
-        while let Some(first) = n.pending.first_entry() {
-            match first.get() {
-                Unnumbered::Undecided => break,
-                Unnumbered::Open(key) => {
-                    if let Some(i) = self
-                        .flows
-                        .get(key)
-                        .and_then(|f| f.session.connection_index())
-                        && let Some(c) = self.capture.connections.get_mut(i)
-                    {
-                        c.id = n.next_id;
-                    }
-                    first.remove();
-                }
-                Unnumbered::Finished(_) => {
-                    if let Unnumbered::Finished(mut c) = first.remove() {
-                        c.id = n.next_id;
-                        n.out.push(Handout::Finished(*c));
-                    }
-                }
-            }
-            n.next_id += 1;
-        }
     }
 
     /// Streaming mode: takes a connection record out of the capture, telling the flow
@@ -378,6 +397,7 @@ impl Pipeline {
     /// Retires the oldest flow to make room (the `max_flows` limit), saying so on its connection.
     fn evict(&mut self, key: FlowKey) {
         let limit = self.config.limits.max_flows;
+        self.evicted += 1;
         self.retire_with(
             key,
             Ending::Open,
@@ -416,7 +436,7 @@ impl Pipeline {
                 note,
             );
         }
-        if self.numbering.is_none() {
+        if self.streaming.is_none() {
             if self.compacting
                 && let Some(conn) = index.and_then(|i| self.capture.connections.get_mut(i))
             {
@@ -430,19 +450,12 @@ impl Pipeline {
             settle(&mut conn, self.config.idle_threshold);
             conn
         });
-        if let Some(n) = self.numbering.as_mut() {
-            match (finished, n.pending.contains_key(&entry.order)) {
-                (Some(conn), true) => {
-                    n.pending
-                        .insert(entry.order, Unnumbered::Finished(Box::new(conn)));
-                }
-                (Some(conn), false) => n.out.push(Handout::Finished(conn)),
-                (None, _) => {
-                    n.pending.remove(&entry.order);
-                }
-            }
+        if let Some(s) = self.streaming.as_mut() {
+            s.events.push(FlowEvent::Ended {
+                order: entry.order,
+                connection: finished.map(Box::new),
+            });
         }
-        self.number_settled();
     }
 
     /// Ends the capture: every open flow is settled and connections are numbered.
@@ -457,13 +470,13 @@ impl Pipeline {
         for key in keys {
             self.retire(key, Ending::Open);
         }
-        if self.evicted > 0 {
-            self.capture.notes.push(format!(
-                "{} flows were retired early because more than {} were open at once (--max-flows)",
-                self.evicted, self.config.limits.max_flows
-            ));
+        // A share's count goes into the note of the whole decode ([`sharded`]).
+        if self.evicted > 0 && self.share == 1 {
+            self.capture
+                .notes
+                .push(eviction_note(self.evicted, self.config.limits.max_flows));
+            self.evicted = 0;
         }
-        self.evicted = 0;
         // Compacted connections were settled when their flows ended.
         for conn in &mut self.capture.connections {
             if conn.compacted.is_none() {
@@ -480,6 +493,13 @@ impl Pipeline {
     pub fn set_live(&mut self, live: bool) {
         self.live = live;
     }
+}
+
+/// The capture's note when flows were retired early under the `--max-flows` limit.
+fn eviction_note(evicted: u64, max_flows: usize) -> String {
+    format!(
+        "{evicted} flows were retired early because more than {max_flows} were open at once (--max-flows)"
+    )
 }
 
 /// The analyses that need a connection's whole life: heartbeat warnings (idle gaps, no
@@ -530,12 +550,28 @@ pub fn decode_reader_streaming_with<R: Read + Send>(
     reader: R,
     config: SessionConfig,
     hand_out_at: usize,
+    each: impl FnMut(Handout) -> std::io::Result<()>,
+) -> Result<Capture, StreamError> {
+    let setup = StreamSetup {
+        hand_out_at,
+        shares: 1,
+        parts: true,
+    };
+    streaming_on_one_thread(reader, config, setup, each)
+}
+
+/// A streaming decode on the caller's thread (the capture is read on another).
+fn streaming_on_one_thread<R: Read + Send>(
+    reader: R,
+    config: SessionConfig,
+    setup: StreamSetup,
     mut each: impl FnMut(Handout) -> std::io::Result<()>,
 ) -> Result<Capture, StreamError> {
     let source = CaptureReader::new(reader)?;
     let mut pipeline = Pipeline::new(config);
     pipeline.set_streaming();
-    pipeline.set_hand_out_at(hand_out_at);
+    pipeline.set_hand_out_at(setup.hand_out_at);
+    pipeline.set_parts_wanted(setup.parts);
     // The capture is read and cut into packets on a second thread.
     let (ahead, batches) = crate::source::readahead::channel();
     let (end, output) = std::thread::scope(|scope| {
