@@ -1,9 +1,8 @@
 //! The floor for `wsscope summary`: a bare walk over a capture's packet records with the
-//! same reader (pcap-parser behind a 1 MiB buffer), touching each packet's bytes and
-//! decoding nothing. `cargo run --release --example walk -- FILE`.
+//! same reader as `wsscope summary` (pcap-parser reading the file 1 MiB at a time),
+//! touching each packet's bytes and decoding nothing. `cargo run --release --example walk -- FILE`.
 
 use std::fs::File;
-use std::io::BufReader;
 use std::time::Instant;
 
 use wsscope::source::CaptureReader;
@@ -11,8 +10,7 @@ use wsscope::source::CaptureReader;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args().nth(1).ok_or("usage: walk FILE")?;
     let started = Instant::now();
-    let file = BufReader::with_capacity(1 << 20, File::open(&path)?);
-    let mut reader = CaptureReader::new(file)?;
+    let mut reader = CaptureReader::new(File::open(&path)?)?;
     let (mut packets, mut bytes, mut checksum) = (0u64, 0u64, 0u64);
     while let Some(p) = reader.next_packet()? {
         packets += 1;

@@ -1,7 +1,7 @@
 //! wsscope command line: argument parsing and error reporting only; the work is in the library.
 
 use std::fs::File;
-use std::io::{self, BufReader, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -83,8 +83,8 @@ struct Common {
     #[arg(long, value_name = "BYTES", global = true, default_value_t = Limits::default().max_http_head)]
     max_http_head: usize,
     /// Decode threads for `summary`, `frames` and `export` on a capture (default: one per
-    /// core, at most 4). Each holds its share of --max-flows and --max-buffered; the
-    /// output is the same for any number.
+    /// core, at most 4, one fewer for `summary`). Each holds its share of --max-flows and
+    /// --max-buffered; the output is the same for any number.
     #[arg(long, value_name = "N", global = true, value_parser = clap::value_parser!(u16).range(1..=64))]
     threads: Option<u16>,
 }
@@ -244,10 +244,10 @@ impl Input {
 /// Opens the input as a byte stream.
 fn open_input(input: &Input) -> Result<Box<dyn Read + Send>> {
     Ok(match input {
-        Input::Path(p) => Box::new(BufReader::with_capacity(
-            1 << 20,
-            File::open(p).with_context(|| format!("cannot open {}", p.display()))?,
-        )),
+        // Unbuffered: the capture reader reads 1 MiB at a time into its own buffer.
+        Input::Path(p) => {
+            Box::new(File::open(p).with_context(|| format!("cannot open {}", p.display()))?)
+        }
         Input::Stdin => Box::new(io::stdin()),
         Input::Demo => Box::new(DEMO),
     })
@@ -415,9 +415,10 @@ fn finish_file(input: &Input, what: Output, common: &Common) -> Result<ExitCode>
         &input.name(),
         &mut out,
         wsscope::pipeline::StreamSetup {
-            shares: common
-                .threads
-                .map_or_else(wsscope::default_shards, usize::from),
+            shares: common.threads.map_or_else(
+                || wsscope::default_shards(matches!(what, Output::Summary)),
+                usize::from,
+            ),
             ..Default::default()
         },
     );

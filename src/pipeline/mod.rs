@@ -212,15 +212,18 @@ impl Pipeline {
         };
         stats.tcp_packets += 1;
         let key = flow_key(seg.src, seg.dst);
-        let restart = self.flows.get(&key).is_some_and(|f| {
-            seg.flags.syn
+        // Is it a flow we follow, or a new one in its place (a SYN after the old one
+        // closed or carried data)?
+        let known = self.flows.get(&key).map(|f| {
+            !(seg.flags.syn
                 && !seg.flags.ack
-                && (f.tcp.closed() || f.tcp.streams[f.tcp.side_of(seg.src).index()].delivered() > 0)
+                && (f.tcp.closed()
+                    || f.tcp.streams[f.tcp.side_of(seg.src).index()].delivered() > 0))
         });
-        if restart {
+        if known == Some(false) {
             self.retire(key, Ending::Fin);
         }
-        if !self.flows.contains_key(&key) {
+        if known != Some(true) {
             if !seg.flags.syn && seg.payload.is_empty() && seg.missing == 0 {
                 // A bare ACK, FIN or RST of a flow we do not know (or already closed):
                 // it carries nothing to decode.
@@ -295,10 +298,17 @@ impl Pipeline {
         } else {
             Ending::Fin
         });
+        let hand_out = self.streaming.as_ref().is_some_and(|s| {
+            entry
+                .session
+                .connection_index()
+                .and_then(|i| conns.get(i))
+                .is_some_and(|c| c.frames.len() >= s.hand_out_at)
+        });
         self.claim_new_connections(key);
         if let Some(ending) = ending {
             self.retire(key, ending);
-        } else {
+        } else if hand_out {
             self.hand_out_ended(key);
         }
     }

@@ -102,7 +102,6 @@ struct BlockState {
     legacy: Option<(LinkType, u64)>,
     /// pcapng: the interfaces of the current section.
     interfaces: Vec<Interface>,
-    buf: Vec<u8>,
     skipped_blocks: u64,
     /// File and section headers and interface descriptions seen (see
     /// [`CaptureReader::layout_blocks`]).
@@ -217,14 +216,20 @@ impl<'r> CaptureReader<'r> {
                     });
                 }
             };
-            if let Some((ts, link, orig_len)) = step {
+            if let Some(packet) = step {
                 self.packets += 1;
+                // The block is at the start of the parser's buffer until it is consumed.
+                let data = self
+                    .inner
+                    .data()
+                    .get(packet.data_at..packet.data_at + packet.caplen)
+                    .unwrap_or(&[]);
                 return Ok(Some(PacketRef {
                     number: self.packets,
-                    ts,
-                    link,
-                    data: &self.blocks.buf,
-                    orig_len,
+                    ts: packet.ts,
+                    link: packet.link,
+                    data,
+                    orig_len: packet.orig_len,
                 }));
             }
         }
@@ -281,10 +286,22 @@ impl<'r> CaptureReader<'r> {
     }
 }
 
+/// A packet block: its facts, and where its captured bytes are within the block.
+struct PacketBlock {
+    ts: Timestamp,
+    link: LinkType,
+    orig_len: u32,
+    /// Offset of the packet bytes from the block's first byte (the block's fixed
+    /// header: 16 bytes for a legacy pcap record, 28 for a pcapng Enhanced Packet Block,
+    /// 12 for a Simple Packet Block).
+    data_at: usize,
+    caplen: usize,
+}
+
 impl BlockState {
-    /// Records what a block says; for a packet block copies its bytes into `buf` and
-    /// returns its timestamp, link type and original length.
-    fn handle_block(&mut self, block: PcapBlockOwned<'_>) -> Option<(Timestamp, LinkType, u32)> {
+    /// Records what a block says; for a packet block returns its timestamp, link type,
+    /// original length and where its bytes are, read in place (not copied).
+    fn handle_block(&mut self, block: PcapBlockOwned<'_>) -> Option<PacketBlock> {
         match block {
             PcapBlockOwned::LegacyHeader(header) => {
                 let units = if header.is_nanosecond_precision() {
@@ -303,16 +320,19 @@ impl BlockState {
                     u64::from(record.ts_usec),
                     units,
                 );
-                let caplen = (record.caplen as usize).min(record.data.len());
-                self.buf.clear();
-                self.buf.extend_from_slice(&record.data[..caplen]);
-                Some((ts, link, record.origlen))
+                Some(PacketBlock {
+                    ts,
+                    link,
+                    orig_len: record.origlen,
+                    data_at: 16,
+                    caplen: (record.caplen as usize).min(record.data.len()),
+                })
             }
             PcapBlockOwned::NG(block) => self.handle_ng_block(block),
         }
     }
 
-    fn handle_ng_block(&mut self, block: Block<'_>) -> Option<(Timestamp, LinkType, u32)> {
+    fn handle_ng_block(&mut self, block: Block<'_>) -> Option<PacketBlock> {
         match block {
             Block::SectionHeader(_) => {
                 self.interfaces.clear();
@@ -342,20 +362,26 @@ impl BlockState {
                 let units = iface.units_per_sec.max(1);
                 let secs = (raw / units) as i64 + iface.ts_offset;
                 let ts = Timestamp::from_fraction(secs, raw % units, units);
-                let caplen = (epb.caplen as usize).min(epb.data.len());
-                self.buf.clear();
-                self.buf.extend_from_slice(&epb.data[..caplen]);
-                Some((ts, iface.link, epb.origlen))
+                Some(PacketBlock {
+                    ts,
+                    link: iface.link,
+                    orig_len: epb.origlen,
+                    data_at: 28,
+                    caplen: (epb.caplen as usize).min(epb.data.len()),
+                })
             }
             Block::SimplePacket(spb) => {
                 let link = self
                     .interfaces
                     .first()
                     .map_or(LinkType::Other(-1), |i| i.link);
-                let caplen = (spb.origlen as usize).min(spb.data.len());
-                self.buf.clear();
-                self.buf.extend_from_slice(&spb.data[..caplen]);
-                Some((Timestamp::default(), link, spb.origlen))
+                Some(PacketBlock {
+                    ts: Timestamp::default(),
+                    link,
+                    orig_len: spb.origlen,
+                    data_at: 12,
+                    caplen: (spb.origlen as usize).min(spb.data.len()),
+                })
             }
             _ => {
                 self.skipped_blocks += 1;
