@@ -11,6 +11,8 @@
 #   HOSTILE_FILES="a.pcap b.pcap"  only these files (names as in `gen_hostile --list`)
 #   HOSTILE_TIMEOUT=600            seconds allowed per file (then it is killed: TIMEOUT)
 #   HOSTILE_MAX_RSS_MB=1024        peak RSS above this is a problem
+#   HOSTILE_COMMAND="summary"      the wsscope command and options run on each file
+#                                  (e.g. "export --threads 2": flows on two decode threads)
 #   CARGO_TARGET_DIR               honoured, like cargo does
 # Exit status: 0 when every file ran without panic, timeout or signal, under the RSS
 # limit and with the expected exit code; 1 otherwise; 2 when a tool is missing.
@@ -80,7 +82,8 @@ human_size() {
     else printf "%d B", b }'
 }
 
-echo "== wsscope summary FILE > /dev/null   (timeout ${timeout_s} s, RSS limit ${max_rss_mb} MiB)"
+read -r -a command <<<"${HOSTILE_COMMAND:-summary}"
+echo "== wsscope ${command[*]} FILE > /dev/null   (timeout ${timeout_s} s, RSS limit ${max_rss_mb} MiB)"
 echo
 printf '%-33s %10s %4s %5s %9s %10s  %-9s %s\n' \
   file size exit want elapsed "peak RSS" verdict "first line of stderr"
@@ -92,7 +95,7 @@ for name in "${files[@]}"; do
   size=$(stat -c %s "$f")
   set +e
   /usr/bin/time -o "$work/time" -f '%e %M' \
-    timeout -k 10 "$timeout_s" "$wsscope" summary "$f" >/dev/null 2>"$work/stderr"
+    timeout -k 10 "$timeout_s" "$wsscope" "${command[@]}" "$f" >/dev/null 2>"$work/stderr"
   rc=$?
   set -e
   elapsed=? rss_kb=0

@@ -105,10 +105,10 @@ pub fn spawn_file(
 ) -> Result<(Loading, JoinHandle<()>), SourceError> {
     let file = std::fs::File::open(path)?;
     let total = file.metadata().ok().map(|m| m.len());
-    let reader = std::io::BufReader::with_capacity(1 << 20, file);
     let index = Arc::new(FileIndex::new(path, config.clone()));
     let first_pass = first_pass_config(config);
-    spawn_indexed(reader, total, first_pass, Some(index))
+    // Unbuffered: the capture reader reads 1 MiB at a time into its own buffer.
+    spawn_indexed(file, total, first_pass, Some(index))
 }
 
 /// The settings of [`spawn_file`]'s first pass over a file decoded with `config`: only

@@ -10,7 +10,7 @@
 //! ones the first pass made and dropped.
 
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -237,16 +237,13 @@ impl FileIndex {
                 let mut head = Vec::new();
                 (&mut file).take(prefix_len).read_to_end(&mut head)?;
                 file.seek(SeekFrom::Start(at.offset))?;
-                let rest = BufReader::with_capacity(1 << 20, file);
+                // Unbuffered: the capture reader reads 1 MiB at a time itself.
                 Ok((
-                    CaptureReader::new(std::io::Cursor::new(head).chain(rest))?,
+                    CaptureReader::new(std::io::Cursor::new(head).chain(file))?,
                     at.number,
                 ))
             }
-            _ => Ok((
-                CaptureReader::new(BufReader::with_capacity(1 << 20, file))?,
-                1,
-            )),
+            _ => Ok((CaptureReader::new(file)?, 1)),
         }
     }
 }

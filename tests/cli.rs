@@ -30,10 +30,14 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("wsscope-test-{}-{name}", std::process::id()));
-    std::fs::write(&path, bytes).expect("write temp file");
-    path
+/// A temporary file holding `bytes`, removed when dropped.
+fn temp_file(name: &str, bytes: &[u8]) -> tempfile::TempPath {
+    let mut file = tempfile::Builder::new()
+        .prefix(&format!("wsscope-test-{name}-"))
+        .tempfile()
+        .expect("create temp file");
+    std::io::Write::write_all(&mut file, bytes).expect("write temp file");
+    file.into_temp_path()
 }
 
 #[test]

@@ -8,7 +8,7 @@ mod common;
 use std::fs::File;
 use std::io::BufReader;
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use wsscope::export::jsonl;
 use wsscope::model::Connection;
@@ -132,11 +132,15 @@ fn interleaved(conns: u16, frames: usize) -> Vec<u8> {
     common::pcap_file(&packets)
 }
 
-fn temp_capture(bytes: &[u8], tag: &str) -> PathBuf {
-    let path =
-        std::env::temp_dir().join(format!("wsscope-reread-{}-{tag}.pcap", std::process::id()));
-    std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{e}"));
-    path
+/// A temporary capture file holding `bytes`, removed when dropped.
+fn temp_capture(bytes: &[u8], tag: &str) -> tempfile::TempPath {
+    let mut file = tempfile::Builder::new()
+        .prefix(&format!("wsscope-reread-{tag}-"))
+        .suffix(".pcap")
+        .tempfile()
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::io::Write::write_all(&mut file, bytes).unwrap_or_else(|e| panic!("{e}"));
+    file.into_temp_path()
 }
 
 #[test]
@@ -153,7 +157,6 @@ fn reads_resume_at_checkpoints_in_the_middle_of_the_file() {
         "{:?}",
         index.checkpoints().len()
     );
-    let _ = std::fs::remove_file(&path);
 }
 
 #[test]
@@ -205,7 +208,6 @@ fn the_ui_shows_and_searches_compacted_connections_in_full() {
         .unwrap_or_else(|| panic!("nothing selected"));
     assert_eq!(conn.client.port(), 40004);
     assert!(String::from_utf8_lossy(frame.wire_payload()).starts_with("conn 4 frame 33"));
-    let _ = std::fs::remove_file(&path);
 }
 
 /// Lets a background decode finish (at most 5 s), refreshing as the UI's ticks do.
@@ -250,7 +252,6 @@ fn enter_counts_what_is_in_memory_and_says_so() {
     assert_eq!(app.search.count, Some(1));
     let notice = app.notice.clone().unwrap_or_default();
     assert!(notice.contains("n/N also search the 5 others"), "{notice}");
-    let _ = std::fs::remove_file(&path);
 }
 
 #[test]
@@ -280,7 +281,6 @@ fn a_search_out_of_time_goes_on_where_it_stopped() {
         .selected_frame(&capture)
         .unwrap_or_else(|| panic!("no frame"));
     assert!(String::from_utf8_lossy(frame.wire_payload()).starts_with("conn 4 frame 33"));
-    let _ = std::fs::remove_file(&path);
 }
 
 #[test]
@@ -299,7 +299,6 @@ fn a_match_in_a_large_connection_is_selected_at_once() {
     // The server's frame 33 (counting from 0) is the connection's 34th.
     assert_eq!(frame.index, 34);
     assert!(String::from_utf8_lossy(frame.wire_payload()).starts_with("conn 2 frame 33"));
-    let _ = std::fs::remove_file(&path);
 }
 
 #[test]
@@ -329,7 +328,6 @@ fn leaving_a_connection_being_decoded_drops_its_decode() {
         Some(40001)
     );
     assert_eq!(app.visible.len(), 50);
-    let _ = std::fs::remove_file(&path);
 }
 
 #[test]
@@ -367,7 +365,6 @@ fn a_large_connection_is_decoded_again_in_the_background() {
         .unwrap_or_else(|| panic!("no connection"));
     assert_eq!(shown.client.port(), 40000);
     assert_eq!(shown.frames.len(), 50);
-    let _ = std::fs::remove_file(&path);
 }
 
 #[test]
@@ -400,7 +397,6 @@ fn a_connection_compacted_while_shown_is_listed_again_from_its_new_source() {
     wait_while_busy(&mut app, &compacted);
     assert_eq!(app.visible.len(), 40);
     assert_eq!(app.frame, Some(2));
-    let _ = std::fs::remove_file(&path);
 }
 
 #[test]
@@ -434,5 +430,4 @@ fn warnings_only_a_full_decode_gives_are_shown() {
         .unwrap_or_else(|| panic!("no connection"));
     assert_eq!(shown.messages[0].data.len(), 100);
     assert_eq!(warns(shown), 1, "{:?}", shown.warnings);
-    let _ = std::fs::remove_file(&path);
 }
