@@ -3,7 +3,8 @@
 #   bash benches/scale.sh [SIZE_MB] [RUNS]
 # makes target/bench-SIZE.pcap with examples/gen_capture (deterministic) if missing, then
 # prints the median of RUNS runs of: the bare record walk (the floor), `wsscope summary`,
-# `wsscope export`, and `tshark -r FILE -Y websocket` when tshark is installed.
+# `frames` and `export` (with the default decode threads, then with --threads 1 or 2),
+# and `tshark -r FILE -Y websocket` when tshark is installed.
 set -euo pipefail
 size=${1:-1000}
 runs=${2:-5}
@@ -38,6 +39,12 @@ row "bare record walk (examples/walk)" "$bin/examples/walk" "$file"
 row "wsscope summary" "$bin/wsscope" summary "$file"
 row "wsscope frames" "$bin/wsscope" frames "$file"
 row "wsscope export" "$bin/wsscope" export "$file"
+# The defaults share flows among decode threads (one per core, one fewer for summary):
+# the same commands on one decode thread, and the summary on two, for comparison.
+row "wsscope summary --threads 1" "$bin/wsscope" summary --threads 1 "$file"
+row "wsscope summary --threads 2" "$bin/wsscope" summary --threads 2 "$file"
+row "wsscope frames --threads 1" "$bin/wsscope" frames --threads 1 "$file"
+row "wsscope export --threads 1" "$bin/wsscope" export --threads 1 "$file"
 if command -v tshark > /dev/null; then
     row "tshark -r FILE -Y websocket" tshark -r "$file" -Y websocket
 fi

@@ -132,7 +132,7 @@ impl Pipeline {
     }
 
     /// Streaming mode for one of `shares` pipelines that each decode the flows of one
-    /// share (a flow's packets all go to the same one, [`sharded`]): the caller numbers
+    /// share (a flow's packets all go to the same one, [`decode_reader_sharded`]): the caller numbers
     /// the connections from [`Pipeline::take_flow_events`], and this pipeline holds at
     /// most its share of `--max-flows` open flows and of `--max-buffered` bytes, so all
     /// of them together stay within the limits.
@@ -314,7 +314,7 @@ impl Pipeline {
     }
 
     /// Every packet up to `number` (time `ts`) has been read, some of them by other
-    /// pipelines decoding other shares of the flows ([`sharded`]): flows still open when
+    /// pipelines decoding other shares of the flows ([`decode_reader_sharded`]): flows still open when
     /// the capture ends are closed there, as one pipeline reading them all would.
     pub fn read_through(&mut self, number: u64, ts: Timestamp) {
         self.last = (number, ts);
@@ -480,7 +480,7 @@ impl Pipeline {
         for key in keys {
             self.retire(key, Ending::Open);
         }
-        // A share's count goes into the note of the whole decode ([`sharded`]).
+        // A share's count goes into the note of the whole decode (`decode_reader_sharded`).
         if self.evicted > 0 && self.share == 1 {
             self.capture
                 .notes

@@ -67,7 +67,7 @@ enum Report {
     Done(Vec<FlowEvent>, Box<Capture>, u64),
 }
 
-/// Like [`decode_reader_streaming_with`], on `setup.shares` decode threads (1 decodes
+/// Like [`super::decode_reader_streaming_with`], on `setup.shares` decode threads (1 decodes
 /// on the caller's thread, as that function does). `each` is called on the caller's
 /// thread with the same handouts, in an order that may differ between parts of
 /// different connections, but never within one connection.
