@@ -84,7 +84,7 @@ struct Common {
     max_http_head: usize,
     /// Decode threads for `summary`, `frames` and `export` on a capture (default: one per
     /// core, at most 4, one fewer for `summary`). Each holds its share of --max-flows and
-    /// --max-buffered; the output is the same for any number.
+    /// --max-buffered; the output is the same for any number unless a limit is reached.
     #[arg(long, value_name = "N", global = true, value_parser = clap::value_parser!(u16).range(1..=64))]
     threads: Option<u16>,
 }

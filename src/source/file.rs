@@ -99,7 +99,9 @@ pub struct CaptureReader<'r> {
 #[derive(Default)]
 struct BlockState {
     /// Legacy pcap: link and timestamp resolution from the file header.
-    legacy: Option<(LinkType, u64)>,
+    /// Also the length of a record's header: 16 bytes, 24 in the "modified" pcap
+    /// format (magic 0xa1b2cd34), whose records add interface and packet-type fields.
+    legacy: Option<(LinkType, u64, usize)>,
     /// pcapng: the interfaces of the current section.
     interfaces: Vec<Interface>,
     skipped_blocks: u64,
@@ -292,7 +294,8 @@ struct PacketBlock {
     link: LinkType,
     orig_len: u32,
     /// Offset of the packet bytes from the block's first byte (the block's fixed
-    /// header: 16 bytes for a legacy pcap record, 28 for a pcapng Enhanced Packet Block,
+    /// header: 16 bytes for a legacy pcap record (24 in the modified format), 28 for a
+    /// pcapng Enhanced Packet Block,
     /// 12 for a Simple Packet Block).
     data_at: usize,
     caplen: usize,
@@ -309,12 +312,18 @@ impl BlockState {
                 } else {
                     1_000_000
                 };
-                self.legacy = Some((LinkType::from_linktype(header.network.0), units));
+                let record_header = if header.is_modified_format() { 24 } else { 16 };
+                self.legacy = Some((
+                    LinkType::from_linktype(header.network.0),
+                    units,
+                    record_header,
+                ));
                 self.layout_blocks += 1;
                 None
             }
             PcapBlockOwned::Legacy(record) => {
-                let (link, units) = self.legacy.unwrap_or((LinkType::Ethernet, 1_000_000));
+                let (link, units, record_header) =
+                    self.legacy.unwrap_or((LinkType::Ethernet, 1_000_000, 16));
                 let ts = Timestamp::from_fraction(
                     i64::from(record.ts_sec),
                     u64::from(record.ts_usec),
@@ -324,7 +333,7 @@ impl BlockState {
                     ts,
                     link,
                     orig_len: record.origlen,
-                    data_at: 16,
+                    data_at: record_header,
                     caplen: (record.caplen as usize).min(record.data.len()),
                 })
             }
@@ -473,6 +482,29 @@ mod tests {
             let p = r.next_packet().expect("ok").expect("packet");
             assert_eq!(p.number, 2);
             assert_eq!(p.ts.nanos, 1_000_000_000 / units);
+            assert!(r.next_packet().expect("ok").is_none());
+        }
+    }
+
+    #[test]
+    fn modified_pcap_records_carry_eight_more_header_bytes() {
+        // Magic 0xa1b2cd34: each record header adds ifindex (4), protocol (2), packet
+        // type (1) and padding (1) before the packet bytes.
+        // (pcap-parser reads this format in little-endian order only.)
+        for (magic, be) in [([0x34, 0xcd, 0xb2, 0xa1], false)] {
+            let mut file = pcap_header(magic, be);
+            for (sec, data) in [(100u32, &b"abc"[..]), (101, b"defgh")] {
+                let plain = record(be, sec, 0, data);
+                file.extend_from_slice(&plain[..16]);
+                file.extend_from_slice(&[9, 9, 9, 9, 8, 0, 4, 0]);
+                file.extend_from_slice(data);
+            }
+            let mut r = CaptureReader::new(&file[..]).expect("header");
+            let p = r.next_packet().expect("ok").expect("packet");
+            assert_eq!(p.data, b"abc", "big endian: {be}");
+            let p = r.next_packet().expect("ok").expect("packet");
+            assert_eq!(p.data, b"defgh", "big endian: {be}");
+            assert_eq!(p.ts.secs, 101);
             assert!(r.next_packet().expect("ok").is_none());
         }
     }
