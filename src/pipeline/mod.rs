@@ -158,6 +158,11 @@ impl Pipeline {
         (self.config.limits.max_flows / self.share).max(1)
     }
 
+    /// The buffered-bytes budget this pipeline keeps to: its share of `--max-buffered`.
+    fn buffer_limit(&self) -> usize {
+        (self.config.limits.max_buffered_total / self.share).max(1)
+    }
+
     /// Streaming mode: hand out a connection's ended records once it holds `frames`
     /// frames (at least 1; [`HAND_OUT_AT`] by default). Tests set 1 to hand out after
     /// every packet.
@@ -252,6 +257,7 @@ impl Pipeline {
                 }),
             );
         }
+        let limit = self.buffer_limit();
         let Some(entry) = self.flows.get_mut(&key) else {
             return;
         };
@@ -271,7 +277,6 @@ impl Pipeline {
         let held = tcp.buffered_bytes() + session.held_bytes();
         self.buffered_total = self.buffered_total - entry.buffered + held;
         entry.buffered = held;
-        let limit = (config.limits.max_buffered_total / self.share).max(1);
         if self.buffered_total > limit {
             // The flow that crossed the budget pays: it gives up its holes and held bytes.
             let FlowEntry { tcp, session, .. } = &mut **entry;
@@ -352,8 +357,8 @@ impl Pipeline {
         went
     }
 
-    /// Streaming mode: hands out the ended records of the flow's connection once it
-    /// holds [`Numbering::hand_out_at`] frames.
+    /// Streaming mode: hands out the ended records of the flow's connection (called once
+    /// it holds [`Pipeline::set_hand_out_at`] frames).
     fn hand_out_ended(&mut self, key: FlowKey) {
         let Some(s) = self.streaming.as_mut() else {
             return;
@@ -368,9 +373,6 @@ impl Pipeline {
         else {
             return;
         };
-        if conn.frames.len() < s.hand_out_at {
-            return;
-        }
         if let Some(part) = conn.take_ended_records(self.config.idle_threshold) {
             entry
                 .session
@@ -583,9 +585,10 @@ fn streaming_on_one_thread<R: Read + Send>(
     pipeline.set_hand_out_at(setup.hand_out_at);
     pipeline.set_parts_wanted(setup.parts);
     // The capture is read and cut into packets on a second thread.
-    let (ahead, batches) = crate::source::readahead::channel();
+    let (ahead, mut receivers) = crate::source::readahead::channel(1);
+    let batches = receivers.remove(0);
     let (end, output) = std::thread::scope(|scope| {
-        let reader = scope.spawn(move || ahead.run(source));
+        let reader = scope.spawn(move || ahead.run(source, |_| 0));
         let output = (|| -> std::io::Result<()> {
             while let Some(batch) = batches.next() {
                 for packet in batch.packets() {

@@ -17,7 +17,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use crate::decode::decode_packet;
 use crate::model::Capture;
 use crate::session::SessionConfig;
-use crate::source::readahead::{BatchReceiver, routed_channel};
+use crate::source::readahead::{BatchReceiver, channel};
 use crate::source::{CaptureReader, PacketRef, Timestamp};
 use crate::tcp::flow_key;
 
@@ -83,7 +83,7 @@ pub fn decode_reader_sharded<R: Read + Send>(
     }
     let source = CaptureReader::new(reader)?;
     let max_flows = config.limits.max_flows;
-    let (ahead, inputs) = routed_channel(shares);
+    let (ahead, inputs) = channel(shares);
     let hasher = foldhash::fast::FixedState::with_seed(0x5753_5343_4f50_4531);
     let route = move |p: &PacketRef<'_>| match decode_packet(p) {
         Ok(seg) => hasher.hash_one(flow_key(seg.src, seg.dst)) as usize,

@@ -1,7 +1,9 @@
 //! Reading ahead on a second core: one thread reads the capture and cuts it into
 //! packets (system calls, page copies, record parsing, about a third of a decode) while
-//! the caller decodes the packets already read. Packets travel in batches of about
-//! [`BATCH_BYTES`], at most [`BATCHES_IN_FLIGHT`] at a time, so memory stays bounded.
+//! the caller decodes the packets already read, on one thread or on several that each
+//! take a share of the packets ([`channel`]). Packets travel in batches of about
+//! [`BATCH_BYTES`], at most [`BATCHES_IN_FLIGHT`] at a time per receiver, so memory stays
+//! bounded.
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
@@ -28,7 +30,7 @@ pub struct Batch {
     data: Vec<u8>,
     entries: Vec<Entry>,
     /// Number and time of the last packet read when the batch was sent, whichever
-    /// share it went to ([`routed_channel`]).
+    /// share it went to ([`channel`]).
     through: Option<(u64, Timestamp)>,
 }
 
@@ -45,7 +47,7 @@ impl Batch {
     }
 
     /// Number and time of the last packet the reader had read when it sent this batch
-    /// (with [`routed_channel`], every packet up to it of this batch's share is in this
+    /// (with [`channel`], every packet up to it of this batch's share is in this
     /// batch or an earlier one).
     pub fn through(&self) -> Option<(u64, Timestamp)> {
         self.through
@@ -100,71 +102,16 @@ impl BatchReceiver {
     }
 }
 
-/// The reading side: run [`ReadAhead::run`] on its own thread.
+/// The reading side of [`channel`]: run [`ReadAhead::run`] on its own thread.
 pub struct ReadAhead {
-    full: SyncSender<Batch>,
-    empty: Receiver<Batch>,
-}
-
-/// A connected reader and receiver.
-pub fn channel() -> (ReadAhead, BatchReceiver) {
-    let (full_tx, full_rx) = sync_channel(BATCHES_IN_FLIGHT);
-    let (empty_tx, empty_rx) = sync_channel(BATCHES_IN_FLIGHT + 2);
-    (
-        ReadAhead {
-            full: full_tx,
-            empty: empty_rx,
-        },
-        BatchReceiver {
-            full: full_rx,
-            empty: empty_tx,
-        },
-    )
-}
-
-impl ReadAhead {
-    /// Reads `source` to its end (or until the receiver is dropped), sending batches.
-    pub fn run(self, mut source: CaptureReader<'_>) -> ReadEnd {
-        let mut batch = Batch::default();
-        let mut first_ts = None;
-        let result = loop {
-            match source.next_packet() {
-                Ok(Some(p)) => {
-                    first_ts.get_or_insert(p.ts);
-                    batch.push(&p);
-                    if batch.data.len() >= BATCH_BYTES || batch.entries.len() >= BATCH_BYTES / 64 {
-                        let mut next = self.empty.try_recv().unwrap_or_default();
-                        next.clear();
-                        if self.full.send(std::mem::replace(&mut batch, next)).is_err() {
-                            break Ok(());
-                        }
-                    }
-                }
-                Ok(None) => break Ok(()),
-                Err(e) => break Err(e),
-            }
-        };
-        if !batch.entries.is_empty() {
-            let _ = self.full.send(batch);
-        }
-        ReadEnd {
-            result,
-            skipped_blocks: source.skipped_blocks(),
-            first_ts,
-        }
-    }
-}
-
-/// The reading side of [`routed_channel`]: run [`RoutedReadAhead::run`] on its own thread.
-pub struct RoutedReadAhead {
     full: Vec<SyncSender<Batch>>,
     empty: Receiver<Batch>,
 }
 
 /// A reader that shares the packets out among `shares` receivers, each packet to one
-/// of them (see [`RoutedReadAhead::run`]). Every receiver gets a batch, maybe empty, for
+/// of them (see [`ReadAhead::run`]). Every receiver gets a batch, maybe empty, for
 /// each batch's worth of packets read, so all of them know how far the reader got.
-pub fn routed_channel(shares: usize) -> (RoutedReadAhead, Vec<BatchReceiver>) {
+pub fn channel(shares: usize) -> (ReadAhead, Vec<BatchReceiver>) {
     let shares = shares.max(1);
     let (empty_tx, empty_rx) = sync_channel(shares * (BATCHES_IN_FLIGHT + 2));
     let mut full = Vec::with_capacity(shares);
@@ -178,7 +125,7 @@ pub fn routed_channel(shares: usize) -> (RoutedReadAhead, Vec<BatchReceiver>) {
         });
     }
     (
-        RoutedReadAhead {
+        ReadAhead {
             full,
             empty: empty_rx,
         },
@@ -186,9 +133,10 @@ pub fn routed_channel(shares: usize) -> (RoutedReadAhead, Vec<BatchReceiver>) {
     )
 }
 
-impl RoutedReadAhead {
+impl ReadAhead {
     /// Reads `source` to its end (or until a receiver is dropped), sending each packet to
-    /// receiver `route(packet)` (taken modulo the number of receivers).
+    /// receiver `route(packet)` (taken modulo the number of receivers; not called when
+    /// there is one).
     pub fn run(
         self,
         mut source: CaptureReader<'_>,
@@ -204,7 +152,7 @@ impl RoutedReadAhead {
                 Ok(Some(p)) => {
                     first_ts.get_or_insert(p.ts);
                     last = Some((p.number, p.ts));
-                    let share = route(&p) % shares;
+                    let share = if shares == 1 { 0 } else { route(&p) % shares };
                     if let Some(batch) = batches.get_mut(share) {
                         batch.push(&p);
                     }
