@@ -9,6 +9,7 @@
 //! last packet. A flow's decode depends only on its own packets, so the records are the
 //! ones the first pass made and dropped.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -16,8 +17,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use crate::decode::decode_packet;
-use crate::model::{Connection, FrameRecord, MessageRecord, WarningRecord};
+use sha2::{Digest, Sha256};
+
+use crate::analysis::Tally;
+use crate::model::{Connection, FrameRecord, HandedOut, MessageRecord, WarningRecord, Whole};
 use crate::pipeline::Pipeline;
+use crate::rules::Warning;
 use crate::session::SessionConfig;
 use crate::source::{CaptureReader, SourceError};
 use crate::tcp::flow_key;
@@ -25,6 +30,17 @@ use crate::tcp::flow_key;
 /// By default, one packet in this many is a place the reader can resume at: for a
 /// million packets, 489 checkpoints (8 KB), and at most 2,047 packets read in vain.
 pub const CHECKPOINT_EVERY: u64 = 2048;
+
+/// A window of a long connection holds at most this many frames: the terminal UI shows
+/// a connection with more a window at a time ([`FileIndex::reread_window`]).
+pub const WINDOW_FRAMES: usize = 20_000;
+
+/// …and at most this many bytes of payload (frames as on the wire, messages decoded).
+pub const WINDOW_BYTES: usize = 64 << 20;
+
+/// While a connection is decoded again for a window, its ended records are taken out
+/// whenever it holds this many frames.
+const PART_FRAMES: usize = 256;
 
 /// A place in the file where reading can resume.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +59,8 @@ pub struct FileIndex {
     config: SessionConfig,
     /// One packet in this many is a checkpoint.
     every: u64,
+    /// How much of a long connection [`FileIndex::reread_window`] keeps.
+    window: WindowSize,
     /// Filled by the decode thread while the first pass reads the file.
     state: Mutex<IndexState>,
 }
@@ -96,6 +114,115 @@ pub enum RereadError {
     },
 }
 
+/// How much of a long connection a window holds ([`FileIndex::reread_window`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WindowSize {
+    /// Frames at most.
+    pub frames: usize,
+    /// Bytes of payload at most (frames as on the wire plus messages decoded).
+    pub bytes: usize,
+}
+
+impl Default for WindowSize {
+    fn default() -> Self {
+        WindowSize {
+            frames: WINDOW_FRAMES,
+            bytes: WINDOW_BYTES,
+        }
+    }
+}
+
+/// Collects a window of records from the parts of a connection decoded in order
+/// ([`FileIndex::reread_window`]).
+struct Window {
+    /// The frame the window is for.
+    around: u32,
+    size: WindowSize,
+    /// The frames kept, in order.
+    frames: VecDeque<FrameRecord>,
+    /// The messages kept, in order.
+    messages: VecDeque<MessageRecord>,
+    /// Index (counting from the connection's first message) of `messages[0]`.
+    first_message: usize,
+    /// Bytes of the frames kept, as on the wire.
+    frame_bytes: usize,
+    /// Bytes of the messages kept, decoded.
+    message_bytes: usize,
+    /// No more frames are kept: the window is full past `around`.
+    closed: bool,
+}
+
+impl Window {
+    fn new(around: u32, size: WindowSize) -> Self {
+        Window {
+            around,
+            size,
+            frames: VecDeque::new(),
+            messages: VecDeque::new(),
+            first_message: 0,
+            frame_bytes: 0,
+            message_bytes: 0,
+            closed: false,
+        }
+    }
+
+    /// Takes the next records of the connection (a part, or what it held at its end).
+    /// Returns whether later records are still wanted.
+    fn take(&mut self, part: Connection) -> bool {
+        let size = self.size;
+        for f in part.frames {
+            let full = self.frames.len() >= size.frames
+                || self.frame_bytes + self.message_bytes >= size.bytes;
+            if self.closed || (f.index > self.around && full) {
+                self.closed = true;
+                break;
+            }
+            let before = f.index <= self.around;
+            self.frame_bytes += f.raw.len();
+            self.frames.push_back(f);
+            // Up to the frame asked for, keep a quarter of the window behind it.
+            while before
+                && self.frames.front().is_some_and(|f| f.index < self.around)
+                && (self.frames.len() > size.frames / 4 || self.frame_bytes > size.bytes / 4)
+            {
+                if let Some(old) = self.frames.pop_front() {
+                    self.frame_bytes -= old.raw.len();
+                }
+            }
+        }
+        if self.messages.is_empty() {
+            self.first_message = part.handed_out.messages;
+        }
+        // Messages come in the order of their first frames: those that start after the
+        // window's last frame are not shown, nor (below) those that end before its first.
+        let last = self.frames.back().map_or(0, |f| f.index);
+        for mut m in part.messages {
+            if self.closed && m.frames.first().is_some_and(|&i| i > last) {
+                break;
+            }
+            // Decoded without hashes (a fifth of the time): the hash of each message
+            // kept whole is taken here, as the decoder takes it.
+            if m.finished && m.complete && !m.data_cut {
+                m.sha256 = Some(hex::encode(Sha256::digest(&m.data)));
+            }
+            self.message_bytes += m.data.len();
+            self.messages.push_back(m);
+        }
+        let first = self.frames.front().map_or(u32::MAX, |f| f.index);
+        while self
+            .messages
+            .front()
+            .is_some_and(|m| m.frames.last().is_some_and(|&l| l < first))
+        {
+            if let Some(old) = self.messages.pop_front() {
+                self.message_bytes -= old.data.len();
+                self.first_message += 1;
+            }
+        }
+        !self.closed
+    }
+}
+
 impl FileIndex {
     /// An empty index of the capture at `path`, decoded with `config`.
     pub fn new(path: &Path, config: SessionConfig) -> Self {
@@ -103,6 +230,7 @@ impl FileIndex {
             path: path.to_path_buf(),
             config,
             every: CHECKPOINT_EVERY,
+            window: WindowSize::default(),
             state: Mutex::new(IndexState::default()),
         }
     }
@@ -111,6 +239,18 @@ impl FileIndex {
     pub fn with_checkpoint_every(mut self, every: u64) -> Self {
         self.every = every.max(1);
         self
+    }
+
+    /// Windows of long connections hold `size` instead of [`WINDOW_FRAMES`] frames and
+    /// [`WINDOW_BYTES`] bytes.
+    pub fn with_window(mut self, size: WindowSize) -> Self {
+        self.window = size;
+        self
+    }
+
+    /// The size of the windows [`FileIndex::reread_window`] decodes.
+    pub fn window(&self) -> WindowSize {
+        self.window
     }
 
     /// Called by the first pass right after `reader` returned packet `number`: notes the
@@ -158,6 +298,65 @@ impl FileIndex {
         conn: &Connection,
         cancel: Option<&AtomicBool>,
     ) -> Result<Reread, RereadError> {
+        let found = self.decode_flow(conn, cancel, None)?;
+        Ok(Reread {
+            frames: found.frames,
+            messages: found.messages,
+            warnings: found.warnings,
+        })
+    }
+
+    /// Decodes `conn` (a compacted connection of this file) again, keeping only a window
+    /// of its records around frame `around`: at most [`WindowSize::frames`] frames and
+    /// [`WindowSize::bytes`] bytes of payload ([`FileIndex::with_window`]), starting up to
+    /// a quarter of that before `around`. Reading stops once the window is full, so
+    /// memory holds the window only, however long the connection; the counts over the
+    /// whole connection are the compacted record's. Gives up with
+    /// [`RereadError::Cancelled`] once `cancel` is set.
+    pub fn reread_window(
+        &self,
+        conn: &Connection,
+        around: u32,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<Connection, RereadError> {
+        let mut window = Window::new(around, self.window);
+        let mut found = self.decode_flow(conn, cancel, Some(&mut |part| window.take(part)))?;
+        let warnings = std::mem::take(&mut found.warnings);
+        window.take(found);
+        let mut shown = conn.clone();
+        shown.compacted = None;
+        shown.window = Some(Box::new(Whole {
+            frames: conn.frame_count(),
+            messages: conn.message_count(),
+            tally: conn.tally(self.config.idle_threshold),
+        }));
+        shown.handed_out = HandedOut {
+            frames: window.frames.front().map_or(0, |f| f.index as usize - 1),
+            messages: window.first_message,
+            tally: Tally::default(),
+        };
+        shown.frames = window.frames.into();
+        shown.messages = window.messages.into();
+        for w in warnings {
+            if w.warning == Warning::LimitReached && !shown.warnings.contains(&w) {
+                shown.warnings.push(w);
+            }
+        }
+        Ok(shown)
+    }
+
+    /// Feeds the flow of `conn` to a fresh pipeline and returns its connection. With
+    /// `on_part`, ended records are taken out whenever the connection holds
+    /// [`PART_FRAMES`] frames and given to it, so the connection returned holds only the
+    /// last ones (its handed-out counts say how many went before); once `on_part` says
+    /// it wants no more, reading stops and the connection is returned as decoded so far.
+    /// Without `on_part`, messages are hashed as in the first decode.
+    fn decode_flow(
+        &self,
+        conn: &Connection,
+        cancel: Option<&AtomicBool>,
+        mut on_part: Option<&mut dyn FnMut(Connection) -> bool>,
+    ) -> Result<Connection, RereadError> {
         let name = self.path.display().to_string();
         let source = |e: SourceError| RereadError::Source {
             path: name.clone(),
@@ -167,7 +366,10 @@ impl FileIndex {
         let (mut reader, first_number) = self.open_before(conn.first_packet).map_err(source)?;
         reader.set_next_number(first_number);
         let key = flow_key(conn.client, conn.server);
-        let mut pipeline = Pipeline::new(self.config.clone());
+        let mut config = self.config.clone();
+        config.limits.hash_messages &= on_part.is_none();
+        let mut pipeline = Pipeline::new(config);
+        let mut stopped = false;
         loop {
             let packet = match reader.next_packet() {
                 Ok(Some(p)) => p,
@@ -187,8 +389,23 @@ impl FileIndex {
                 continue;
             }
             let ours = decode_packet(&packet).is_ok_and(|seg| flow_key(seg.src, seg.dst) == key);
-            if ours {
-                pipeline.packet(&packet);
+            if !ours {
+                continue;
+            }
+            pipeline.packet(&packet);
+            let Some(on_part) = on_part.as_mut() else {
+                continue;
+            };
+            // Only the connection asked for (a reused port may have made another).
+            let held =
+                pipeline.capture.connections.iter().position(|c| {
+                    c.first_packet == conn.first_packet && c.frames.len() >= PART_FRAMES
+                });
+            if let Some(part) = held.and_then(|i| pipeline.take_records(i, usize::MAX, usize::MAX))
+                && !on_part(part)
+            {
+                stopped = true;
+                break;
             }
         }
         let capture = pipeline.finish();
@@ -198,16 +415,12 @@ impl FileIndex {
             .find(|c| c.first_packet == conn.first_packet && c.client == conn.client);
         let want = conn.compacted.map(|k| k.frames);
         match found {
-            Some(c) if want.is_none_or(|w| w == c.frames.len()) => Ok(Reread {
-                frames: c.frames,
-                messages: c.messages,
-                warnings: c.warnings,
-            }),
+            Some(c) if stopped || want.is_none_or(|w| w == c.frame_count()) => Ok(c),
             Some(c) => Err(RereadError::Changed {
                 path: name,
                 found: format!(
                     "{} frames instead of {}",
-                    c.frames.len(),
+                    c.frame_count(),
                     want.unwrap_or_default()
                 ),
             }),

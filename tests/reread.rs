@@ -12,7 +12,7 @@ use std::path::Path;
 
 use wsscope::export::jsonl;
 use wsscope::model::Connection;
-use wsscope::reread::FileIndex;
+use wsscope::reread::{FileIndex, WindowSize};
 use wsscope::source::CaptureReader;
 use wsscope::tui::app::{App, LoadState};
 use wsscope::tui::command::Command;
@@ -69,13 +69,19 @@ fn assert_rereads_match(path: &Path, every: u64) -> usize {
         assert_eq!(kept.frames, w.frames.len(), "{name}: frame count {}", c.id);
         assert_eq!(c.frame_count(), w.frames.len(), "{name}");
         assert_eq!(c.message_count(), w.messages.len(), "{name}");
+        // The compacted record still counts every frame and message.
+        let idle = SessionConfig::default().idle_threshold;
+        assert_eq!(
+            format!("{:?}", c.tally(idle)),
+            format!("{:?}", w.tally(idle)),
+            "{name}: tally of {}",
+            c.id
+        );
         let again = index
             .reread(c)
             .unwrap_or_else(|e| panic!("{name}: connection {}: {e}", c.id));
         let mut full = c.clone();
-        full.frames = again.frames;
-        full.messages = again.messages;
-        full.compacted = None;
+        full.restore(again.frames, again.messages);
         assert_eq!(
             jsonl_of(&full),
             jsonl_of(w),
@@ -430,4 +436,237 @@ fn warnings_only_a_full_decode_gives_are_shown() {
         .unwrap_or_else(|| panic!("no connection"));
     assert_eq!(shown.messages[0].data.len(), 100);
     assert_eq!(warns(shown), 1, "{:?}", shown.warnings);
+}
+
+/// Every window of every connection of `path` holds exactly the whole decode's records
+/// for its frames and messages, holds the frame asked for and keeps to `size`; returns
+/// how many windows were checked.
+fn assert_windows_match(path: &Path, size: WindowSize) -> usize {
+    let name = path.display().to_string();
+    let whole = decode_reader(
+        BufReader::new(File::open(path).unwrap_or_else(|e| panic!("{name}: {e}"))),
+        SessionConfig::default(),
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let (compacted, index) = first_pass(path, 64);
+    let index = index.with_window(size);
+    let idle = SessionConfig::default().idle_threshold;
+    let mut windows = 0;
+    for (c, w) in compacted.connections.iter().zip(&whole.connections) {
+        let total = w.frames.len() as u32;
+        if total == 0 {
+            continue;
+        }
+        let mut arounds = vec![1, total / 3, total / 2, total.saturating_sub(1), total];
+        arounds.dedup();
+        for around in arounds.into_iter().filter(|&a| a >= 1) {
+            let at = format!("{name}: connection {} around {around} of {total}", c.id);
+            let shown = index
+                .reread_window(c, around, None)
+                .unwrap_or_else(|e| panic!("{at}: {e}"));
+            assert_eq!(shown.frame_count(), w.frames.len(), "{at}");
+            assert_eq!(shown.message_count(), w.messages.len(), "{at}");
+            assert_eq!(
+                format!("{:?}", shown.tally(idle)),
+                format!("{:?}", w.tally(idle)),
+                "{at}"
+            );
+            let (first, last) = shown
+                .held_frames()
+                .unwrap_or_else(|| panic!("{at}: no frame held"));
+            assert!(
+                (first..=last).contains(&around),
+                "{at}: held {first}–{last}"
+            );
+            if size.bytes == usize::MAX {
+                // A quarter of the window before the frame asked for, then up to full.
+                let quarter = (size.frames / 4) as u32;
+                assert_eq!(first, (around + 1).saturating_sub(quarter).max(1), "{at}");
+                let end = (first as usize + size.frames - 1).min(w.frames.len());
+                assert_eq!(last as usize, end, "{at}");
+            }
+            assert!(
+                shown.frames.len() <= size.frames,
+                "{at}: {}",
+                shown.frames.len()
+            );
+            assert!(
+                shown.frames.len() == w.frames.len() || shown.frames.len() < size.frames + 1,
+                "{at}"
+            );
+            for f in &shown.frames {
+                let want = &w.frames[f.index as usize - 1];
+                assert_eq!(
+                    format!("{f:?}"),
+                    format!("{want:?}"),
+                    "{at}: frame {}",
+                    f.index
+                );
+            }
+            for (i, m) in shown.messages.iter().enumerate() {
+                let want = &w.messages[shown.handed_out.messages + i];
+                assert_eq!(format!("{m:?}"), format!("{want:?}"), "{at}: message {i}");
+            }
+            // Every message of a frame held is held too.
+            for f in &shown.frames {
+                assert_eq!(
+                    shown.message_of(f).map(|m| m.frames.clone()),
+                    w.frames[f.index as usize - 1]
+                        .message
+                        .map(|m| w.messages[m].frames.clone()),
+                    "{at}: message of frame {}",
+                    f.index
+                );
+            }
+            windows += 1;
+        }
+    }
+    windows
+}
+
+#[test]
+fn windows_of_long_connections_hold_the_records_of_the_whole_decode() {
+    let mut windows = 0;
+    for path in common::bundled_captures() {
+        // Small windows, so the bundled connections are long ones.
+        windows += assert_windows_match(
+            &path,
+            WindowSize {
+                frames: 4,
+                bytes: usize::MAX,
+            },
+        );
+        assert_windows_match(
+            &path,
+            WindowSize {
+                frames: 1000,
+                bytes: 600,
+            },
+        );
+    }
+    let path = temp_capture(&interleaved(3, 700), "windows");
+    windows += assert_windows_match(
+        &path,
+        WindowSize {
+            frames: 50,
+            bytes: usize::MAX,
+        },
+    );
+    assert!(windows >= 100, "only {windows} windows");
+}
+
+#[test]
+fn a_window_stops_reading_once_it_is_full() {
+    // A window at the start of a long connection needs only its first packets: with
+    // the file cut after them, the window still decodes (reading stopped in time)…
+    let bytes = interleaved(1, 2000);
+    let path = temp_capture(&bytes, "stop");
+    let (capture, index) = first_pass(&path, 64);
+    let index = index.with_window(WindowSize {
+        frames: 20,
+        bytes: usize::MAX,
+    });
+    let c = &capture.connections[0];
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap_or_else(|e| panic!("{e}"));
+    let shown = index
+        .reread_window(c, 1, None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(shown.held_frames(), Some((1, 20)));
+    // …while one at its end reads the cut file to its end and finds the change.
+    let err = index
+        .reread_window(c, 1990, None)
+        .err()
+        .unwrap_or_else(|| panic!("a window past the cut decoded"));
+    assert!(err.to_string().contains("no longer holds"), "{err}");
+}
+
+#[test]
+fn a_long_open_connection_holds_its_latest_frames_while_the_file_is_read() {
+    let path = temp_capture(&interleaved(2, 300), "hold");
+    let file = File::open(&path).unwrap_or_else(|e| panic!("{e}"));
+    let mut reader = CaptureReader::new(BufReader::new(file)).unwrap_or_else(|e| panic!("{e}"));
+    let mut pipeline = Pipeline::new(wsscope::loader::first_pass_config(SessionConfig::default()));
+    pipeline.set_compacting();
+    pipeline.set_open_hold(10);
+    let mut most = 0;
+    let mut dropped = false;
+    while let Ok(Some(p)) = reader.next_packet() {
+        pipeline.packet(&p);
+        for c in &pipeline.capture.connections {
+            most = most.max(c.frames.len());
+            dropped |= c.handed_out.frames > 0 && c.compacted.is_none();
+            if let Some((first, last)) = c.held_frames() {
+                assert_eq!(first as usize, c.handed_out.frames + 1);
+                assert_eq!(last as usize, c.frame_count());
+            }
+        }
+    }
+    assert!(dropped, "no connection dropped its oldest frames");
+    assert!(most <= 20, "a connection held {most} frames");
+    let capture = pipeline.finish();
+    for c in &capture.connections {
+        assert_eq!(c.frame_count(), 300);
+        assert!(c.compacted.is_some() && c.frames.is_empty());
+        assert_eq!(c.tally(f64::INFINITY).frames.iter().sum::<u64>(), 300);
+    }
+}
+
+#[test]
+fn the_ui_shows_a_long_connection_a_window_at_a_time() {
+    let path = temp_capture(&interleaved(2, 300), "ui-window");
+    let (capture, index) = first_pass(&path, 32);
+    let index = index.with_window(WindowSize {
+        frames: 40,
+        bytes: usize::MAX,
+    });
+    let mut app = compacted_app(&capture, index);
+    let held = |app: &App| {
+        app.connection(&capture)
+            .and_then(Connection::held_frames)
+            .unwrap_or_else(|| panic!("nothing held"))
+    };
+    assert_eq!(held(&app), (1, 40));
+    assert_eq!(app.visible.len(), 40);
+    assert_eq!(app.frame, Some(1));
+    // Past the end of the window: the next one is decoded and the step goes on.
+    app.focus(wsscope::tui::app::Pane::Frames);
+    for _ in 0..39 {
+        app.update(Command::Down, &capture);
+    }
+    assert_eq!(app.frame, Some(40));
+    app.update(Command::Down, &capture);
+    assert_eq!(app.frame, Some(41));
+    let (first, last) = held(&app);
+    assert!(
+        first <= 41 && last >= 41 && last - first < 40,
+        "{first}–{last}"
+    );
+    // The last frame, then back past the start of its window.
+    app.update(Command::Last, &capture);
+    assert_eq!(app.frame, Some(300));
+    assert_eq!(held(&app).1, 300);
+    let (first, _) = held(&app);
+    for _ in 0..(300 - first + 1) {
+        app.update(Command::Up, &capture);
+    }
+    assert_eq!(app.frame, Some(first - 1));
+    let text = app
+        .selected_frame(&capture)
+        .map(|(_, f)| String::from_utf8_lossy(f.wire_payload()).into_owned())
+        .unwrap_or_default();
+    assert!(
+        text.starts_with(&format!("conn 0 frame {}", first - 2)),
+        "{text}"
+    );
+    app.update(Command::First, &capture);
+    assert_eq!(app.frame, Some(1));
+    assert_eq!(held(&app).0, 1);
+    // In the background when large: the window shown stays until the next one is ready.
+    app.background_frames = 10;
+    app.update(Command::Last, &capture);
+    assert!(app.busy());
+    assert_eq!(held(&app).0, 1, "the old window stays shown meanwhile");
+    wait_while_busy(&mut app, &capture);
+    assert_eq!(app.frame, Some(300));
+    assert_eq!(held(&app).1, 300);
 }

@@ -272,6 +272,22 @@ pub struct Connection {
     /// Streaming mode: the records handed out while the connection was open, before
     /// those in `frames` and `messages` ([`Connection::take_ended_records`]).
     pub handed_out: HandedOut,
+    /// Set when `frames` and `messages` are a window into a longer connection decoded
+    /// again (the terminal UI holds a bounded part of a long connection): what the
+    /// whole connection has.
+    pub window: Option<Box<Whole>>,
+}
+
+/// The whole of a connection of which only a window of records is held
+/// ([`Connection::window`]).
+#[derive(Clone, Debug, Default)]
+pub struct Whole {
+    /// Its frames.
+    pub frames: usize,
+    /// Its messages.
+    pub messages: usize,
+    /// Counts over all its frames and messages, in and out of the window.
+    pub tally: Tally,
 }
 
 /// What a connection handed out in streaming mode, so counts and analyses still cover
@@ -327,33 +343,59 @@ impl Connection {
             header_bytes: [0; 2],
             compacted: None,
             handed_out: HandedOut::default(),
+            window: None,
         }
     }
 
-    /// Frames seen, whether kept, handed out or compacted away.
+    /// Frames seen, whether kept, handed out, compacted away or outside the window.
     pub fn frame_count(&self) -> usize {
-        self.compacted
-            .map_or(self.handed_out.frames + self.frames.len(), |c| c.frames)
+        match (&self.compacted, &self.window) {
+            (Some(c), _) => c.frames,
+            (None, Some(w)) => w.frames,
+            (None, None) => self.handed_out.frames + self.frames.len(),
+        }
     }
 
-    /// Messages seen, whether kept, handed out or compacted away.
+    /// Messages seen, whether kept, handed out, compacted away or outside the window.
     pub fn message_count(&self) -> usize {
-        self.compacted
-            .map_or(self.handed_out.messages + self.messages.len(), |c| {
-                c.messages
-            })
+        match (&self.compacted, &self.window) {
+            (Some(c), _) => c.messages,
+            (None, Some(w)) => w.messages,
+            (None, None) => self.handed_out.messages + self.messages.len(),
+        }
+    }
+
+    /// The frame with 1-based `index`, if it is held here (not handed out, compacted
+    /// away or outside the window).
+    pub fn frame(&self, index: u32) -> Option<&FrameRecord> {
+        let at = usize::try_from(index)
+            .ok()?
+            .checked_sub(1 + self.handed_out.frames)?;
+        self.frames.get(at)
+    }
+
+    /// The message at `index` (0-based, counting those handed out), if it is held here.
+    pub fn message(&self, index: usize) -> Option<&MessageRecord> {
+        self.messages
+            .get(index.checked_sub(self.handed_out.messages)?)
+    }
+
+    /// Indices of the first and last frame held, `None` when none is.
+    pub fn held_frames(&self) -> Option<(u32, u32)> {
+        Some((self.frames.first()?.index, self.frames.last()?.index))
     }
 
     /// The message frame `f` belongs to, if it is held here.
     pub fn message_of(&self, f: &FrameRecord) -> Option<&MessageRecord> {
-        f.message
-            .and_then(|m| m.checked_sub(self.handed_out.messages))
-            .and_then(|m| self.messages.get(m))
+        f.message.and_then(|m| self.message(m))
     }
 
     /// Counts over every frame and message of the connection, handed out or held;
     /// silences between frames longer than `idle_threshold` seconds are listed.
     pub fn tally(&self, idle_threshold: f64) -> Tally {
+        if let Some(whole) = &self.window {
+            return whole.tally.clone();
+        }
         let mut tally = self.handed_out.tally.clone();
         tally.frames(&self.frames, idle_threshold);
         tally.messages(&self.messages);
@@ -442,7 +484,9 @@ impl Connection {
 
     /// Drops the frame and message records of a finished connection, keeping their
     /// counts and the flow's packet range so they can be decoded again from the file.
-    pub fn compact(&mut self, last_packet: u64) {
+    /// What [`Connection::tally`] counts stays in the handed-out tally (silences longer
+    /// than `idle_threshold` seconds listed), so the analyses need no second decode.
+    pub fn compact(&mut self, last_packet: u64, idle_threshold: f64) {
         if self.compacted.is_some() {
             return;
         }
@@ -451,8 +495,21 @@ impl Connection {
             messages: self.message_count(),
             last_packet,
         });
+        self.handed_out.tally.frames(&self.frames, idle_threshold);
+        self.handed_out.tally.messages(&self.messages);
         self.frames = Vec::new();
         self.messages = Vec::new();
+    }
+
+    /// A compacted connection with its records decoded again (all of them, from the
+    /// first): the opposite of [`Connection::compact`].
+    pub fn restore(&mut self, frames: Vec<FrameRecord>, messages: Vec<MessageRecord>) {
+        self.frames = frames;
+        self.messages = messages;
+        self.compacted = None;
+        self.window = None;
+        // The counts were kept for the records dropped; they are all here again.
+        self.handed_out = HandedOut::default();
     }
 
     /// Records a violation. Past [`MAX_VIOLATIONS_PER_RULE`] of one rule, further ones

@@ -37,6 +37,11 @@ struct FlowEntry {
 /// frames ([`Pipeline::set_hand_out_at`]).
 pub const HAND_OUT_AT: usize = 64;
 
+/// Compacting mode: a connection still open holds at most twice this many frames;
+/// past that, its oldest ended records are dropped down to this many (their counts
+/// stay), so a connection that lasts the whole file cannot fill memory while it is read.
+pub const OPEN_HOLD_FRAMES: usize = 10_000;
+
 /// What streaming mode hands out, in order ([`Pipeline::take_handouts`]).
 #[derive(Debug)]
 pub enum Handout {
@@ -84,6 +89,8 @@ pub struct Pipeline {
     share: usize,
     /// Compacting mode (see [`Pipeline::set_compacting`]).
     compacting: bool,
+    /// Compacting mode: frames an open connection keeps ([`OPEN_HOLD_FRAMES`]).
+    open_hold: usize,
     /// What has been decoded so far.
     pub capture: Capture,
 }
@@ -103,6 +110,7 @@ impl Pipeline {
             streaming: None,
             share: 1,
             compacting: false,
+            open_hold: OPEN_HOLD_FRAMES,
             capture: Capture::default(),
         }
     }
@@ -177,8 +185,18 @@ impl Pipeline {
     /// message records ([`Connection::compact`]); the UI decodes them again from the file
     /// when the connection is shown ([`crate::reread`]). Memory then follows the open
     /// flows and the number of connections, not the file's payload bytes.
+    ///
+    /// A connection still open holds its latest [`OPEN_HOLD_FRAMES`] to twice as many
+    /// frames; older ended ones are dropped (their counts stay), so one connection that
+    /// lasts the whole file cannot fill memory either.
     pub fn set_compacting(&mut self) {
         self.compacting = true;
+    }
+
+    /// Compacting mode: an open connection holds `frames` to twice as many frames
+    /// instead of [`OPEN_HOLD_FRAMES`] (tests use a few).
+    pub fn set_open_hold(&mut self, frames: usize) {
+        self.open_hold = frames.max(1);
     }
 
     /// Streaming mode: what was handed out since the last call (connections that ended
@@ -303,18 +321,26 @@ impl Pipeline {
         } else {
             Ending::Fin
         });
-        let hand_out = self.streaming.as_ref().is_some_and(|s| {
-            entry
-                .session
-                .connection_index()
-                .and_then(|i| conns.get(i))
-                .is_some_and(|c| c.frames.len() >= s.hand_out_at)
-        });
+        let held = entry
+            .session
+            .connection_index()
+            .and_then(|i| conns.get(i).map(|c| (i, c.frames.len())));
+        let hand_out = self
+            .streaming
+            .as_ref()
+            .is_some_and(|s| held.is_some_and(|(_, n)| n >= s.hand_out_at));
         self.claim_new_connections(key);
         if let Some(ending) = ending {
             self.retire(key, ending);
         } else if hand_out {
             self.hand_out_ended(key);
+        } else if self.compacting
+            && let Some((index, n)) = held
+            && n >= 2 * self.open_hold
+        {
+            // A long connection still open holds its latest records only; the rest are
+            // decoded again from the file once it has ended.
+            self.take_records(index, n - self.open_hold, usize::MAX);
         }
     }
 
@@ -336,15 +362,21 @@ impl Pipeline {
         max_frames: usize,
         max_messages: usize,
     ) -> (usize, usize) {
-        let Some(conn) = self.capture.connections.get_mut(index) else {
-            return (0, 0);
-        };
-        let Some(part) =
-            conn.take_ended_records_within(self.config.idle_threshold, max_frames, max_messages)
-        else {
-            return (0, 0);
-        };
-        let went = (part.frames.len(), part.messages.len());
+        self.take_records(index, max_frames, max_messages)
+            .map_or((0, 0), |part| (part.frames.len(), part.messages.len()))
+    }
+
+    /// Like [`Pipeline::release_records`], returning the records taken out (as a
+    /// connection record holding only them, numbered like connection `index`).
+    pub fn take_records(
+        &mut self,
+        index: usize,
+        max_frames: usize,
+        max_messages: usize,
+    ) -> Option<Connection> {
+        let conn = self.capture.connections.get_mut(index)?;
+        let part =
+            conn.take_ended_records_within(self.config.idle_threshold, max_frames, max_messages)?;
         // The flow, if still open, decodes into this record: its positions move down.
         if let Some(flow) = self
             .owners
@@ -352,9 +384,10 @@ impl Pipeline {
             .and_then(|key| self.flows.get_mut(key))
             .filter(|f| f.session.connection_index() == Some(index))
         {
-            flow.session.records_handed_out(went.0, went.1);
+            flow.session
+                .records_handed_out(part.frames.len(), part.messages.len());
         }
-        went
+        Some(part)
     }
 
     /// Streaming mode: hands out the ended records of the flow's connection (called once
@@ -453,7 +486,7 @@ impl Pipeline {
                 && let Some(conn) = index.and_then(|i| self.capture.connections.get_mut(i))
             {
                 settle(conn, self.config.idle_threshold);
-                conn.compact(entry.last_packet);
+                conn.compact(entry.last_packet, self.config.idle_threshold);
             }
             return;
         }

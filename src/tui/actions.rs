@@ -60,7 +60,13 @@ impl App {
                 }
             }
             Pane::Frames => {
-                if let Some(p) = target(self.frame_pos(), self.visible.len(), cmd, page) {
+                if let Some(index) = self.past_window(cmd, page, capture) {
+                    // Outside the window of a long connection: the window around it is
+                    // decoded (the selection waits for it).
+                    self.frame = Some(index);
+                    self.load_full(capture);
+                    self.sync(capture);
+                } else if let Some(p) = target(self.frame_pos(), self.visible.len(), cmd, page) {
                     self.select_frame_pos(p, capture);
                 }
             }
@@ -70,6 +76,31 @@ impl App {
             },
             Pane::Hex => self.scroll_pane(Pane::Hex, cmd, capture),
         }
+    }
+
+    /// When the shown connection is a window of a long one and `cmd` leads past its
+    /// first or last frame: the index of the frame to go to.
+    fn past_window(&self, cmd: Command, page: usize, capture: &Capture) -> Option<u32> {
+        let conn = self.connection(capture)?;
+        conn.window.as_ref()?;
+        let (first, last) = conn.held_frames()?;
+        let total = u32::try_from(conn.frame_count()).unwrap_or(u32::MAX);
+        let pos = self.frame_pos()?;
+        let len = self.visible.len();
+        let page = page.max(1);
+        let step = u32::try_from(page).unwrap_or(u32::MAX);
+        let current = self.frame?;
+        let wanted = match cmd {
+            Command::Down if pos + 1 >= len => last + 1,
+            Command::Up if pos == 0 => first - 1,
+            Command::PageDown if pos + page >= len => current.saturating_add(step).max(last + 1),
+            Command::PageUp if pos < page => current.saturating_sub(step).min(first - 1),
+            Command::First => 1,
+            Command::Last => total,
+            _ => return None,
+        };
+        let wanted = wanted.clamp(1, total.max(1));
+        (wanted < first || wanted > last).then_some(wanted)
     }
 
     /// Scrolls the text of the detail or hex pane.

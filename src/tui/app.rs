@@ -121,9 +121,13 @@ pub(crate) struct CacheKey {
     /// Where the connection's frames come from: its record in the capture, or (when the
     /// record is compacted) the connection decoded again, or nothing yet.
     pub(crate) source: FrameSource,
+    /// Frames before the window shown, when the connection decoded again is a window
+    /// of a long one.
+    pub(crate) window: usize,
     pub(crate) filter: Filter,
     pub(crate) needle: Option<String>,
     pub(crate) done: bool,
+    /// Frames scanned for the list: those up to this index.
     pub(crate) scanned: usize,
 }
 
@@ -273,10 +277,7 @@ impl App {
         capture: &'c Capture,
     ) -> Option<(&'c Connection, &'c FrameRecord)> {
         let conn = self.connection(capture)?;
-        let index = self.frame?;
-        let f = conn
-            .frames
-            .get(usize::try_from(index).ok()?.checked_sub(1)?)?;
+        let f = conn.frame(self.frame?)?;
         Some((conn, f))
     }
 

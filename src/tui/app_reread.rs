@@ -28,6 +28,8 @@ pub(crate) struct Pending {
     pub(crate) flow_order: u64,
     /// Its frames, when known.
     pub(crate) frames: usize,
+    /// The frame whose window is decoded, when another window is shown meanwhile.
+    pub(crate) around: Option<u32>,
     result: Arc<Mutex<Option<Result<Connection, String>>>>,
     /// Set to stop the thread (the connection is no longer selected).
     cancel: Arc<AtomicBool>,
@@ -45,18 +47,31 @@ pub(crate) fn shown<'c>(
     }
 }
 
+/// The connection holds frame `index`, or holds all its frames (a window that does not
+/// hold it means decoding another window).
+fn holds(conn: &Connection, index: u32) -> bool {
+    conn.window.is_none()
+        || conn
+            .held_frames()
+            .is_some_and(|(first, last)| (first..=last).contains(&index))
+}
+
 /// A compacted `record` with its frames and messages decoded again from the file;
-/// stopped early when `cancel` is set.
+/// stopped early when `cancel` is set. A connection of more frames than a window holds
+/// ([`crate::reread::WINDOW_FRAMES`]) is decoded as a window around frame `around`
+/// ([`FileIndex::reread_window`]).
 fn decoded_again(
     index: &FileIndex,
     record: &Connection,
+    around: u32,
     cancel: Option<&AtomicBool>,
 ) -> Result<Connection, RereadError> {
+    if record.frame_count() > index.window().frames {
+        return index.reread_window(record, around, cancel);
+    }
     let again = index.reread_until(record, cancel)?;
     let mut full = record.clone();
-    full.frames = again.frames;
-    full.messages = again.messages;
-    full.compacted = None;
+    full.restore(again.frames, again.messages);
     // The first pass kept previews only, so it never warned about the --max-message
     // limit: those warnings come from the full decode.
     for w in again.warnings {
@@ -113,16 +128,26 @@ impl App {
             self.full = None;
             return;
         };
+        let around = self.frame.unwrap_or(1);
+        let shown_here = self
+            .full
+            .as_ref()
+            .is_some_and(|f| f.flow_order == c.flow_order);
         if let Some(full) = self.full.as_mut()
-            && full.flow_order == c.flow_order
+            && shown_here
         {
             if full.id != c.id {
                 // Numbers are given again when the file is read to its end.
                 Arc::make_mut(full).id = c.id;
             }
-            return;
+            if holds(full, around) || self.reread_failed == Some(c.flow_order) {
+                return;
+            }
+            // A window of a long connection, and the frame wanted is outside it: the
+            // window stays shown until the one around that frame is decoded.
+        } else {
+            self.full = None;
         }
-        self.full = None;
         if (kept.frames == 0 && kept.messages == 0) || self.reread_failed == Some(c.flow_order) {
             return;
         }
@@ -151,7 +176,7 @@ impl App {
         // Small, and close together in the file (or wanted at once): decoded here.
         let span = kept.last_packet.saturating_sub(c.first_packet);
         if self.full_at_once || (kept.frames < self.background_frames && span < BACKGROUND_SPAN) {
-            let result = decoded_again(&index, c, None).map_err(|e| e.to_string());
+            let result = decoded_again(&index, c, around, None).map_err(|e| e.to_string());
             self.take_reread(c.flow_order, c.id, result);
             return;
         }
@@ -162,7 +187,8 @@ impl App {
         let spawned = std::thread::Builder::new()
             .name("wsscope-reread".into())
             .spawn(move || {
-                let again = decoded_again(&index, &record, Some(&stop)).map_err(|e| e.to_string());
+                let again =
+                    decoded_again(&index, &record, around, Some(&stop)).map_err(|e| e.to_string());
                 *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(again);
             });
         match spawned {
@@ -170,6 +196,7 @@ impl App {
                 self.pending = Some(Pending {
                     flow_order: c.flow_order,
                     frames: kept.frames,
+                    around: shown_here.then_some(around),
                     result,
                     cancel,
                 });
@@ -209,7 +236,7 @@ impl App {
         }
         match &self.index {
             Some(index) if reread && kept.frames > 0 => {
-                decoded_again(index, record, None).map_or(Cow::Borrowed(record), Cow::Owned)
+                decoded_again(index, record, 1, None).map_or(Cow::Borrowed(record), Cow::Owned)
             }
             _ => Cow::Borrowed(record),
         }

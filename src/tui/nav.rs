@@ -67,9 +67,14 @@ impl App {
             Some(_) => FrameSource::Compacted,
         };
         let needle = self.search.needle();
+        let window = full
+            .as_ref()
+            .filter(|f| source == FrameSource::Full && f.window.is_some())
+            .map_or(0, |f| f.handed_out.frames);
         let key = CacheKey {
             conn: self.conn,
             source,
+            window,
             filter: self.filter.clone(),
             needle: needle.clone(),
             done: self.loading.done,
@@ -82,17 +87,29 @@ impl App {
         // The decoded-again connection is shared, not borrowed from `self`.
         if let Some(conn) = super::app_reread::shown(full.as_deref(), record) {
             let test = FrameTest::new(&self.filter, conn, needle.as_deref());
-            let new = conn.frames.get(self.cache.scanned..).unwrap_or(&[]);
+            // A connection still being read holds its latest frames only: those it
+            // dropped leave the list.
+            let first_held = conn.handed_out.frames + 1;
+            if self
+                .visible
+                .first()
+                .is_some_and(|&v| (v as usize) < first_held)
+            {
+                self.visible.retain(|&v| v as usize >= first_held);
+            }
+            let from = self.cache.scanned.saturating_sub(conn.handed_out.frames);
+            let new = conn.frames.get(from..).unwrap_or(&[]);
             self.visible.extend(
                 new.iter()
                     .filter(|f| test.accepts(conn, f))
                     .map(|f| f.index),
             );
-            self.cache.scanned = conn.frames.len();
+            self.cache.scanned = conn.handed_out.frames + conn.frames.len();
         }
         match self.frame {
-            // Frames still being decoded again: the selection waits for them.
-            Some(_) if self.busy() && source == FrameSource::Compacted => {}
+            // Frames still being decoded again (or another window of them): the
+            // selection waits for them.
+            Some(_) if self.busy() => {}
             None => self.frame = self.visible.first().copied(),
             Some(f) if self.frame_pos().is_none() => {
                 let next = self.visible.partition_point(|&v| v < f);

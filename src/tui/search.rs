@@ -52,7 +52,7 @@ pub fn frame_matches(conn: &Connection, f: &FrameRecord, needle: &str) -> bool {
     if f.header.opcode.name() == needle {
         return true;
     }
-    let msg = f.message.and_then(|m| conn.messages.get(m));
+    let msg = conn.message_of(f);
     if let Some(m) = msg.filter(|m| m.compressed) {
         return m.frames.first() == Some(&f.index) && contains(&m.data, needle);
     }
@@ -80,9 +80,16 @@ fn matches_at(conn: &Connection, test: &FrameTest<'_>, k: usize, needle: &str) -
     if k == 0 {
         return handshake_matches(conn, needle);
     }
-    conn.frames
-        .get(k - 1)
+    u32::try_from(k)
+        .ok()
+        .and_then(|k| conn.frame(k))
         .is_some_and(|f| test.accepts(conn, f) && frame_matches(conn, f, needle))
+}
+
+/// Index of the last frame held in memory (0 when none is): frames before the first
+/// held one are not found by [`Connection::frame`] and never match.
+fn last_held(conn: &Connection) -> usize {
+    conn.held_frames().map_or(0, |(_, last)| last as usize)
 }
 
 /// Finds the next (or previous) match from `from`, skipping frames the filter hides.
@@ -128,7 +135,7 @@ pub fn find<'c>(
         };
         let conn = &*conn;
         let test = FrameTest::new(&filter, conn, None);
-        let last = conn.frames.len();
+        let last = last_held(conn);
         let skip = usize::from(!inclusive);
         let ks: Box<dyn Iterator<Item = usize>> = match (step, forward) {
             (0, true) => Box::new(start_k + skip..=last),
@@ -184,7 +191,7 @@ pub fn count<'c>(
         .map(|record| {
             let conn = &*resolve(record);
             let test = FrameTest::new(&filter, conn, None);
-            (0..=conn.frames.len())
+            (0..=last_held(conn))
                 .filter(|&k| matches_at(conn, &test, k, needle))
                 .count()
         })

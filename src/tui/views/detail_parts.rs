@@ -21,16 +21,13 @@ pub(crate) fn summary(doc: &mut Doc, app: &App, conn: &Connection, f: &FrameReco
         Span::styled(format!("Frame {}", f.index), theme.title()),
         Span::raw(format!(
             " of {} · {} · {} · {}",
-            conn.frames.len(),
+            conn.frame_count(),
             super::dir_arrow(f.dir),
             h.opcode.name(),
             if h.fin { "FIN" } else { "not final" }
         )),
     ]));
-    let prev = f
-        .index
-        .checked_sub(2)
-        .and_then(|i| conn.frames.get(i as usize));
+    let prev = f.index.checked_sub(1).and_then(|i| conn.frame(i));
     let gap = match prev {
         Some(p) => format!(
             " · {} after frame {}",
@@ -53,7 +50,7 @@ pub(crate) fn summary(doc: &mut Doc, app: &App, conn: &Connection, f: &FrameReco
         if packets.len() == 1 { "" } else { "s" },
         packets.join(", ")
     );
-    if let Some((i, m)) = f.message.and_then(|i| conn.messages.get(i).map(|m| (i, m))) {
+    if let Some((i, m)) = f.message.and_then(|i| conn.message(i).map(|m| (i, m))) {
         carried.push_str(&format!(
             " · part of message {} ({} frame{}{})",
             i + 1,
@@ -103,7 +100,7 @@ pub(crate) fn payload_section(
     width: usize,
     theme: Theme,
 ) {
-    let msg = f.message.and_then(|m| conn.messages.get(m));
+    let msg = conn.message_of(f);
     let own = f.unmasked_payload();
     let text = msg.is_some_and(|m| m.kind == MessageKind::Text);
     match msg {

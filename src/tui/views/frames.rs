@@ -40,7 +40,7 @@ struct Widths {
 
 impl Widths {
     fn of(app: &App, conn: &Connection) -> Widths {
-        let index = conn.frames.len().to_string().len().max(4);
+        let index = conn.frame_count().to_string().len().max(4);
         let time = match (app.time, conn.frames.last()) {
             (TimeFormat::Relative, Some(f)) => time_text(app, conn, f).len().max(9),
             (TimeFormat::Relative, None) => 9,
@@ -59,9 +59,7 @@ fn row(
     w: Widths,
 ) -> Line<'static> {
     let theme = app.theme;
-    let prev = (f.index as usize)
-        .checked_sub(2)
-        .and_then(|i| conn.frames.get(i));
+    let prev = f.index.checked_sub(1).and_then(|i| conn.frame(i));
     let gap_secs = prev.map(|p| f.ts.seconds_since(p.ts));
     let gap = gap_secs.map(format::gap).unwrap_or_default();
     let gap_style = if gap_secs.is_some_and(|g| g >= format::IDLE_GAP) {
@@ -123,6 +121,14 @@ fn header(app: &App, w: Widths) -> Line<'static> {
     )
 }
 
+/// The first and last frame held, when the connection holds only part of its frames
+/// (a window of a long connection, or the latest frames of one still being read).
+fn held_part(conn: &Connection) -> Option<(u32, u32)> {
+    let (first, last) = conn.held_frames()?;
+    let all = first == 1 && usize::try_from(last).is_ok_and(|l| l == conn.frame_count());
+    (!all).then_some((first, last))
+}
+
 /// Draws the frame list.
 pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
     let focused = app.pane == Pane::Frames;
@@ -138,6 +144,12 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
     };
     if !app.filter.is_empty() {
         title.push_str(&format!(", {} shown", app.visible.len()));
+    }
+    if let Some((first, last)) = conn.and_then(held_part) {
+        title.push_str(&format!(", {first}–{last} in memory"));
+    }
+    if let Some(around) = app.pending.as_ref().and_then(|p| p.around) {
+        title.push_str(&format!(", decoding the part around {around}…"));
     }
     title.push_str(") ");
     let block = pane_block(&title, focused, theme);
@@ -180,7 +192,7 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
             .iter()
             .skip(app.scroll.frames)
             .take(rows)
-            .filter_map(|&i| conn.frames.get((i as usize).checked_sub(1)?))
+            .filter_map(|&i| conn.frame(i))
             .map(|f| row(app, conn, f, bad.contains(&f.index), width, widths)),
     );
     Paragraph::new(lines).render(inner, buf);

@@ -60,7 +60,7 @@ pub fn short(bytes: &[u8], text: bool, chars: usize) -> String {
 
 /// One-line preview of a frame's payload for the frame list.
 pub fn frame_preview(conn: &Connection, f: &FrameRecord, chars: usize) -> String {
-    let msg = f.message.and_then(|m| conn.messages.get(m));
+    let msg = conn.message_of(f);
     if let Some(m) = msg {
         if m.compressed {
             if m.frames.first() != Some(&f.index) {
