@@ -36,7 +36,7 @@ pub const CHECKPOINT_EVERY: u64 = 2048;
 pub const WINDOW_FRAMES: usize = 20_000;
 
 /// …and at most this many bytes of payload (frames as on the wire, messages decoded).
-pub const WINDOW_BYTES: usize = 64 << 20;
+pub const WINDOW_BYTES: usize = 32 << 20;
 
 /// While a connection is decoded again for a window, its ended records are taken out
 /// whenever it holds this many frames.

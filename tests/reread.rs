@@ -661,6 +661,17 @@ fn the_ui_shows_a_long_connection_a_window_at_a_time() {
     app.update(Command::First, &capture);
     assert_eq!(app.frame, Some(1));
     assert_eq!(held(&app).0, 1);
+    // `]` steps on past the window's end too, whatever pane has focus.
+    app.focus(wsscope::tui::app::Pane::Detail);
+    for _ in 0..40 {
+        app.update(Command::NextFrame, &capture);
+    }
+    assert_eq!(app.frame, Some(41));
+    assert!(held(&app).1 > 41);
+    app.update(Command::First, &capture);
+    app.focus(wsscope::tui::app::Pane::Frames);
+    app.update(Command::First, &capture);
+    assert_eq!(app.frame, Some(1));
     // In the background when large: the window shown stays until the next one is ready.
     app.background_frames = 10;
     app.update(Command::Last, &capture);

@@ -61,11 +61,7 @@ impl App {
             }
             Pane::Frames => {
                 if let Some(index) = self.past_window(cmd, page, capture) {
-                    // Outside the window of a long connection: the window around it is
-                    // decoded (the selection waits for it).
-                    self.frame = Some(index);
-                    self.load_full(capture);
-                    self.sync(capture);
+                    self.go_past_window(index, capture);
                 } else if let Some(p) = target(self.frame_pos(), self.visible.len(), cmd, page) {
                     self.select_frame_pos(p, capture);
                 }
@@ -80,7 +76,7 @@ impl App {
 
     /// When the shown connection is a window of a long one and `cmd` leads past its
     /// first or last frame: the index of the frame to go to.
-    fn past_window(&self, cmd: Command, page: usize, capture: &Capture) -> Option<u32> {
+    pub(crate) fn past_window(&self, cmd: Command, page: usize, capture: &Capture) -> Option<u32> {
         let conn = self.connection(capture)?;
         conn.window.as_ref()?;
         let (first, last) = conn.held_frames()?;
@@ -101,6 +97,14 @@ impl App {
         };
         let wanted = wanted.clamp(1, total.max(1));
         (wanted < first || wanted > last).then_some(wanted)
+    }
+
+    /// Selects frame `index`, outside the window of a long connection shown: the window
+    /// around it is decoded (the selection waits for it).
+    pub(crate) fn go_past_window(&mut self, index: u32, capture: &Capture) {
+        self.frame = Some(index);
+        self.load_full(capture);
+        self.sync(capture);
     }
 
     /// Scrolls the text of the detail or hex pane.

@@ -160,7 +160,9 @@ impl App {
         } else {
             Command::Up
         };
-        if let Some(p) = target(self.frame_pos(), self.visible.len(), cmd, 1) {
+        if let Some(index) = self.past_window(cmd, 1, capture) {
+            self.go_past_window(index, capture);
+        } else if let Some(p) = target(self.frame_pos(), self.visible.len(), cmd, 1) {
             self.select_frame_pos(p, capture);
         }
     }

@@ -27,6 +27,10 @@ pub const KEYS: &[(&str, &[(&str, &str)])] = &[
             ("g G  Home End", "first / last"),
             ("PgDn PgUp Space Ctrl-d/u", "a page down / up"),
             (
+                "(long connections)",
+                "held 20,000 frames at a time (the frame list's title says which): moving past either end decodes the frames there",
+            ),
+            (
                 "← →",
                 "previous / next header field (highlighted in the hex pane)",
             ),
