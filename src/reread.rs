@@ -196,14 +196,9 @@ impl Window {
         // Messages come in the order of their first frames: those that start after the
         // window's last frame are not shown, nor (below) those that end before its first.
         let last = self.frames.back().map_or(0, |f| f.index);
-        for mut m in part.messages {
+        for m in part.messages {
             if self.closed && m.frames.first().is_some_and(|&i| i > last) {
                 break;
-            }
-            // Decoded without hashes (a fifth of the time): the hash of each message
-            // kept whole is taken here, as the decoder takes it.
-            if m.finished && m.complete && !m.data_cut {
-                m.sha256 = Some(hex::encode(Sha256::digest(&m.data)));
             }
             self.message_bytes += m.data.len();
             self.messages.push_back(m);
@@ -337,6 +332,13 @@ impl FileIndex {
         };
         shown.frames = window.frames.into();
         shown.messages = window.messages.into();
+        // Decoded without hashes (a fifth of the time): the hash of each message kept
+        // whole is taken here, as the decoder takes it.
+        for m in &mut shown.messages {
+            if m.finished && m.complete && !m.data_cut {
+                m.sha256 = Some(hex::encode(Sha256::digest(&m.data)));
+            }
+        }
         for w in warnings {
             if w.warning == Warning::LimitReached && !shown.warnings.contains(&w) {
                 shown.warnings.push(w);

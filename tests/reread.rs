@@ -680,4 +680,16 @@ fn the_ui_shows_a_long_connection_a_window_at_a_time() {
     wait_while_busy(&mut app, &capture);
     assert_eq!(app.frame, Some(300));
     assert_eq!(held(&app).1, 300);
+    // G while the first window of another connection is still being decoded: that
+    // decode gives way to the one at its end.
+    app.select_conn(1, &capture);
+    assert!(app.busy());
+    app.update(Command::Last, &capture);
+    wait_while_busy(&mut app, &capture);
+    assert_eq!(app.frame, Some(300));
+    let shown = app
+        .connection(&capture)
+        .unwrap_or_else(|| panic!("no connection"));
+    assert_eq!(shown.client.port(), 40001);
+    assert_eq!(shown.held_frames().map(|h| h.1), Some(300));
 }

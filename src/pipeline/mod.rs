@@ -40,7 +40,7 @@ pub const HAND_OUT_AT: usize = 64;
 /// Compacting mode: a connection still open holds at most twice this many frames;
 /// past that, its oldest ended records are dropped down to this many (their counts
 /// stay), so a connection that lasts the whole file cannot fill memory while it is read.
-pub const OPEN_HOLD_FRAMES: usize = 10_000;
+pub const OPEN_HOLD_FRAMES: usize = 5_000;
 
 /// What streaming mode hands out, in order ([`Pipeline::take_handouts`]).
 #[derive(Debug)]

@@ -78,21 +78,31 @@ impl App {
     /// first or last frame: the index of the frame to go to.
     pub(crate) fn past_window(&self, cmd: Command, page: usize, capture: &Capture) -> Option<u32> {
         let conn = self.connection(capture)?;
-        conn.window.as_ref()?;
-        let (first, last) = conn.held_frames()?;
+        // A window, or a long connection whose first window is still being decoded.
+        let long = conn.compacted.is_some()
+            && self
+                .index
+                .as_ref()
+                .is_some_and(|index| super::app_reread::windowed(index, conn));
+        if conn.window.is_none() && !long {
+            return None;
+        }
+        let (first, last) = conn.held_frames().unwrap_or((u32::MAX, 0));
         let total = u32::try_from(conn.frame_count()).unwrap_or(u32::MAX);
-        let pos = self.frame_pos()?;
+        let pos = self.frame_pos();
         let len = self.visible.len();
         let page = page.max(1);
         let step = u32::try_from(page).unwrap_or(u32::MAX);
-        let current = self.frame?;
-        let wanted = match cmd {
-            Command::Down if pos + 1 >= len => last + 1,
-            Command::Up if pos == 0 => first - 1,
-            Command::PageDown if pos + page >= len => current.saturating_add(step).max(last + 1),
-            Command::PageUp if pos < page => current.saturating_sub(step).min(first - 1),
-            Command::First => 1,
-            Command::Last => total,
+        let current = self.frame.unwrap_or(1);
+        let wanted = match (cmd, pos) {
+            (Command::Down, Some(p)) if p + 1 >= len => last + 1,
+            (Command::Up, Some(0)) => first - 1,
+            (Command::PageDown, Some(p)) if p + page >= len => {
+                current.saturating_add(step).max(last + 1)
+            }
+            (Command::PageUp, Some(p)) if p < page => current.saturating_sub(step).min(first - 1),
+            (Command::First, _) => 1,
+            (Command::Last, _) => total,
             _ => return None,
         };
         let wanted = wanted.clamp(1, total.max(1));

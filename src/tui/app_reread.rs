@@ -28,7 +28,8 @@ pub(crate) struct Pending {
     pub(crate) flow_order: u64,
     /// Its frames, when known.
     pub(crate) frames: usize,
-    /// The frame whose window is decoded, when another window is shown meanwhile.
+    /// The frame whose window is decoded, when the connection is a long one shown a
+    /// window at a time.
     pub(crate) around: Option<u32>,
     result: Arc<Mutex<Option<Result<Connection, String>>>>,
     /// Set to stop the thread (the connection is no longer selected).
@@ -56,6 +57,11 @@ fn holds(conn: &Connection, index: u32) -> bool {
             .is_some_and(|(first, last)| (first..=last).contains(&index))
 }
 
+/// `record` has more frames than a window holds: it is shown a window at a time.
+pub(crate) fn windowed(index: &FileIndex, record: &Connection) -> bool {
+    record.frame_count() > index.window().frames
+}
+
 /// A compacted `record` with its frames and messages decoded again from the file;
 /// stopped early when `cancel` is set. A connection of more frames than a window holds
 /// ([`crate::reread::WINDOW_FRAMES`]) is decoded as a window around frame `around`
@@ -66,7 +72,7 @@ fn decoded_again(
     around: u32,
     cancel: Option<&AtomicBool>,
 ) -> Result<Connection, RereadError> {
-    if record.frame_count() > index.window().frames {
+    if windowed(index, record) {
         return index.reread_window(record, around, cancel);
     }
     let again = index.reread_until(record, cancel)?;
@@ -167,6 +173,11 @@ impl App {
                 }
                 // Wanted at once (a search match): the thread is stopped, decoded below.
                 None if self.full_at_once => p.cancel.store(true, Ordering::Relaxed),
+                // A window of a long connection around another frame (g or G pressed
+                // meanwhile): that decode is stopped, this one started below.
+                None if p.around.is_some() && p.around != Some(around) => {
+                    p.cancel.store(true, Ordering::Relaxed);
+                }
                 None => {
                     self.pending = Some(p);
                     return;
@@ -180,6 +191,7 @@ impl App {
             self.take_reread(c.flow_order, c.id, result);
             return;
         }
+        let long = windowed(&index, c);
         let result = Arc::new(Mutex::new(None));
         let cancel = Arc::new(AtomicBool::new(false));
         let (slot, stop) = (Arc::clone(&result), Arc::clone(&cancel));
@@ -196,7 +208,7 @@ impl App {
                 self.pending = Some(Pending {
                     flow_order: c.flow_order,
                     frames: kept.frames,
-                    around: shown_here.then_some(around),
+                    around: long.then_some(around),
                     result,
                     cancel,
                 });
