@@ -347,6 +347,32 @@ impl FileIndex {
         Ok(shown)
     }
 
+    /// Decodes `conn` (a compacted connection of this file) again, giving its records to
+    /// `each` a few hundred frames at a time, in order (each part a connection record
+    /// holding only them, with the messages of its frames), until `each` returns false
+    /// or the connection ends. Memory holds one part at a time, however long the
+    /// connection: search looks through long connections this way.
+    pub fn scan(
+        &self,
+        conn: &Connection,
+        cancel: Option<&AtomicBool>,
+        each: &mut dyn FnMut(&Connection) -> bool,
+    ) -> Result<(), RereadError> {
+        let mut more = true;
+        let last = self.decode_flow(
+            conn,
+            cancel,
+            Some(&mut |part| {
+                more = each(&part);
+                more
+            }),
+        )?;
+        if more {
+            each(&last);
+        }
+        Ok(())
+    }
+
     /// Feeds the flow of `conn` to a fresh pipeline and returns its connection. With
     /// `on_part`, ended records are taken out whenever the connection holds
     /// [`PART_FRAMES`] frames and given to it, so the connection returned holds only the

@@ -693,3 +693,69 @@ fn the_ui_shows_a_long_connection_a_window_at_a_time() {
     assert_eq!(shown.client.port(), 40001);
     assert_eq!(shown.held_frames().map(|h| h.1), Some(300));
 }
+
+#[test]
+fn search_finds_frames_outside_the_window_of_a_long_connection() {
+    let path = temp_capture(&interleaved(2, 300), "search-window");
+    let (capture, index) = first_pass(&path, 32);
+    let index = index.with_window(WindowSize {
+        frames: 40,
+        bytes: usize::MAX,
+    });
+    let mut app = compacted_app(&capture, index);
+    let selected = |app: &App| {
+        app.selected_frame(&capture)
+            .map(|(c, f)| {
+                (
+                    c.client.port(),
+                    f.index,
+                    String::from_utf8_lossy(f.wire_payload()).into_owned(),
+                )
+            })
+            .unwrap_or_else(|| panic!("nothing selected"))
+    };
+    // Forward, far past the window of frames 1–40.
+    search(&mut app, &capture, "frame 273 ");
+    app.update(Command::NextMatch, &capture);
+    wait_while_busy(&mut app, &capture);
+    let (port, index, text) = selected(&app);
+    assert_eq!((port, index), (40000, 274), "{text}");
+    assert!(text.starts_with("conn 0 frame 273 "), "{text}");
+    // Backward, before the window now shown.
+    search(&mut app, &capture, "frame 27 ");
+    app.update(Command::PrevMatch, &capture);
+    wait_while_busy(&mut app, &capture);
+    assert_eq!(selected(&app).1, 28);
+    // In the next long connection.
+    search(&mut app, &capture, "conn 1 frame 290 ");
+    app.update(Command::NextMatch, &capture);
+    wait_while_busy(&mut app, &capture);
+    let (port, index, _) = selected(&app);
+    assert_eq!((port, index), (40001, 291));
+    // Backward from the end of the first connection: the last match before its window
+    // of frames 261–300, not the first one.
+    app.select_conn(0, &capture);
+    app.focus(wsscope::tui::app::Pane::Frames);
+    app.update(Command::Last, &capture);
+    wait_while_busy(&mut app, &capture);
+    assert_eq!(selected(&app).1, 300);
+    search(&mut app, &capture, "frame 1");
+    app.update(Command::PrevMatch, &capture);
+    wait_while_busy(&mut app, &capture);
+    let (port, index, text) = selected(&app);
+    assert_eq!((port, index), (40000, 200), "{text}");
+    // A filter hides every server frame: nothing matches.
+    app.update(
+        Command::Filter(wsscope::tui::filter::FilterChoice::Client),
+        &capture,
+    );
+    search(&mut app, &capture, "conn 0 frame 5 ");
+    app.update(Command::NextMatch, &capture);
+    assert!(
+        app.notice
+            .as_deref()
+            .is_some_and(|n| n.contains("no match")),
+        "{:?}",
+        app.notice
+    );
+}

@@ -101,7 +101,8 @@ impl App {
         record
             .compacted
             .is_some_and(|k| k.frames > 0 || k.messages > 0)
-            && shown(self.full.as_deref(), Some(record)).is_none_or(|c| c.compacted.is_some())
+            && shown(self.full.as_deref(), Some(record))
+                .is_none_or(|c| c.compacted.is_some() || c.window.is_some())
     }
 
     /// Selects the connection at `pos` with its frames decoded again at once, even a

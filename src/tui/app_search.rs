@@ -3,14 +3,95 @@
 
 use std::time::Instant;
 
-use crate::model::Capture;
+use std::borrow::Cow;
+
+use crate::model::{Capture, Connection};
 
 use super::app::App;
 use super::command::{Command, Mode};
-use super::search::{self, Outcome, Pos};
+use super::filter::FrameTest;
+use super::search::{self, Outcome, Pos, SearchSource};
 use super::views;
 
+/// What a search (n/N, Enter) looks through: connections in memory, compacted ones
+/// decoded again, long ones scanned part by part; within the time budget.
+struct Searching<'a> {
+    app: &'a App,
+    /// Compacted connections may be decoded again (not while typing).
+    reread: bool,
+    started: Instant,
+    /// Connections decoded again so far.
+    decoded: usize,
+}
+
+impl Searching<'_> {
+    /// One more connection is decoded again, unless the time is spent (at least one per
+    /// search, so n always gets further).
+    fn spend(&mut self) -> bool {
+        if self.decoded > 0 && self.started.elapsed() >= self.app.search_budget {
+            return false;
+        }
+        self.decoded += 1;
+        true
+    }
+}
+
+impl<'c> SearchSource<'c> for Searching<'c> {
+    fn resolve(&mut self, record: &'c Connection) -> Option<Cow<'c, Connection>> {
+        if self.reread && self.app.needs_reread(record) && !self.spend() {
+            return None;
+        }
+        Some(self.app.searchable(record, self.reread))
+    }
+
+    fn long(&self, record: &Connection) -> bool {
+        self.reread && self.app.long(record)
+    }
+
+    fn scan(
+        &mut self,
+        record: &'c Connection,
+        test: &FrameTest<'_>,
+        needle: &str,
+        (lo, hi): (u32, u32),
+        forward: bool,
+    ) -> Option<Option<u32>> {
+        if !self.spend() {
+            return None;
+        }
+        let index = self.app.index.as_ref()?;
+        let mut found = None;
+        let scanned = index.scan(record, None, &mut |part| {
+            for f in &part.frames {
+                if f.index > hi {
+                    return false;
+                }
+                if f.index >= lo && test.accepts(part, f) && search::frame_matches(part, f, needle)
+                {
+                    found = Some(f.index);
+                    if forward {
+                        return false;
+                    }
+                }
+            }
+            true
+        });
+        // A connection that cannot be read again has no match to give.
+        Some(scanned.ok().and(found))
+    }
+}
+
 impl App {
+    /// `record` is a compacted connection too long to hold: it is shown a window at a
+    /// time, and search scans it part by part.
+    pub(crate) fn long(&self, record: &Connection) -> bool {
+        record.compacted.is_some()
+            && self
+                .index
+                .as_ref()
+                .is_some_and(|index| super::app_reread::windowed(index, record))
+    }
+
     pub(crate) fn search_command(&mut self, cmd: Command, capture: &Capture) {
         match cmd {
             Command::SearchStart => {
@@ -127,7 +208,6 @@ impl App {
         // Decoding compacted connections again costs time: a search stops after a
         // second of it, and says where the next n goes on from.
         let started = Instant::now();
-        let mut decoded = 0;
         let found = search::find(
             capture,
             &self.order,
@@ -136,15 +216,11 @@ impl App {
             from,
             forward,
             inclusive,
-            &mut |c| {
-                if reread && self.needs_reread(c) {
-                    // At least one per search, so n always gets further.
-                    if decoded > 0 && started.elapsed() >= self.search_budget {
-                        return None;
-                    }
-                    decoded += 1;
-                }
-                Some(self.searchable(c, reread))
+            &mut Searching {
+                app: self,
+                reread,
+                started,
+                decoded: 0,
             },
         );
         let (pos, wrapped) = match found {
@@ -170,11 +246,24 @@ impl App {
                 return;
             }
         };
-        self.select_conn_now(pos.conn, capture);
+        let long = self
+            .order
+            .get(pos.conn)
+            .and_then(|&i| capture.connections.get(i))
+            .is_some_and(|c| self.long(c));
+        if long {
+            // Decoded again as the window around the match (in the background when
+            // large), not from its first frame.
+            self.select_conn(pos.conn, capture);
+        } else {
+            self.select_conn_now(pos.conn, capture);
+        }
         match pos.frame {
             Some(index) => {
                 if let Ok(p) = self.visible.binary_search(&index) {
                     self.select_frame_pos(p, capture);
+                } else if long {
+                    self.go_past_window(index, capture);
                 }
             }
             None => {

@@ -92,13 +92,53 @@ fn last_held(conn: &Connection) -> usize {
     conn.held_frames().map_or(0, |(_, last)| last as usize)
 }
 
+/// Where [`find`] gets the frames of each connection.
+pub trait SearchSource<'c> {
+    /// The connection to search for `record`: the record itself, or for a compacted one
+    /// its frames decoded again (see [`crate::reread`]); `None` when the search has spent
+    /// its time, and stops there.
+    fn resolve(&mut self, record: &'c Connection) -> Option<Cow<'c, Connection>>;
+
+    /// `record` is too long to hold: its frames are searched by [`SearchSource::scan`].
+    fn long(&self, record: &Connection) -> bool;
+
+    /// For a long `record`: the first (`forward`) or last frame index in `lo..=hi` whose
+    /// frame passes `test` and matches `needle`; `Some(None)` when none does, `None`
+    /// when the search has spent its time.
+    fn scan(
+        &mut self,
+        record: &'c Connection,
+        test: &FrameTest<'_>,
+        needle: &str,
+        range: (u32, u32),
+        forward: bool,
+    ) -> Option<Option<u32>>;
+}
+
+/// The positions (0 for the handshake, else a frame index) that step `step` of [`find`]
+/// searches in a connection whose last position is `last`, as inclusive bounds; `None`
+/// when there are none.
+fn bounds(
+    step: usize,
+    steps: usize,
+    forward: bool,
+    start: usize,
+    skip: usize,
+    last: usize,
+) -> Option<(usize, usize)> {
+    let (lo, hi) = match (step, forward) {
+        (0, true) => (start + skip, last),
+        (0, false) => (0, (start + 1).checked_sub(skip + 1)?),
+        (s, true) if s == steps => (0, (start + skip).min(last + 1).checked_sub(1)?),
+        (s, false) if s == steps => (start + 1 - skip, last),
+        _ => (0, last),
+    };
+    (lo <= hi).then_some((lo, hi))
+}
+
 /// Finds the next (or previous) match from `from`, skipping frames the filter hides.
 /// `inclusive` lets `from` itself match. Returns the match and whether the search
-/// wrapped past the end (or start).
-///
-/// `resolve` gives the connection to search for a record: the record itself, or for a
-/// compacted one its frames decoded again (see [`crate::reread`]); `None` when the
-/// search has spent its time, and stops there.
+/// wrapped past the end (or start). `source` gives each connection's frames.
 #[allow(clippy::too_many_arguments)]
 pub fn find<'c>(
     capture: &'c Capture,
@@ -108,7 +148,7 @@ pub fn find<'c>(
     from: Pos,
     forward: bool,
     inclusive: bool,
-    resolve: &mut dyn FnMut(&'c Connection) -> Option<Cow<'c, Connection>>,
+    source: &mut dyn SearchSource<'c>,
 ) -> Outcome {
     let n = order.len();
     if n == 0 || needle.is_empty() {
@@ -130,32 +170,56 @@ pub fn find<'c>(
         let Some(record) = order.get(ci).and_then(|&i| capture.connections.get(i)) else {
             continue;
         };
-        let Some(conn) = resolve(record) else {
-            return Outcome::Stopped(ci);
-        };
-        let conn = &*conn;
-        let test = FrameTest::new(&filter, conn, None);
-        let last = last_held(conn);
         let skip = usize::from(!inclusive);
-        let ks: Box<dyn Iterator<Item = usize>> = match (step, forward) {
-            (0, true) => Box::new(start_k + skip..=last),
-            (0, false) => Box::new((0..(start_k + 1).saturating_sub(skip)).rev()),
-            (s, true) if s == n => Box::new(0..(start_k + skip).min(last + 1)),
-            (s, false) if s == n => Box::new((start_k + 1 - skip..=last).rev()),
-            (_, true) => Box::new(0..=last),
-            (_, false) => Box::new((0..=last).rev()),
-        };
-        for k in ks {
-            if matches_at(conn, &test, k, needle) {
-                let frame = (k > 0).then_some(k as u32);
-                let wrapped = step > 0
-                    && if forward {
-                        ci <= start_conn
-                    } else {
-                        ci >= start_conn
-                    };
-                return Outcome::Match(Pos { conn: ci, frame }, wrapped);
+        let found = if source.long(record) {
+            let test = FrameTest::new(&filter, record, None);
+            let Some((lo, hi)) = bounds(step, n, forward, start_k, skip, record.frame_count())
+            else {
+                continue;
+            };
+            let handshake = lo == 0 && handshake_matches(record, needle);
+            let frames = (
+                u32::try_from(lo.max(1)).unwrap_or(u32::MAX),
+                u32::try_from(hi).unwrap_or(u32::MAX),
+            );
+            if forward && handshake {
+                Some(0)
+            } else {
+                let scanned = if frames.0 <= frames.1 {
+                    match source.scan(record, &test, needle, frames, forward) {
+                        Some(hit) => hit,
+                        None => return Outcome::Stopped(ci),
+                    }
+                } else {
+                    None
+                };
+                scanned.map(|f| f as usize).or(handshake.then_some(0))
             }
+        } else {
+            let Some(conn) = source.resolve(record) else {
+                return Outcome::Stopped(ci);
+            };
+            let conn = &*conn;
+            let test = FrameTest::new(&filter, conn, None);
+            bounds(step, n, forward, start_k, skip, last_held(conn)).and_then(|(lo, hi)| {
+                if forward {
+                    (lo..=hi).find(|&k| matches_at(conn, &test, k, needle))
+                } else {
+                    (lo..=hi)
+                        .rev()
+                        .find(|&k| matches_at(conn, &test, k, needle))
+                }
+            })
+        };
+        if let Some(k) = found {
+            let frame = (k > 0).then_some(k as u32);
+            let wrapped = step > 0
+                && if forward {
+                    ci <= start_conn
+                } else {
+                    ci >= start_conn
+                };
+            return Outcome::Match(Pos { conn: ci, frame }, wrapped);
         }
     }
     Outcome::NoMatch
