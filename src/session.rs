@@ -156,22 +156,20 @@ impl Session {
         client + server
     }
 
-    /// The global buffer budget is exhausted: drop what this session holds, saying so.
-    pub fn shed(&mut self, conns: &mut [Connection], limit: usize) {
+    /// The global buffer budget is exhausted: drop what this session holds, saying so
+    /// (`what` tells which budget, see [`crate::Pipeline`]).
+    pub fn shed(&mut self, conns: &mut [Connection], what: &str) {
         if self.held_bytes() == 0 {
             return;
         }
-        let what = format!(
-            "more than {limit} bytes were buffered across all flows (--max-buffered): this flow's waiting bytes were dropped"
-        );
         if !matches!(
             self.client,
             ClientPhase::Ws | ClientPhase::Opaque | ClientPhase::Body(_)
         ) {
-            self.http_stop(conns, Dir::Client, Warning::LimitReached, &what);
+            self.http_stop(conns, Dir::Client, Warning::LimitReached, what);
         }
         if matches!(self.server, ServerPhase::Head(ref b) if !b.is_empty()) {
-            self.http_stop(conns, Dir::Server, Warning::LimitReached, &what);
+            self.http_stop(conns, Dir::Server, Warning::LimitReached, what);
         }
     }
 

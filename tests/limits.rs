@@ -6,9 +6,10 @@ mod common;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use common::Conversation;
+use wsscope::pipeline::{Handout, StreamSetup, decode_reader_sharded};
 use wsscope::rules::Warning;
 use wsscope::ws::limits::Limits;
-use wsscope::{Capture, SessionConfig, decode_reader};
+use wsscope::{Capture, Connection, SessionConfig, decode_reader};
 
 const REQUEST: &str = "GET /x HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 const RESPONSE: &str = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
@@ -270,4 +271,110 @@ fn global_buffer_budget_is_shared_by_all_flows() {
         30,
         "every connection is still reported"
     );
+}
+
+/// The connections and capture of a streaming decode of `pcap` on `shares` threads.
+fn decode_sharded(pcap: &[u8], limits: Limits, shares: usize) -> (Vec<Connection>, Capture) {
+    let config = SessionConfig {
+        limits,
+        ..SessionConfig::default()
+    };
+    let setup = StreamSetup {
+        hand_out_at: 64,
+        shares,
+        parts: false,
+    };
+    let mut conns = Vec::new();
+    let capture = decode_reader_sharded(pcap, config, setup, |h| {
+        if let Handout::Finished(c) = h {
+            conns.push(c);
+        }
+        Ok(())
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    (conns, capture)
+}
+
+/// `n` flows that each stay open after the handshake.
+fn open_flows(n: u16) -> Vec<u8> {
+    let mut packets = Vec::new();
+    for i in 0..n {
+        let mut c = Conversation::new(addr(1, 30000 + i), addr(2, 80), u32::from(i) * 7, 99);
+        c.client_data(0, REQUEST.as_bytes());
+        c.server_data(0, RESPONSE.as_bytes());
+        packets.extend(c.packets);
+    }
+    common::pcap_file(&packets)
+}
+
+fn retired(conns: &[Connection]) -> usize {
+    conns
+        .iter()
+        .flat_map(|c| &c.warnings)
+        .filter(|w| w.warning == Warning::LimitReached && w.detail.contains("--max-flows"))
+        .count()
+}
+
+#[test]
+fn flow_limit_is_kept_exactly_on_several_threads() {
+    let pcap = open_flows(60);
+    for shares in [1, 2, 3, 4] {
+        // 10 flows do not divide among 3 or 4 threads: the shares still add up to 10.
+        let limits = Limits {
+            max_flows: 10,
+            ..Limits::default()
+        };
+        let (conns, capture) = decode_sharded(&pcap, limits, shares);
+        assert_eq!(conns.len(), 60, "{shares} threads");
+        assert_eq!(retired(&conns), 50, "{shares} threads");
+        assert!(
+            capture
+                .notes
+                .iter()
+                .any(|n| n.contains("50 flows were retired early")),
+            "{shares} threads: {:?}",
+            capture.notes
+        );
+        // Fewer flows allowed than threads: never more open than allowed.
+        let limits = Limits {
+            max_flows: 1,
+            ..Limits::default()
+        };
+        let (conns, _) = decode_sharded(&pcap, limits, shares);
+        assert_eq!(retired(&conns), 59, "{shares} threads, --max-flows 1");
+    }
+}
+
+#[test]
+fn buffer_budget_warning_names_the_users_limit_on_several_threads() {
+    let mut packets = Vec::new();
+    for i in 0..30u16 {
+        let mut c = Conversation::new(addr(1, 20000 + i), addr(2, 80), u32::from(i) * 1000, 7);
+        c.client_data(0, REQUEST.as_bytes());
+        for k in 0..20 {
+            c.client_data(REQUEST.len() + k * 1000, &[0x81; 1000]);
+        }
+        packets.extend(c.packets);
+    }
+    let pcap = common::pcap_file(&packets);
+    let limits = Limits {
+        max_buffered_total: 100_000,
+        ..Limits::default()
+    };
+    let (conns, _) = decode_sharded(&pcap, limits, 3);
+    let details: Vec<&str> = conns
+        .iter()
+        .flat_map(|c| &c.warnings)
+        .filter(|w| w.detail.contains("--max-buffered"))
+        .map(|w| w.detail.as_str())
+        .collect();
+    assert!(!details.is_empty());
+    for d in &details {
+        assert!(d.contains("1/3 share of --max-buffered 100000"), "{d}");
+    }
+    let (conns, _) = decode_sharded(&pcap, limits, 1);
+    assert!(conns.iter().flat_map(|c| &c.warnings).any(|w| {
+        w.detail
+            .contains("more than 100000 bytes were buffered across all flows")
+    }));
 }

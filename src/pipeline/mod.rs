@@ -87,6 +87,8 @@ pub struct Pipeline {
     /// This pipeline decodes one of this many shares of the flows: it keeps to its share
     /// of the flow and buffer limits ([`Pipeline::set_share`]).
     share: usize,
+    /// Which of the shares this pipeline decodes (0-based).
+    share_index: usize,
     /// Compacting mode (see [`Pipeline::set_compacting`]).
     compacting: bool,
     /// Compacting mode: frames an open connection keeps ([`OPEN_HOLD_FRAMES`]).
@@ -109,6 +111,7 @@ impl Pipeline {
             owners: Vec::new(),
             streaming: None,
             share: 1,
+            share_index: 0,
             compacting: false,
             open_hold: OPEN_HOLD_FRAMES,
             capture: Capture::default(),
@@ -139,17 +142,19 @@ impl Pipeline {
         }
     }
 
-    /// Streaming mode for one of `shares` pipelines that each decode the flows of one
-    /// share (a flow's packets all go to the same one, [`decode_reader_sharded`]): the caller numbers
-    /// the connections from [`Pipeline::take_flow_events`], and this pipeline holds at
-    /// most its share of `--max-flows` open flows and of `--max-buffered` bytes, so all
-    /// of them together stay within the limits.
-    pub fn set_share(&mut self, shares: usize) {
+    /// Streaming mode for share `index` of `shares` pipelines that each decode the flows
+    /// of one share (a flow's packets all go to the same one, [`decode_reader_sharded`]):
+    /// the caller numbers the connections from [`Pipeline::take_flow_events`], and this
+    /// pipeline holds at most its share of `--max-flows` open flows and of
+    /// `--max-buffered` bytes (the first shares one more when they do not divide evenly),
+    /// so all of them together keep exactly to the limits.
+    pub fn set_share(&mut self, index: usize, shares: usize) {
         self.set_streaming();
         if let Some(s) = self.streaming.as_mut() {
             s.numbering = None;
         }
         self.share = shares.max(1);
+        self.share_index = index;
     }
 
     /// Streaming mode with [`Pipeline::set_share`]: what happened to the flows since the
@@ -163,12 +168,17 @@ impl Pipeline {
 
     /// The open-flow limit this pipeline keeps to: its share of `--max-flows`.
     fn flow_limit(&self) -> usize {
-        (self.config.limits.max_flows / self.share).max(1)
+        share_of(self.config.limits.max_flows, self.share_index, self.share).max(1)
     }
 
     /// The buffered-bytes budget this pipeline keeps to: its share of `--max-buffered`.
     fn buffer_limit(&self) -> usize {
-        (self.config.limits.max_buffered_total / self.share).max(1)
+        share_of(
+            self.config.limits.max_buffered_total,
+            self.share_index,
+            self.share,
+        )
+        .max(1)
     }
 
     /// Streaming mode: hand out a connection's ended records once it holds `frames`
@@ -301,7 +311,7 @@ impl Pipeline {
             tcp.shed(seg.number, seg.ts, &mut |side, ev| {
                 session.event(side, ev, conns, config)
             });
-            session.shed(conns, limit);
+            session.shed(conns, &buffer_note(limit, self.share, config));
             let held = tcp.buffered_bytes() + session.held_bytes();
             self.buffered_total = self.buffered_total - entry.buffered + held;
             entry.buffered = held;
@@ -537,6 +547,28 @@ impl Pipeline {
     /// recognised) instead of being renumbered by first packet at the end.
     pub fn set_live(&mut self, live: bool) {
         self.live = live;
+    }
+}
+
+/// Share `index` of `shares` of `total`: the first `total % shares` shares get one more,
+/// so the shares add up to `total`.
+fn share_of(total: usize, index: usize, shares: usize) -> usize {
+    let shares = shares.max(1);
+    total / shares + usize::from(index < total % shares)
+}
+
+/// The warning of a flow whose buffered bytes were dropped under `--max-buffered`, when
+/// its pipeline keeps to `limit` bytes as one of `shares`.
+fn buffer_note(limit: usize, shares: usize, config: &SessionConfig) -> String {
+    if shares > 1 {
+        format!(
+            "more than {limit} bytes were buffered across the flows of one decode thread (its 1/{shares} share of --max-buffered {}): this flow's waiting bytes were dropped",
+            config.limits.max_buffered_total
+        )
+    } else {
+        format!(
+            "more than {limit} bytes were buffered across all flows (--max-buffered): this flow's waiting bytes were dropped"
+        )
     }
 }
 

@@ -77,7 +77,9 @@ pub fn decode_reader_sharded<R: Read + Send>(
     setup: StreamSetup,
     mut each: impl FnMut(Handout) -> std::io::Result<()>,
 ) -> Result<Capture, StreamError> {
-    let shares = setup.shares;
+    // Each share keeps at least one flow open: never more shares than flows allowed.
+    let shares = setup.shares.min(config.limits.max_flows.max(1));
+    let setup = StreamSetup { shares, ..setup };
     if shares <= 1 {
         return streaming_on_one_thread(reader, config, setup, each);
     }
@@ -93,10 +95,10 @@ pub fn decode_reader_sharded<R: Read + Send>(
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || ahead.run(source, route));
         let mut reports = Vec::with_capacity(shares);
-        for input in inputs {
+        for (index, input) in inputs.into_iter().enumerate() {
             let (tx, rx) = sync_channel(2);
             let config = config.clone();
-            scope.spawn(move || run_share(input, tx, config, setup));
+            scope.spawn(move || run_share(input, tx, config, setup, index));
             reports.push(rx);
         }
         let merged = merge(&reports, &mut each);
@@ -125,9 +127,10 @@ fn run_share(
     reports: SyncSender<Report>,
     config: SessionConfig,
     setup: StreamSetup,
+    index: usize,
 ) {
     let mut pipeline = Pipeline::new(config);
-    pipeline.set_share(setup.shares);
+    pipeline.set_share(index, setup.shares);
     pipeline.set_hand_out_at(setup.hand_out_at);
     pipeline.set_parts_wanted(setup.parts);
     while let Some(batch) = input.next() {
