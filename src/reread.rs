@@ -170,14 +170,25 @@ impl Window {
     /// Returns whether later records are still wanted.
     fn take(&mut self, part: Connection) -> bool {
         let size = self.size;
+        // Bytes of this part's messages whose first frame is kept (counted below).
+        let mut starting = 0;
+        let base = part.handed_out.messages;
         for f in part.frames {
             let full = self.frames.len() >= size.frames
-                || self.frame_bytes + self.message_bytes >= size.bytes;
+                || self.frame_bytes + self.message_bytes + starting >= size.bytes;
             if self.closed || (f.index > self.around && full) {
                 self.closed = true;
                 break;
             }
             let before = f.index <= self.around;
+            if let Some(m) = f
+                .message
+                .and_then(|m| m.checked_sub(base))
+                .and_then(|m| part.messages.get(m))
+                .filter(|m| m.frames.first() == Some(&f.index))
+            {
+                starting += m.data.len();
+            }
             self.frame_bytes += f.raw.len();
             self.frames.push_back(f);
             // Up to the frame asked for, keep a quarter of the window behind it.
@@ -293,7 +304,7 @@ impl FileIndex {
         conn: &Connection,
         cancel: Option<&AtomicBool>,
     ) -> Result<Reread, RereadError> {
-        let found = self.decode_flow(conn, cancel, None)?;
+        let found = self.decode_flow(conn, cancel, true, None)?;
         Ok(Reread {
             frames: found.frames,
             messages: found.messages,
@@ -304,20 +315,36 @@ impl FileIndex {
     /// Decodes `conn` (a compacted connection of this file) again, keeping only a window
     /// of its records around frame `around`: at most [`WindowSize::frames`] frames and
     /// [`WindowSize::bytes`] bytes of payload ([`FileIndex::with_window`]), starting up to
-    /// a quarter of that before `around`. Reading stops once the window is full, so
-    /// memory holds the window only, however long the connection; the counts over the
-    /// whole connection are the compacted record's. Gives up with
-    /// [`RereadError::Cancelled`] once `cancel` is set.
+    /// a quarter of that before `around` (about: the frame that crosses the byte limit
+    /// and its message are kept). Reading stops once the window is full, so memory
+    /// holds the window and one part of a few hundred frames, however long the
+    /// connection (a message that never ends holds back the parts after it, as in
+    /// [`Connection::take_ended_records`]); the counts over the whole connection are
+    /// the compacted record's. Gives up with [`RereadError::Cancelled`] once `cancel`
+    /// is set.
     pub fn reread_window(
         &self,
         conn: &Connection,
         around: u32,
         cancel: Option<&AtomicBool>,
     ) -> Result<Connection, RereadError> {
-        let mut window = Window::new(around, self.window);
-        let mut found = self.decode_flow(conn, cancel, Some(&mut |part| window.take(part)))?;
-        let warnings = std::mem::take(&mut found.warnings);
-        window.take(found);
+        // Decoded without hashes (a fifth of the time): the hash of each message kept
+        // whole is taken below. A message longer than --max-message is kept cut, so when
+        // the window holds one, it is decoded again with hashes.
+        let decode = |hash: bool| {
+            let mut window = Window::new(around, self.window);
+            let mut found =
+                self.decode_flow(conn, cancel, hash, Some(&mut |part| window.take(part)))?;
+            let warnings = std::mem::take(&mut found.warnings);
+            window.take(found);
+            Ok::<_, RereadError>((window, warnings))
+        };
+        let (mut window, mut warnings) = decode(false)?;
+        if self.config.limits.hash_messages
+            && window.messages.iter().any(|m| m.data_cut && m.complete)
+        {
+            (window, warnings) = decode(true)?;
+        }
         let mut shown = conn.clone();
         shown.compacted = None;
         shown.window = Some(Box::new(Whole {
@@ -332,10 +359,8 @@ impl FileIndex {
         };
         shown.frames = window.frames.into();
         shown.messages = window.messages.into();
-        // Decoded without hashes (a fifth of the time): the hash of each message kept
-        // whole is taken here, as the decoder takes it.
         for m in &mut shown.messages {
-            if m.finished && m.complete && !m.data_cut {
+            if m.finished && m.complete && !m.data_cut && self.config.limits.hash_messages {
                 m.sha256 = Some(hex::encode(Sha256::digest(&m.data)));
             }
         }
@@ -351,7 +376,8 @@ impl FileIndex {
     /// `each` a few hundred frames at a time, in order (each part a connection record
     /// holding only them, with the messages of its frames), until `each` returns false
     /// or the connection ends. Memory holds one part at a time, however long the
-    /// connection: search looks through long connections this way.
+    /// connection (a message that never ends holds back the parts after it): search
+    /// looks through long connections this way.
     pub fn scan(
         &self,
         conn: &Connection,
@@ -362,6 +388,7 @@ impl FileIndex {
         let last = self.decode_flow(
             conn,
             cancel,
+            false,
             Some(&mut |part| {
                 more = each(&part);
                 more
@@ -378,11 +405,12 @@ impl FileIndex {
     /// [`PART_FRAMES`] frames and given to it, so the connection returned holds only the
     /// last ones (its handed-out counts say how many went before); once `on_part` says
     /// it wants no more, reading stops and the connection is returned as decoded so far.
-    /// Without `on_part`, messages are hashed as in the first decode.
+    /// Messages are hashed as in the first decode only with `hash`.
     fn decode_flow(
         &self,
         conn: &Connection,
         cancel: Option<&AtomicBool>,
+        hash: bool,
         mut on_part: Option<&mut dyn FnMut(Connection) -> bool>,
     ) -> Result<Connection, RereadError> {
         let name = self.path.display().to_string();
@@ -395,7 +423,7 @@ impl FileIndex {
         reader.set_next_number(first_number);
         let key = flow_key(conn.client, conn.server);
         let mut config = self.config.clone();
-        config.limits.hash_messages &= on_part.is_none();
+        config.limits.hash_messages &= hash;
         let mut pipeline = Pipeline::new(config);
         let mut stopped = false;
         loop {

@@ -37,9 +37,12 @@ struct FlowEntry {
 /// frames ([`Pipeline::set_hand_out_at`]).
 pub const HAND_OUT_AT: usize = 64;
 
-/// Compacting mode: a connection still open holds at most twice this many frames;
-/// past that, its oldest ended records are dropped down to this many (their counts
-/// stay), so a connection that lasts the whole file cannot fill memory while it is read.
+/// Compacting mode: past twice this many frames, a connection still open drops its
+/// oldest ended records down to this many (their counts stay), so a connection that
+/// lasts the whole file does not fill memory while it is read. Records are dropped
+/// only from the front, with their messages: a message that never ends (a fragment
+/// without its last part) keeps itself and every later frame held, as in streaming
+/// output ([`Connection::take_ended_records`]).
 pub const OPEN_HOLD_FRAMES: usize = 5_000;
 
 /// What streaming mode hands out, in order ([`Pipeline::take_handouts`]).
@@ -198,7 +201,8 @@ impl Pipeline {
     ///
     /// A connection still open holds its latest [`OPEN_HOLD_FRAMES`] to twice as many
     /// frames; older ended ones are dropped (their counts stay), so one connection that
-    /// lasts the whole file cannot fill memory either.
+    /// lasts the whole file does not fill memory either (unless one of its messages
+    /// never ends, see [`OPEN_HOLD_FRAMES`]).
     pub fn set_compacting(&mut self) {
         self.compacting = true;
     }

@@ -60,9 +60,9 @@ impl App {
                 }
             }
             Pane::Frames => {
-                if let Some(index) = self.past_window(cmd, page, capture) {
-                    self.go_past_window(index, capture);
-                } else if let Some(p) = target(self.frame_pos(), self.visible.len(), cmd, page) {
+                if !self.move_past_window(cmd, page, capture)
+                    && let Some(p) = target(self.frame_pos(), self.visible.len(), cmd, page)
+                {
                     self.select_frame_pos(p, capture);
                 }
             }
@@ -75,8 +75,41 @@ impl App {
     }
 
     /// When the shown connection is a window of a long one and `cmd` leads past its
-    /// first or last frame: the index of the frame to go to.
-    pub(crate) fn past_window(&self, cmd: Command, page: usize, capture: &Capture) -> Option<u32> {
+    /// first or last frame: goes there (with a filter, to the nearest frame that
+    /// passes it, found by reading the connection again) and returns true.
+    pub(crate) fn move_past_window(
+        &mut self,
+        cmd: Command,
+        page: usize,
+        capture: &Capture,
+    ) -> bool {
+        let Some((wanted, forward)) = self.past_window(cmd, page, capture) else {
+            return false;
+        };
+        if self.filter.is_empty() {
+            self.go_past_window(wanted, capture);
+            return true;
+        }
+        match self.passing_frame(wanted, forward, capture) {
+            Some(index) => self.go_past_window(index, capture),
+            None => {
+                self.notice = Some(format!(
+                    "no frame {} passes the filter",
+                    if forward {
+                        "after these"
+                    } else {
+                        "before these"
+                    }
+                ));
+            }
+        }
+        true
+    }
+
+    /// When the shown connection is a window of a long one and `cmd` leads past its
+    /// first or last frame: the index of the frame to go to, and whether that is
+    /// forwards (a frame at or after it is wanted) or backwards.
+    fn past_window(&self, cmd: Command, page: usize, capture: &Capture) -> Option<(u32, bool)> {
         let conn = self.connection(capture)?;
         // A window, or a long connection whose first window is still being decoded.
         let long = conn.compacted.is_some()
@@ -94,19 +127,29 @@ impl App {
         let page = page.max(1);
         let step = u32::try_from(page).unwrap_or(u32::MAX);
         let current = self.frame.unwrap_or(1);
-        let wanted = match (cmd, pos) {
-            (Command::Down, Some(p)) if p + 1 >= len => last + 1,
-            (Command::Up, Some(0)) => first - 1,
+        // With nothing in the list (a filter that no frame of the window passes), the
+        // keys move past the window's ends.
+        let (wanted, forward) = match (cmd, pos) {
+            (Command::Down, Some(p)) if p + 1 >= len => (last + 1, true),
+            (Command::Down, None) if len == 0 => (last.saturating_add(1), true),
+            (Command::Up, Some(0)) => (first - 1, false),
+            (Command::Up, None) if len == 0 => (first.saturating_sub(1), false),
             (Command::PageDown, Some(p)) if p + page >= len => {
-                current.saturating_add(step).max(last + 1)
+                (current.saturating_add(step).max(last + 1), true)
             }
-            (Command::PageUp, Some(p)) if p < page => current.saturating_sub(step).min(first - 1),
-            (Command::First, _) => 1,
-            (Command::Last, _) => total,
+            (Command::PageUp, Some(p)) if p < page => {
+                (current.saturating_sub(step).min(first - 1), false)
+            }
+            (Command::First, _) => (1, true),
+            (Command::Last, _) => (total, false),
             _ => return None,
         };
-        let wanted = wanted.clamp(1, total.max(1));
-        (wanted < first || wanted > last).then_some(wanted)
+        if wanted == 0 || wanted > total {
+            return None;
+        }
+        let outside = wanted < first || wanted > last;
+        // With a filter, the nearest frame that passes may be in the window or past it.
+        (outside || !self.filter.is_empty()).then_some((wanted, forward))
     }
 
     /// Selects frame `index`, outside the window of a long connection shown: the window

@@ -57,9 +57,12 @@ fn holds(conn: &Connection, index: u32) -> bool {
             .is_some_and(|(first, last)| (first..=last).contains(&index))
 }
 
-/// `record` has more frames than a window holds: it is shown a window at a time.
+/// `record` has more frames, or more bytes, than a window holds: it is shown a window
+/// at a time.
 pub(crate) fn windowed(index: &FileIndex, record: &Connection) -> bool {
-    record.frame_count() > index.window().frames
+    let size = index.window();
+    let bytes = record.tcp_bytes.iter().sum::<u64>();
+    record.frame_count() > size.frames || bytes > size.bytes as u64
 }
 
 /// A compacted `record` with its frames and messages decoded again from the file;
@@ -148,6 +151,11 @@ impl App {
                 Arc::make_mut(full).id = c.id;
             }
             if holds(full, around) || self.reread_failed == Some(c.flow_order) {
+                // Back inside the window shown (or given up): another window being
+                // decoded is no longer wanted.
+                if let Some(p) = self.pending.take() {
+                    p.cancel.store(true, Ordering::Relaxed);
+                }
                 return;
             }
             // A window of a long connection, and the frame wanted is outside it: the

@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use std::borrow::Cow;
 
-use crate::model::{Capture, Connection};
+use crate::model::{Capture, Connection, FrameRecord};
+use crate::reread::FileIndex;
 
 use super::app::App;
 use super::command::{Command, Mode};
@@ -60,28 +61,68 @@ impl<'c> SearchSource<'c> for Searching<'c> {
             return None;
         }
         let index = self.app.index.as_ref()?;
-        let mut found = None;
-        let scanned = index.scan(record, None, &mut |part| {
-            for f in &part.frames {
-                if f.index > hi {
-                    return false;
-                }
-                if f.index >= lo && test.accepts(part, f) && search::frame_matches(part, f, needle)
-                {
-                    found = Some(f.index);
-                    if forward {
-                        return false;
-                    }
-                }
-            }
-            true
-        });
-        // A connection that cannot be read again has no match to give.
-        Some(scanned.ok().and(found))
+        Some(scan_for(
+            index,
+            record,
+            (lo, hi),
+            forward,
+            &mut |part, f| test.accepts(part, f) && search::frame_matches(part, f, needle),
+        ))
     }
 }
 
+/// Reads the long connection `record` again part by part: the first (`forward`) or
+/// last frame index in `lo..=hi` that `accept` takes (with the part it is in, which
+/// holds its message). A connection that cannot be read again gives none.
+fn scan_for(
+    index: &FileIndex,
+    record: &Connection,
+    (lo, hi): (u32, u32),
+    forward: bool,
+    accept: &mut dyn FnMut(&Connection, &FrameRecord) -> bool,
+) -> Option<u32> {
+    let mut found = None;
+    let scanned = index.scan(record, None, &mut |part| {
+        for f in &part.frames {
+            if f.index > hi {
+                return false;
+            }
+            if f.index >= lo && accept(part, f) {
+                found = Some(f.index);
+                if forward {
+                    return false;
+                }
+            }
+        }
+        true
+    });
+    scanned.ok().and(found)
+}
+
 impl App {
+    /// The frame of the selected long connection nearest to `wanted` that passes the
+    /// filter: the first at or after it (`forward`), or the last at or before it.
+    pub(crate) fn passing_frame(
+        &self,
+        wanted: u32,
+        forward: bool,
+        capture: &Capture,
+    ) -> Option<u32> {
+        let record = self.record(capture)?;
+        let index = self.index.as_ref()?;
+        let needle = self.search.needle();
+        let test = FrameTest::new(&self.filter, record, needle.as_deref());
+        let total = u32::try_from(record.frame_count()).unwrap_or(u32::MAX);
+        let range = if forward {
+            (wanted, total)
+        } else {
+            (1, wanted)
+        };
+        scan_for(index, record, range, forward, &mut |part, f| {
+            test.accepts(part, f)
+        })
+    }
+
     /// `record` is a compacted connection too long to hold: it is shown a window at a
     /// time, and search scans it part by part.
     pub(crate) fn long(&self, record: &Connection) -> bool {

@@ -110,6 +110,11 @@ impl App {
             // Frames still being decoded again (or another window of them): the
             // selection waits for them.
             Some(_) if self.busy() => {}
+            // A window no frame of which passes the filter: the selection stays where
+            // it was asked to be (moving on reads further).
+            Some(_)
+                if self.visible.is_empty() && full.as_ref().is_some_and(|f| f.window.is_some()) => {
+            }
             None => self.frame = self.visible.first().copied(),
             Some(f) if self.frame_pos().is_none() => {
                 let next = self.visible.partition_point(|&v| v < f);
@@ -160,9 +165,9 @@ impl App {
         } else {
             Command::Up
         };
-        if let Some(index) = self.past_window(cmd, 1, capture) {
-            self.go_past_window(index, capture);
-        } else if let Some(p) = target(self.frame_pos(), self.visible.len(), cmd, 1) {
+        if !self.move_past_window(cmd, 1, capture)
+            && let Some(p) = target(self.frame_pos(), self.visible.len(), cmd, 1)
+        {
             self.select_frame_pos(p, capture);
         }
     }

@@ -76,6 +76,19 @@ impl App {
     /// pane, clearing the filter if it hides the frame.
     pub fn jump_to_frame(&mut self, index: u32, capture: &Capture) {
         self.views.clear();
+        let held = self
+            .connection(capture)
+            .is_some_and(|c| c.frame(index).is_some());
+        if !held && self.connection(capture).is_some_and(|c| c.window.is_some()) {
+            // Outside the window of a long connection: the window around it is decoded.
+            if !self.filter.is_empty() {
+                self.filter = Filter::default();
+                self.notice = Some(format!("filter cleared to show frame {index}"));
+            }
+            self.go_past_window(index, capture);
+            self.focus(Pane::Detail);
+            return;
+        }
         if self.visible.binary_search(&index).is_err() {
             self.filter = Filter::default();
             self.sync(capture);
@@ -98,7 +111,10 @@ impl App {
                 .iter()
                 .position(|e| e.frame == Some(f.index))
                 .unwrap_or(0),
-            View::Messages => f.message.unwrap_or(0),
+            // The list holds the messages in memory (a window's, in a long connection).
+            View::Messages => f
+                .message
+                .map_or(0, |m| m.saturating_sub(c.handed_out.messages)),
             _ => 0,
         }
     }

@@ -35,7 +35,8 @@ fn row(app: &App, c: &Connection, i: usize, m: &MessageRecord, width: usize) -> 
     } else {
         "-".into()
     };
-    let head = format!("{:>4} {time:>10} ", i + 1);
+    // Numbered in the whole connection (a window holds only some of its messages).
+    let head = format!("{:>4} {time:>10} ", c.handed_out.messages + i + 1);
     let mid = format!(
         " {:<6} {:>8} {deflated:>8} {:>6} ",
         m.kind.name(),
@@ -61,10 +62,19 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
         return;
     };
     let (list_area, body_area) = layout::list_and_detail(area, c.messages.len());
+    let held = if c.messages.len() == c.message_count() {
+        c.messages.len().to_string()
+    } else {
+        format!(
+            "{}, {}–{} in memory",
+            c.message_count(),
+            c.handed_out.messages + 1,
+            c.handed_out.messages + c.messages.len()
+        )
+    };
     let title = format!(
-        " Messages of {} ({}) · → client, ← server · Enter: frame · Esc: back ",
+        " Messages of {} ({held}) · → client, ← server · Enter: frame · Esc: back ",
         connections::label(c),
-        c.messages.len()
     );
     let block = pane_block(&title, true, theme);
     let inner = block.inner(list_area);
@@ -98,7 +108,11 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
         pane_block(" Message ", false, theme).render(body_area, buf);
         return;
     };
-    let block = pane_block(&format!(" Message {} ", app.cursor + 1), false, theme);
+    let block = pane_block(
+        &format!(" Message {} ", c.handed_out.messages + app.cursor + 1),
+        false,
+        theme,
+    );
     let inner = block.inner(body_area);
     block.render(body_area, buf);
     let width = usize::from(inner.width);
