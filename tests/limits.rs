@@ -153,15 +153,8 @@ fn out_of_order_limit_gives_the_hole_up() {
 
 #[test]
 fn flow_limit_retires_the_oldest_and_says_so() {
-    let mut packets = Vec::new();
-    for i in 0..20u16 {
-        let mut c = Conversation::new(addr(1, 30000 + i), addr(2, 80), u32::from(i) * 7, 99);
-        c.client_data(0, REQUEST.as_bytes());
-        c.server_data(0, RESPONSE.as_bytes());
-        packets.extend(c.packets);
-    }
     let capture = decode(
-        &common::pcap_file(&packets),
+        &open_flows(20),
         Limits {
             max_flows: 5,
             ..Limits::default()
@@ -238,11 +231,11 @@ fn oversized_record_length_is_an_error_not_an_allocation() {
     assert!(err.contains("byte 24"), "{err}");
 }
 
-#[test]
-fn global_buffer_budget_is_shared_by_all_flows() {
-    // 30 clients each send an Upgrade request and 20 KB of early data; no server answers.
+/// `n` clients that each send an Upgrade request and 20 KB of early data; no server
+/// answers.
+fn early_data(n: u16) -> Vec<u8> {
     let mut packets = Vec::new();
-    for i in 0..30u16 {
+    for i in 0..n {
         let mut c = Conversation::new(addr(1, 20000 + i), addr(2, 80), u32::from(i) * 1000, 7);
         c.client_data(0, REQUEST.as_bytes());
         for k in 0..20 {
@@ -250,7 +243,12 @@ fn global_buffer_budget_is_shared_by_all_flows() {
         }
         packets.extend(c.packets);
     }
-    let pcap = common::pcap_file(&packets);
+    common::pcap_file(&packets)
+}
+
+#[test]
+fn global_buffer_budget_is_shared_by_all_flows() {
+    let pcap = early_data(30);
     let roomy = decode(&pcap, Limits::default());
     assert!(limit_warnings(&roomy).is_empty());
     let tight = decode(
@@ -347,16 +345,7 @@ fn flow_limit_is_kept_exactly_on_several_threads() {
 
 #[test]
 fn buffer_budget_warning_names_the_users_limit_on_several_threads() {
-    let mut packets = Vec::new();
-    for i in 0..30u16 {
-        let mut c = Conversation::new(addr(1, 20000 + i), addr(2, 80), u32::from(i) * 1000, 7);
-        c.client_data(0, REQUEST.as_bytes());
-        for k in 0..20 {
-            c.client_data(REQUEST.len() + k * 1000, &[0x81; 1000]);
-        }
-        packets.extend(c.packets);
-    }
-    let pcap = common::pcap_file(&packets);
+    let pcap = early_data(30);
     let limits = Limits {
         max_buffered_total: 100_000,
         ..Limits::default()
