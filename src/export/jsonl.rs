@@ -49,7 +49,7 @@ struct ConnectionLine {
 }
 
 #[derive(Serialize)]
-struct FrameLine {
+struct FrameLine<'a> {
     kind: &'static str,
     conn: u32,
     dir: &'static str,
@@ -64,7 +64,7 @@ struct FrameLine {
     mask_key: Option<String>,
     payload_len: u64,
     header_len: u8,
-    packets: Vec<u64>,
+    packets: &'a [u64],
 }
 
 #[derive(Serialize)]
@@ -213,7 +213,7 @@ fn connection_line(c: &Connection) -> ConnectionLine {
     }
 }
 
-fn frame_line(conn: u32, f: &FrameRecord) -> FrameLine {
+fn frame_line(conn: u32, f: &FrameRecord) -> FrameLine<'_> {
     let h = &f.header;
     FrameLine {
         kind: "frame",
@@ -230,7 +230,7 @@ fn frame_line(conn: u32, f: &FrameRecord) -> FrameLine {
         mask_key: h.mask.map(hex::encode),
         payload_len: h.payload_len,
         header_len: h.header_len,
-        packets: f.packets.clone(),
+        packets: &f.packets,
     }
 }
 

@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
+use smallvec::SmallVec;
+
 use crate::analysis::Tally;
 use crate::decode::SkipReason;
 use crate::http::Handshake;
@@ -61,8 +63,9 @@ pub struct FrameRecord {
     pub ts: Timestamp,
     /// The parsed header.
     pub header: FrameHeader,
-    /// Capture packet numbers that carried its bytes.
-    pub packets: Vec<u64>,
+    /// Capture packet numbers that carried its bytes (most frames fit in one or two
+    /// packets: kept inline, without an allocation per frame).
+    pub packets: SmallVec<[u64; 2]>,
     /// Offset of the frame's first byte in its direction's TCP stream (after the handshake bytes).
     pub stream_offset: u64,
     /// The frame's bytes as on the wire (header + masked payload), up to the keep limit.
@@ -89,7 +92,7 @@ impl FrameRecord {
             dir,
             ts: Timestamp::default(),
             header,
-            packets: Vec::new(),
+            packets: SmallVec::new(),
             stream_offset: 0,
             raw: Vec::new(),
             complete: true,
@@ -162,8 +165,9 @@ pub struct MessageRecord {
     pub sha256: Option<String>,
     /// It was compressed with permessage-deflate.
     pub compressed: bool,
-    /// Indices (1-based) of the frames that carried it.
-    pub frames: Vec<u32>,
+    /// Indices (1-based) of the frames that carried it (most messages are one or two
+    /// frames: kept inline, without an allocation per message).
+    pub frames: SmallVec<[u32; 2]>,
     /// The payload (unmasked, decompressed), up to the keep limit.
     pub data: Vec<u8>,
     /// Every payload byte was in the capture and decoded (else `sha256` is `None`).
@@ -647,7 +651,7 @@ mod tests {
             wire_len: 0,
             sha256: None,
             compressed: false,
-            frames,
+            frames: frames.into(),
             data: Vec::new(),
             complete: true,
             data_cut: false,
@@ -709,6 +713,9 @@ mod tests {
         assert!(part.frames.iter().all(|f| part.message_of(f).is_some()));
         // The frame left behind still finds its message, now first in the list.
         assert_eq!(c.frames.len(), 1);
-        assert!(c.message_of(&c.frames[0]).is_some_and(|m| m.frames == [3]));
+        assert!(
+            c.message_of(&c.frames[0])
+                .is_some_and(|m| m.frames.as_slice() == [3])
+        );
     }
 }

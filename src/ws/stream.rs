@@ -86,7 +86,7 @@ pub struct DirectionDecoder {
     close_sent: bool,
     scratch: Vec<u8>,
     /// Packets that carried the bytes of the header being collected.
-    header_packets: Vec<u64>,
+    header_packets: smallvec::SmallVec<[u64; 2]>,
     /// The last packet seen, to list a frame's packets without repeats.
     packet: u64,
     ts: Timestamp,
@@ -139,7 +139,7 @@ impl DirectionDecoder {
             inflate_unreliable: false,
             close_sent: false,
             scratch: Vec::new(),
-            header_packets: Vec::new(),
+            header_packets: smallvec::SmallVec::new(),
             packet: 0,
             ts: Timestamp::default(),
         }
@@ -670,7 +670,7 @@ impl DirectionDecoder {
             wire_len: 0,
             sha256: Some(String::new()),
             compressed,
-            frames: Vec::new(),
+            frames: smallvec::SmallVec::new(),
             data: Vec::new(),
             complete: true,
             data_cut: false,
