@@ -66,8 +66,8 @@ pub(crate) fn windowed(index: &FileIndex, record: &Connection) -> bool {
 }
 
 /// A compacted `record` with its frames and messages decoded again from the file;
-/// stopped early when `cancel` is set. A connection of more frames than a window holds
-/// ([`crate::reread::WINDOW_FRAMES`]) is decoded as a window around frame `around`
+/// stopped early when `cancel` is set. A connection of more frames or bytes than a
+/// window holds ([`windowed`]) is decoded as a window around frame `around`
 /// ([`FileIndex::reread_window`]).
 fn decoded_again(
     index: &FileIndex,
