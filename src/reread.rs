@@ -457,6 +457,12 @@ impl FileIndex {
                 pipeline.capture.connections.iter().position(|c| {
                     c.first_packet == conn.first_packet && c.frames.len() >= PART_FRAMES
                 });
+            // As in the first pass: a message that never ends is given up.
+            if let Some(i) = held
+                && pipeline.capture.connections[i].frames.len() >= pipeline.held_limit()
+            {
+                pipeline.give_up_blocking(i);
+            }
             if let Some(part) = held.and_then(|i| pipeline.take_records(i, usize::MAX, usize::MAX))
                 && !on_part(part)
             {

@@ -193,6 +193,17 @@ impl Session {
         }
     }
 
+    /// This flow's connection holds `held` frames behind a message that has not ended:
+    /// the open messages are given up ([`DirectionDecoder::give_up_open`]).
+    pub fn give_up_open_messages(&mut self, conns: &mut [Connection], held: usize) {
+        let Some(conn) = self.conn.and_then(|i| conns.get_mut(i)) else {
+            return;
+        };
+        for decoder in self.decoders.iter_mut().flatten() {
+            decoder.give_up_open(conn, held);
+        }
+    }
+
     /// Whether this flow is a WebSocket connection, once that is settled: `Some(true)`
     /// when it has a connection record, `Some(false)` when its first payload was neither
     /// HTTP nor WebSocket, `None` while it may still become one (no payload yet, or

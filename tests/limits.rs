@@ -367,3 +367,96 @@ fn buffer_budget_warning_names_the_users_limit_on_several_threads() {
             .contains("more than 100000 bytes were buffered across all flows")
     }));
 }
+
+/// A client that starts a fragmented message and sends its last fragment only after
+/// the server's `n` frames.
+fn open_fragment_then_flood(n: usize) -> Vec<u8> {
+    let mut c = upgraded(b"", 1000);
+    let (mut coff, mut soff) = (REQUEST.len(), RESPONSE.len());
+    let first = client_frame(0x01, b"start");
+    c.client_data(coff, &first);
+    coff += first.len();
+    for k in 0..n {
+        let text = format!("s{k}");
+        let mut f = vec![0x81, text.len() as u8];
+        f.extend_from_slice(text.as_bytes());
+        c.server_data(soff, &f);
+        soff += f.len();
+    }
+    let last = client_frame(0x80, b"end");
+    c.client_data(coff, &last);
+    coff += last.len();
+    c.close(coff, soff);
+    common::pcap_file(&c.packets)
+}
+
+#[test]
+fn a_message_that_does_not_end_cannot_hold_every_later_frame() {
+    let n = wsscope::pipeline::MAX_HELD_FRAMES + 5_000;
+    let pcap = open_fragment_then_flood(n);
+    // Fewer fragments allowed than the held-frames limit: that limit decides.
+    let limits = Limits {
+        max_fragments: 1000,
+        ..Limits::default()
+    };
+    let config = SessionConfig {
+        limits,
+        ..SessionConfig::default()
+    };
+    // The UI's first pass: the connection never holds much more than the limit.
+    let mut reader =
+        wsscope::source::CaptureReader::new(&pcap[..]).unwrap_or_else(|e| panic!("{e}"));
+    let mut pipeline = wsscope::Pipeline::new(wsscope::loader::first_pass_config(config.clone()));
+    pipeline.set_compacting();
+    let mut most = 0;
+    while let Ok(Some(p)) = reader.next_packet() {
+        pipeline.packet(&p);
+        most = pipeline
+            .capture
+            .connections
+            .iter()
+            .map(|c| c.frames.len())
+            .max()
+            .unwrap_or(0)
+            .max(most);
+    }
+    assert!(
+        most <= wsscope::pipeline::MAX_HELD_FRAMES + 1,
+        "a connection held {most} frames"
+    );
+    let capture = pipeline.finish();
+    let record = &capture.connections[0];
+    assert_eq!(record.frame_count(), n + 2);
+    // Shown in the UI: windows at both ends decode, and the window at the end is reached
+    // although the message stays open across 50,000 frames.
+    let mut file = tempfile::NamedTempFile::new().unwrap_or_else(|e| panic!("{e}"));
+    std::io::Write::write_all(&mut file, &pcap).unwrap_or_else(|e| panic!("{e}"));
+    let index = wsscope::reread::FileIndex::new(file.path(), config);
+    let last = u32::try_from(n + 2).unwrap_or(u32::MAX);
+    for around in [1, last] {
+        let window = index
+            .reread_window(record, around, None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (first, end) = window.held_frames().unwrap_or_default();
+        assert!((first..=end).contains(&around), "{first}–{end}");
+        assert!(window.frames.len() <= wsscope::reread::WINDOW_FRAMES);
+    }
+    // Streaming output says why the message was cut, and counts every frame.
+    let (conns, _) = decode_sharded(&pcap, limits, 1);
+    let c = &conns[0];
+    assert_eq!(c.frame_count(), n + 2);
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.warning == Warning::LimitReached && w.detail.contains("still open")),
+        "{:?}",
+        c.warnings
+    );
+    // The whole decode (no output to write as it goes) keeps the message whole.
+    let whole = decode(&pcap, limits);
+    assert!(
+        limit_warnings(&whole).is_empty(),
+        "{:?}",
+        limit_warnings(&whole)
+    );
+}

@@ -45,6 +45,13 @@ pub const HAND_OUT_AT: usize = 64;
 /// output ([`Connection::take_ended_records`]).
 pub const OPEN_HOLD_FRAMES: usize = 5_000;
 
+/// Streaming and compacting modes: a connection that holds this many frames because a
+/// message has not ended (a fragment whose last part never comes, while the other side
+/// goes on) gives that message up ([`Pipeline::give_up_blocking`]), so memory stays
+/// bounded whatever a peer sends. When `--max-fragments` allows more, the limit is one
+/// more than it: a message's own fragments are bounded by that option, and it decides.
+pub const MAX_HELD_FRAMES: usize = 50_000;
+
 /// What streaming mode hands out, in order ([`Pipeline::take_handouts`]).
 #[derive(Debug)]
 pub enum Handout {
@@ -344,6 +351,14 @@ impl Pipeline {
             .as_ref()
             .is_some_and(|s| held.is_some_and(|(_, n)| n >= s.hand_out_at));
         self.claim_new_connections(key);
+        if ending.is_none()
+            && (self.streaming.is_some() || self.compacting)
+            && let Some((index, n)) = held
+            && n >= self.held_limit()
+        {
+            // Nothing could leave: a message that never ends holds every later frame.
+            self.give_up_blocking(index);
+        }
         if let Some(ending) = ending {
             self.retire(key, ending);
         } else if hand_out {
@@ -402,6 +417,33 @@ impl Pipeline {
                 .records_handed_out(part.frames.len(), part.messages.len());
         }
         Some(part)
+    }
+
+    /// The frames a connection may hold behind a message that has not ended before the
+    /// message is given up: [`MAX_HELD_FRAMES`], or one more than `--max-fragments`.
+    pub fn held_limit(&self) -> usize {
+        let fragments = usize::try_from(self.config.limits.max_fragments).unwrap_or(usize::MAX);
+        MAX_HELD_FRAMES.max(fragments.saturating_add(1))
+    }
+
+    /// Connection `index` holds [`Pipeline::held_limit`] frames or more behind a message that
+    /// has not ended (records leave only from the front, with their messages): its open
+    /// messages are given up, with a warning, so the frames behind them can leave.
+    pub fn give_up_blocking(&mut self, index: usize) {
+        let held = self
+            .capture
+            .connections
+            .get(index)
+            .map_or(0, |c| c.frames.len());
+        let conns = &mut self.capture.connections;
+        if let Some(flow) = self
+            .owners
+            .get(index)
+            .and_then(|key| self.flows.get_mut(key))
+            .filter(|f| f.session.connection_index() == Some(index))
+        {
+            flow.session.give_up_open_messages(conns, held);
+        }
     }
 
     /// Streaming mode: hands out the ended records of the flow's connection (called once

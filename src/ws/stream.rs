@@ -169,6 +169,35 @@ impl DirectionDecoder {
         self.current = self.current.and_then(|m| m.checked_sub(messages));
     }
 
+    /// The connection holds `held` frames because this direction's fragmented message
+    /// has not ended (records leave only from the front, with their messages): the
+    /// message is given up as past the fragment limit (its remaining fragments are
+    /// skipped until its last one), so the frames behind it can go. Only while this
+    /// direction is between frames.
+    pub fn give_up_open(&mut self, conn: &mut Connection, held: usize) {
+        if self.current.is_some() || self.interloper.is_some() {
+            return;
+        }
+        let Some(open) = self.open.as_mut().filter(|o| !o.dropped && o.index != GONE) else {
+            return;
+        };
+        open.dropped = true;
+        let first = open.first_frame;
+        if let Some(m) = conn.messages.get_mut(open.index) {
+            m.sha256 = None;
+            m.complete = false;
+            m.ended = true;
+        }
+        conn.warning(
+            Warning::LimitReached,
+            Some(self.dir),
+            Some(first),
+            format!(
+                "message still open while {held} later frames arrived: given up so they could be written (output holds at most that many frames); its remaining fragments are skipped until its last one"
+            ),
+        );
+    }
+
     /// True if a Close frame was sent in this direction.
     pub fn close_sent(&self) -> bool {
         self.close_sent
