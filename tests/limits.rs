@@ -377,9 +377,7 @@ fn open_fragment_then_flood(n: usize) -> Vec<u8> {
     c.client_data(coff, &first);
     coff += first.len();
     for k in 0..n {
-        let text = format!("s{k}");
-        let mut f = vec![0x81, text.len() as u8];
-        f.extend_from_slice(text.as_bytes());
+        let f = common::frame(0x81, format!("s{k}").as_bytes());
         c.server_data(soff, &f);
         soff += f.len();
     }

@@ -46,14 +46,18 @@ fn first_pass_with(path: &Path, every: u64, config: SessionConfig) -> (Capture, 
     (pipeline.finish(), index)
 }
 
+/// The whole file at `path` decoded at once with `config`, as `explain` and the tests'
+/// reference decode it.
+fn whole_decode(path: &Path, config: SessionConfig) -> Capture {
+    let name = path.display().to_string();
+    let file = File::open(path).unwrap_or_else(|e| panic!("{name}: {e}"));
+    decode_reader(BufReader::new(file), config).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
 /// Every connection decoded again equals the whole decode's; returns how many were.
 fn assert_rereads_match(path: &Path, every: u64) -> usize {
     let name = path.display().to_string();
-    let whole = decode_reader(
-        BufReader::new(File::open(path).unwrap_or_else(|e| panic!("{name}: {e}"))),
-        SessionConfig::default(),
-    )
-    .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let whole = whole_decode(path, SessionConfig::default());
     let (compacted, index) = first_pass(path, every);
     assert_eq!(
         compacted.connections.len(),
@@ -118,8 +122,7 @@ fn interleaved(conns: u16, frames: usize) -> Vec<u8> {
         let (mut conv, coff, mut soff) = common::upgraded(addr(1, 40000 + i), addr(2, 80));
         for k in 0..frames {
             let text = format!("conn {i} frame {k} {}", "x".repeat(k % 50));
-            let mut f = vec![0x81, text.len() as u8];
-            f.extend_from_slice(text.as_bytes());
+            let f = common::frame(0x81, text.as_bytes());
             conv.server_data(soff, &f);
             soff += f.len();
         }
@@ -448,11 +451,7 @@ fn assert_windows_match(path: &Path, size: WindowSize) -> usize {
 /// [`assert_windows_match`] for a file decoded with `config`.
 fn assert_windows_match_with(path: &Path, size: WindowSize, config: SessionConfig) -> usize {
     let name = path.display().to_string();
-    let whole = decode_reader(
-        BufReader::new(File::open(path).unwrap_or_else(|e| panic!("{name}: {e}"))),
-        config.clone(),
-    )
-    .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let whole = whole_decode(path, config.clone());
     let (compacted, index) = first_pass_with(path, 64, config);
     let index = index.with_window(size);
     let idle = SessionConfig::default().idle_threshold;
@@ -798,17 +797,11 @@ fn sparse(n: usize, client: impl Fn(usize) -> bool) -> Vec<u8> {
     let (mut conv, mut c, mut s) = common::upgraded(addr(1, 40100), addr(2, 80));
     for k in 0..n {
         if client(k) {
-            let text = format!("c{k} ");
-            let key = [1, 2, 3, 4];
-            let mut f = vec![0x81, 0x80 | text.len() as u8];
-            f.extend_from_slice(&key);
-            f.extend(text.bytes().enumerate().map(|(i, b)| b ^ key[i % 4]));
+            let f = common::masked_frame(0x81, format!("c{k} ").as_bytes());
             conv.client_data(c, &f);
             c += f.len();
         } else {
-            let text = format!("s{k} ");
-            let mut f = vec![0x81, text.len() as u8];
-            f.extend_from_slice(text.as_bytes());
+            let f = common::frame(0x81, format!("s{k} ").as_bytes());
             conv.server_data(s, &f);
             s += f.len();
         }
@@ -895,16 +888,11 @@ fn a_violation_outside_the_window_is_reached_from_the_violations_view() {
     let (mut conv, c, mut s) = common::upgraded(addr(1, 40100), addr(2, 80));
     for k in 0..300 {
         let text = format!("s{k} ");
-        let mut f;
-        if k == 5 || k == 250 {
-            let key = [1, 2, 3, 4];
-            f = vec![0x81, 0x80 | text.len() as u8];
-            f.extend_from_slice(&key);
-            f.extend(text.bytes().enumerate().map(|(i, b)| b ^ key[i % 4]));
+        let f = if k == 5 || k == 250 {
+            common::masked_frame(0x81, text.as_bytes())
         } else {
-            f = vec![0x81, text.len() as u8];
-            f.extend_from_slice(text.as_bytes());
-        }
+            common::frame(0x81, text.as_bytes())
+        };
         conv.server_data(s, &f);
         s += f.len();
     }

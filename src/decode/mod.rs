@@ -113,16 +113,6 @@ fn plain_tcp<'a>(packet: &PacketRef<'a>) -> Option<Segment<'a>> {
     let (ip, None) = LaxIpSlice::from_slice(ip).ok()? else {
         return None;
     };
-    let (src_ip, dst_ip) = match &ip {
-        LaxIpSlice::Ipv4(v4) => (
-            IpAddr::V4(v4.header().source_addr()),
-            IpAddr::V4(v4.header().destination_addr()),
-        ),
-        LaxIpSlice::Ipv6(v6) => (
-            IpAddr::V6(v6.header().source_addr()),
-            IpAddr::V6(v6.header().destination_addr()),
-        ),
-    };
     let payload_info = ip.payload();
     if payload_info.fragmented || payload_info.ip_number != etherparse::IpNumber::TCP {
         return None;
@@ -130,7 +120,7 @@ fn plain_tcp<'a>(packet: &PacketRef<'a>) -> Option<Segment<'a>> {
     let tcp = TcpSlice::from_slice(payload_info.payload).ok()?;
     Some(segment(
         packet,
-        (src_ip, dst_ip),
+        (ip.source_addr(), ip.destination_addr()),
         &tcp,
         payload_info.incomplete,
     ))

@@ -112,12 +112,7 @@ impl App {
     fn past_window(&self, cmd: Command, page: usize, capture: &Capture) -> Option<(u32, bool)> {
         let conn = self.connection(capture)?;
         // A window, or a long connection whose first window is still being decoded.
-        let long = conn.compacted.is_some()
-            && self
-                .index
-                .as_ref()
-                .is_some_and(|index| super::app_reread::windowed(index, conn));
-        if conn.window.is_none() && !long {
+        if conn.window.is_none() && !self.long(conn) {
             return None;
         }
         let (first, last) = conn.held_frames().unwrap_or((u32::MAX, 0));

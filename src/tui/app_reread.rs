@@ -98,6 +98,16 @@ impl App {
         self.pending.is_some()
     }
 
+    /// `record` is a compacted connection too long to hold: it is shown a window at a
+    /// time, and search scans it part by part.
+    pub(crate) fn long(&self, record: &Connection) -> bool {
+        record.compacted.is_some()
+            && self
+                .index
+                .as_ref()
+                .is_some_and(|index| windowed(index, record))
+    }
+
     /// `record` is compacted with frames or messages that are not in memory: showing or
     /// searching it means decoding it again.
     pub(crate) fn needs_reread(&self, record: &Connection) -> bool {

@@ -123,16 +123,6 @@ impl App {
         })
     }
 
-    /// `record` is a compacted connection too long to hold: it is shown a window at a
-    /// time, and search scans it part by part.
-    pub(crate) fn long(&self, record: &Connection) -> bool {
-        record.compacted.is_some()
-            && self
-                .index
-                .as_ref()
-                .is_some_and(|index| super::app_reread::windowed(index, record))
-    }
-
     pub(crate) fn search_command(&mut self, cmd: Command, capture: &Capture) {
         match cmd {
             Command::SearchStart => {

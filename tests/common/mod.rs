@@ -211,6 +211,24 @@ pub fn bundled_captures() -> Vec<PathBuf> {
 /// One connection of `messages` server text messages, each in its own packet, with a
 /// ping from the client every 10 (and its pong), a client message split in two
 /// fragments around them, then a closing handshake.
+/// An unmasked frame (a server's, RFC 6455 §5.1) with opcode byte `b0` (FIN and opcode)
+/// and a payload under 126 bytes.
+pub fn frame(b0: u8, payload: &[u8]) -> Vec<u8> {
+    let mut f = vec![b0, payload.len() as u8];
+    f.extend_from_slice(payload);
+    f
+}
+
+/// A frame masked with the key 01 02 03 04 (a client's, RFC 6455 §5.3), opcode byte
+/// `b0`, payload under 126 bytes.
+pub fn masked_frame(b0: u8, payload: &[u8]) -> Vec<u8> {
+    let key = [1, 2, 3, 4];
+    let mut f = vec![b0, 0x80 | payload.len() as u8];
+    f.extend_from_slice(&key);
+    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    f
+}
+
 pub fn long_connection(messages: usize) -> Vec<u8> {
     long_conversation(messages).pcap()
 }
@@ -221,36 +239,27 @@ pub fn long_conversation(messages: usize) -> Conversation {
         SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 40100),
         SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 80),
     );
-    let masked = |op: u8, payload: &[u8]| {
-        let key = [1, 2, 3, 4];
-        let mut f = vec![op, 0x80 | payload.len() as u8];
-        f.extend_from_slice(&key);
-        f.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-        f
-    };
+
     for i in 0..messages {
-        let text = format!("message {i}");
-        let mut frame = vec![0x81, text.len() as u8];
-        frame.extend_from_slice(text.as_bytes());
-        conv.server_data(s, &frame);
-        s += frame.len();
+        let text = frame(0x81, format!("message {i}").as_bytes());
+        conv.server_data(s, &text);
+        s += text.len();
         if i % 10 == 0 {
             // A fragmented client message with a ping inside it, answered by a pong.
             for f in [
-                masked(0x01, b"first half "),
-                masked(0x89, format!("p{i}").as_bytes()),
-                masked(0x80, b"second half"),
+                masked_frame(0x01, b"first half "),
+                masked_frame(0x89, format!("p{i}").as_bytes()),
+                masked_frame(0x80, b"second half"),
             ] {
                 conv.client_data(c, &f);
                 c += f.len();
             }
-            let mut pong = vec![0x8a, format!("p{i}").len() as u8];
-            pong.extend_from_slice(format!("p{i}").as_bytes());
+            let pong = frame(0x8a, format!("p{i}").as_bytes());
             conv.server_data(s, &pong);
             s += pong.len();
         }
     }
-    let close_c = masked(0x88, &[0x03, 0xe8]);
+    let close_c = masked_frame(0x88, &[0x03, 0xe8]);
     conv.client_data(c, &close_c);
     c += close_c.len();
     let close_s = [0x88, 0x02, 0x03, 0xe8];
