@@ -703,6 +703,17 @@ fn the_ui_shows_a_long_connection_a_window_at_a_time() {
 
 #[test]
 fn search_finds_frames_outside_the_window_of_a_long_connection() {
+    search_outside_the_window(false);
+}
+
+#[test]
+fn search_scans_long_connections_in_the_background() {
+    search_outside_the_window(true);
+}
+
+/// Searches two long connections shown 40 frames at a time; with `background`, every
+/// connection is decoded again and scanned on a background thread.
+fn search_outside_the_window(background: bool) {
     let path = temp_capture(&interleaved(2, 300), "search-window");
     let (capture, index) = first_pass(&path, 32);
     let index = index.with_window(WindowSize {
@@ -710,6 +721,10 @@ fn search_finds_frames_outside_the_window_of_a_long_connection() {
         bytes: usize::MAX,
     });
     let mut app = compacted_app(&capture, index);
+    if background {
+        app.background_frames = 10;
+        wait_while_busy(&mut app, &capture);
+    }
     let selected = |app: &App| {
         app.selected_frame(&capture)
             .map(|(c, f)| {
@@ -724,6 +739,7 @@ fn search_finds_frames_outside_the_window_of_a_long_connection() {
     // Forward, far past the window of frames 1–40.
     search(&mut app, &capture, "frame 273 ");
     app.update(Command::NextMatch, &capture);
+    assert_eq!(app.busy(), background);
     wait_while_busy(&mut app, &capture);
     let (port, index, text) = selected(&app);
     assert_eq!((port, index), (40000, 274), "{text}");
@@ -758,6 +774,7 @@ fn search_finds_frames_outside_the_window_of_a_long_connection() {
     );
     search(&mut app, &capture, "conn 0 frame 5 ");
     app.update(Command::NextMatch, &capture);
+    wait_while_busy(&mut app, &capture);
     assert!(
         app.notice
             .as_deref()
@@ -829,16 +846,34 @@ fn frames_of(frames: usize) -> WindowSize {
 
 #[test]
 fn filtered_moves_past_a_window_go_to_the_nearest_frame_that_passes() {
+    filtered_moves(false);
+}
+
+#[test]
+fn filtered_moves_past_a_window_scan_in_the_background() {
+    filtered_moves(true);
+}
+
+/// Moves with a filter past the windows of a long connection; with `background`, its
+/// windows are decoded and its frames scanned on a background thread.
+fn filtered_moves(background: bool) {
     // Client frames at 6, 36, 61 and 251 only; windows of 40 frames.
     let bytes = sparse(300, |k| [5, 35, 60, 250].contains(&k));
     let (_path, capture, mut app) = windowed_app(&bytes, "filtered", frames_of(40));
+    if background {
+        app.background_frames = 10;
+    }
     app.update(
         Command::Filter(wsscope::tui::filter::FilterChoice::Client),
         &capture,
     );
     let mut seen = vec![app.frame];
-    for _ in 0..4 {
+    for k in 0..4 {
         app.update(Command::Down, &capture);
+        if background && k > 0 {
+            assert!(app.busy(), "no scan in the background after move {k}");
+        }
+        wait_while_busy(&mut app, &capture);
         seen.push(app.frame);
     }
     assert_eq!(seen, [Some(6), Some(36), Some(61), Some(251), Some(251)]);
@@ -852,13 +887,68 @@ fn filtered_moves_past_a_window_go_to_the_nearest_frame_that_passes() {
     let mut seen = Vec::new();
     for _ in 0..3 {
         app.update(Command::Up, &capture);
+        wait_while_busy(&mut app, &capture);
         seen.push(app.frame);
     }
     assert_eq!(seen, [Some(61), Some(36), Some(6)]);
     app.update(Command::Last, &capture);
+    wait_while_busy(&mut app, &capture);
     assert_eq!(app.frame, Some(251));
     app.update(Command::First, &capture);
+    wait_while_busy(&mut app, &capture);
     assert_eq!(app.frame, Some(6));
+}
+
+#[test]
+fn a_scan_in_the_background_shows_how_far_it_got_and_stops_on_esc() {
+    let path = temp_capture(&interleaved(2, 300), "scan-stop");
+    let (capture, index) = first_pass(&path, 32);
+    let mut app = compacted_app(&capture, index.with_window(frames_of(40)));
+    app.background_frames = 10;
+    wait_while_busy(&mut app, &capture);
+    app.focus(wsscope::tui::app::Pane::Frames);
+    let status = |app: &App| {
+        let area = ratatui::layout::Rect::new(0, 0, 120, 1);
+        let mut buf = ratatui::buffer::Buffer::empty(area);
+        wsscope::tui::views::status::render(app, &capture, area, &mut buf);
+        (0..area.width)
+            .map(|x| buf[(x, 0)].symbol().to_string())
+            .collect::<String>()
+    };
+    // Esc stops the scan: the selection stays, even once the thread has ended.
+    search(&mut app, &capture, "conn 1 frame 290 ");
+    app.update(Command::NextMatch, &capture);
+    assert!(app.busy());
+    let line = status(&app);
+    assert!(
+        line.contains("searching #1 for \"conn 1 frame 290 \"") && line.contains("Esc stops"),
+        "{line}"
+    );
+    // n again while it runs changes nothing.
+    app.update(Command::NextMatch, &capture);
+    assert!(app.busy());
+    app.update(Command::Back, &capture);
+    assert!(!app.busy());
+    assert_eq!(app.notice.as_deref(), Some("search stopped"));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    app.refresh(&capture);
+    assert_eq!(app.frame, Some(1));
+    assert_eq!(app.conn_pos(&capture), Some(0));
+    // Any other key gives the scan up too, and does what it does.
+    app.update(Command::NextMatch, &capture);
+    assert!(app.busy());
+    app.update(Command::Down, &capture);
+    assert!(!app.busy());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    app.refresh(&capture);
+    assert_eq!((app.conn_pos(&capture), app.frame), (Some(0), Some(2)));
+    // Left alone, it goes through connection #1 into #2 and shows the match there.
+    app.update(Command::NextMatch, &capture);
+    wait_while_busy(&mut app, &capture);
+    let (conn, frame) = app
+        .selected_frame(&capture)
+        .unwrap_or_else(|| panic!("nothing selected"));
+    assert_eq!((conn.client.port(), frame.index), (40001, 291));
 }
 
 #[test]

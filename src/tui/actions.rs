@@ -3,6 +3,7 @@
 use crate::model::Capture;
 
 use super::app::{App, Pane, View};
+use super::app_scan::Purpose;
 use super::command::Command;
 use super::layout;
 use super::nav::target;
@@ -90,18 +91,17 @@ impl App {
             self.go_past_window(wanted, capture);
             return true;
         }
-        match self.passing_frame(wanted, forward, capture) {
-            Some(index) => self.go_past_window(index, capture),
-            None => {
-                self.notice = Some(format!(
-                    "no frame {} passes the filter",
-                    if forward {
-                        "after these"
-                    } else {
-                        "before these"
-                    }
-                ));
-            }
+        let Some(record) = self.record(capture) else {
+            return true;
+        };
+        let total = u32::try_from(record.frame_count()).unwrap_or(u32::MAX);
+        let range = if forward {
+            (wanted, total)
+        } else {
+            (1, wanted)
+        };
+        if let Some(found) = self.start_scan(record, range, Purpose::Move { forward }) {
+            self.moved_to(found, forward, capture);
         }
         true
     }

@@ -202,6 +202,8 @@ pub struct App {
     pub(crate) full: Option<Arc<Connection>>,
     /// A large connection being decoded again on a background thread.
     pub(crate) pending: Option<Pending>,
+    /// A long connection being scanned on a background thread (search, filtered moves).
+    pub(crate) scanning: Option<super::app_scan::Scanning>,
     /// Compacted connections with at least this many frames are decoded again in the
     /// background (100,000 unless changed).
     pub background_frames: usize,
@@ -246,6 +248,7 @@ impl App {
             index: None,
             full: None,
             pending: None,
+            scanning: None,
             background_frames: super::app_reread::BACKGROUND_FRAMES,
             full_at_once: false,
             reread_failed: None,
@@ -302,6 +305,20 @@ impl App {
     /// Applies one command.
     pub fn update(&mut self, cmd: Command, capture: &Capture) {
         self.sync(capture);
+        if self.scanning() {
+            // A scan in the background is stopped by Esc, ignored by n/N, and given up
+            // by any other key (the user has moved on).
+            match cmd {
+                Command::Resize { .. } => {}
+                Command::NextMatch | Command::PrevMatch => return,
+                Command::Back => {
+                    self.stop_scan();
+                    self.notice = Some("search stopped".into());
+                    return;
+                }
+                _ => self.stop_scan(),
+            }
+        }
         if !matches!(
             cmd,
             Command::Resize { .. } | Command::SearchChar(_) | Command::SearchConfirm

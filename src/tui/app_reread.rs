@@ -92,10 +92,10 @@ fn decoded_again(
 }
 
 impl App {
-    /// A large connection is being decoded again in the background: the UI should
-    /// redraw on each tick to show it when it is ready.
+    /// A large connection is being decoded again, or scanned, in the background: the UI
+    /// should redraw on each tick to show it (or how far it got).
     pub fn busy(&self) -> bool {
-        self.pending.is_some()
+        self.pending.is_some() || self.scanning()
     }
 
     /// `record` is a compacted connection too long to hold: it is shown a window at a
@@ -106,6 +106,15 @@ impl App {
                 .index
                 .as_ref()
                 .is_some_and(|index| windowed(index, record))
+    }
+
+    /// Decoding the compacted `record` again takes long enough to be done in the
+    /// background: it has many frames, or its packets spread over much of the file.
+    pub(crate) fn in_background(&self, record: &Connection) -> bool {
+        record.compacted.is_some_and(|kept| {
+            let span = kept.last_packet.saturating_sub(record.first_packet);
+            kept.frames >= self.background_frames || span >= BACKGROUND_SPAN
+        })
     }
 
     /// `record` is compacted with frames or messages that are not in memory: showing or
@@ -204,8 +213,7 @@ impl App {
             }
         }
         // Small, and close together in the file (or wanted at once): decoded here.
-        let span = kept.last_packet.saturating_sub(c.first_packet);
-        if self.full_at_once || (kept.frames < self.background_frames && span < BACKGROUND_SPAN) {
+        if self.full_at_once || !self.in_background(c) {
             let result = decoded_again(&index, c, around, None).map_err(|e| e.to_string());
             self.take_reread(c.flow_order, c.id, result);
             return;

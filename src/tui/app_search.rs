@@ -5,17 +5,17 @@ use std::time::Instant;
 
 use std::borrow::Cow;
 
-use crate::model::{Capture, Connection, FrameRecord};
-use crate::reread::FileIndex;
+use crate::model::{Capture, Connection};
 
 use super::app::App;
+use super::app_scan::Purpose;
 use super::command::{Command, Mode};
-use super::filter::FrameTest;
-use super::search::{self, Outcome, Pos, SearchSource};
+use super::search::{self, Outcome, Pos, Scan, SearchSource, Walk};
 use super::views;
 
-/// What a search (n/N, Enter) looks through: connections in memory, compacted ones
-/// decoded again, long ones scanned part by part; within the time budget.
+/// What a search (n/N, Enter) looks through: connections in memory and compacted ones
+/// decoded again, within the time budget (long ones are scanned part by part, see
+/// [`App::go_on`]).
 struct Searching<'a> {
     app: &'a App,
     /// Compacted connections may be decoded again (not while typing).
@@ -48,81 +48,9 @@ impl<'c> SearchSource<'c> for Searching<'c> {
     fn long(&self, record: &Connection) -> bool {
         self.reread && self.app.long(record)
     }
-
-    fn scan(
-        &mut self,
-        record: &'c Connection,
-        test: &FrameTest<'_>,
-        needle: &str,
-        (lo, hi): (u32, u32),
-        forward: bool,
-    ) -> Option<Option<u32>> {
-        if !self.spend() {
-            return None;
-        }
-        let index = self.app.index.as_ref()?;
-        Some(scan_for(
-            index,
-            record,
-            (lo, hi),
-            forward,
-            &mut |part, f| test.accepts(part, f) && search::frame_matches(part, f, needle),
-        ))
-    }
-}
-
-/// Reads the long connection `record` again part by part: the first (`forward`) or
-/// last frame index in `lo..=hi` that `accept` takes (with the part it is in, which
-/// holds its message). A connection that cannot be read again gives none.
-fn scan_for(
-    index: &FileIndex,
-    record: &Connection,
-    (lo, hi): (u32, u32),
-    forward: bool,
-    accept: &mut dyn FnMut(&Connection, &FrameRecord) -> bool,
-) -> Option<u32> {
-    let mut found = None;
-    let scanned = index.scan(record, None, &mut |part| {
-        for f in &part.frames {
-            if f.index > hi {
-                return false;
-            }
-            if f.index >= lo && accept(part, f) {
-                found = Some(f.index);
-                if forward {
-                    return false;
-                }
-            }
-        }
-        true
-    });
-    scanned.ok().and(found)
 }
 
 impl App {
-    /// The frame of the selected long connection nearest to `wanted` that passes the
-    /// filter: the first at or after it (`forward`), or the last at or before it.
-    pub(crate) fn passing_frame(
-        &self,
-        wanted: u32,
-        forward: bool,
-        capture: &Capture,
-    ) -> Option<u32> {
-        let record = self.record(capture)?;
-        let index = self.index.as_ref()?;
-        let needle = self.search.needle();
-        let test = FrameTest::new(&self.filter, record, needle.as_deref());
-        let total = u32::try_from(record.frame_count()).unwrap_or(u32::MAX);
-        let range = if forward {
-            (wanted, total)
-        } else {
-            (1, wanted)
-        };
-        scan_for(index, record, range, forward, &mut |part, f| {
-            test.accepts(part, f)
-        })
-    }
-
     pub(crate) fn search_command(&mut self, cmd: Command, capture: &Capture) {
         match cmd {
             Command::SearchStart => {
@@ -215,11 +143,14 @@ impl App {
         reread: bool,
         capture: &Capture,
     ) {
-        let mut from = Pos {
-            conn: self.conn_pos(capture).unwrap_or(0),
-            frame: self.frame,
-        };
-        let mut inclusive = inclusive;
+        let mut walk = Walk::from(
+            Pos {
+                conn: self.conn_pos(capture).unwrap_or(0),
+                frame: self.frame,
+            },
+            forward,
+            inclusive,
+        );
         if let Some((resume, dir, at)) = self.search_resume.take()
             && resume == needle
             && dir == forward
@@ -230,53 +161,144 @@ impl App {
                 .get(at)
                 .and_then(|&i| capture.connections.get(i))
                 .map_or(0, |c| u32::try_from(c.frame_count()).unwrap_or(u32::MAX));
-            from = Pos {
-                conn: at,
-                frame: if forward { None } else { Some(last) },
-            };
-            inclusive = true;
+            walk = Walk::from(
+                Pos {
+                    conn: at,
+                    frame: if forward { None } else { Some(last) },
+                },
+                forward,
+                true,
+            );
         }
+        self.go_on(needle, walk, reread, capture);
+    }
+
+    /// Walks on with the search from `walk`: shows the match, says there is none, or
+    /// scans the next long connection, in the background when it is large (and goes on
+    /// from [`App::poll_scan`] once that is done).
+    fn go_on(&mut self, needle: &str, mut walk: Walk, reread: bool, capture: &Capture) {
         // Decoding compacted connections again costs time: a search stops after a
         // second of it, and says where the next n goes on from.
         let started = Instant::now();
-        let found = search::find(
-            capture,
-            &self.order,
-            &self.filter,
-            needle,
-            from,
-            forward,
-            inclusive,
-            &mut Searching {
+        let mut decoded = 0;
+        loop {
+            let mut source = Searching {
                 app: self,
                 reread,
                 started,
-                decoded: 0,
-            },
-        );
-        let (pos, wrapped) = match found {
-            Outcome::Match(pos, wrapped) => (pos, wrapped),
-            Outcome::NoMatch => {
-                self.notice = Some(format!("no match for {needle:?}"));
+                decoded,
+            };
+            let found = search::find(
+                capture,
+                &self.order,
+                &self.filter,
+                needle,
+                walk,
+                &mut source,
+            );
+            decoded = source.decoded;
+            let scan = match found {
+                Outcome::Match(pos, wrapped) => {
+                    return self.show_match(pos, wrapped, walk.forward, capture);
+                }
+                Outcome::NoMatch => {
+                    self.notice = Some(format!("no match for {needle:?}"));
+                    return;
+                }
+                Outcome::Stopped(at) => {
+                    return self.stopped_at(needle, walk.forward, at, started, capture);
+                }
+                Outcome::Scan(scan) => scan,
+            };
+            let Some(record) = self
+                .order
+                .get(scan.conn)
+                .and_then(|&i| capture.connections.get(i))
+            else {
                 return;
+            };
+            if decoded > 0 && started.elapsed() >= self.search_budget && !self.in_background(record)
+            {
+                return self.stopped_at(needle, walk.forward, scan.conn, started, capture);
             }
-            Outcome::Stopped(at) => {
-                // The next n (or N) goes on with the connection not searched.
-                self.search_resume = Some((needle.to_string(), forward, at));
-                let next = self
-                    .order
-                    .get(at)
-                    .and_then(|&i| capture.connections.get(i))
-                    .map(views::connections::label)
-                    .unwrap_or_default();
-                self.notice = Some(format!(
-                    "no match for {needle:?} yet ({:.1} s spent decoding connections again); {} goes on from connection {next}",
-                    started.elapsed().as_secs_f64(),
-                    if forward { "n" } else { "N" }
-                ));
-                return;
+            decoded += 1;
+            let purpose = Purpose::Search {
+                needle: needle.to_string(),
+                scan,
+            };
+            match self.start_scan(record, scan.frames, purpose) {
+                // Scanned at once: shown, or the walk goes on.
+                Some(found) => match self.settle_scan(scan, found, capture) {
+                    Some(next) => walk = next,
+                    None => return,
+                },
+                // Scanning in the background.
+                None => return,
             }
+        }
+    }
+
+    /// A long connection scanned for the search found `found` (or nothing): shows the
+    /// match, or goes on with the walk after it.
+    pub(crate) fn scanned(
+        &mut self,
+        needle: &str,
+        scan: Scan,
+        found: Option<u32>,
+        capture: &Capture,
+    ) {
+        if let Some(next) = self.settle_scan(scan, found, capture) {
+            self.go_on(needle, next, true, capture);
+        }
+    }
+
+    /// Shows the match a scan found (a frame, or backwards the handshake after none);
+    /// else the walk to go on with.
+    fn settle_scan(&mut self, scan: Scan, found: Option<u32>, capture: &Capture) -> Option<Walk> {
+        let frame = match found {
+            Some(index) => Some(index),
+            None if scan.handshake => None,
+            None => return Some(scan.next),
         };
+        self.show_match(
+            Pos {
+                conn: scan.conn,
+                frame,
+            },
+            scan.wrapped,
+            scan.next.forward,
+            capture,
+        );
+        None
+    }
+
+    /// The search ran out of time before the connection at `at`: the next n (or N) goes
+    /// on with it.
+    fn stopped_at(
+        &mut self,
+        needle: &str,
+        forward: bool,
+        at: usize,
+        started: Instant,
+        capture: &Capture,
+    ) {
+        self.search_resume = Some((needle.to_string(), forward, at));
+        let next = self
+            .order
+            .get(at)
+            .and_then(|&i| capture.connections.get(i))
+            .map(views::connections::label)
+            .unwrap_or_default();
+        self.notice = Some(format!(
+            "no match for {needle:?} yet ({:.1} s spent decoding connections again); {} goes on from connection {next}",
+            started.elapsed().as_secs_f64(),
+            if forward { "n" } else { "N" }
+        ));
+    }
+
+    /// Selects the match at `pos`, saying so when it is in a handshake or the search
+    /// (`forward` or not) wrapped.
+    fn show_match(&mut self, pos: Pos, wrapped: bool, forward: bool, capture: &Capture) {
         let long = self
             .order
             .get(pos.conn)

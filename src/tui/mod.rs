@@ -12,6 +12,7 @@
 mod actions;
 pub mod app;
 mod app_reread;
+mod app_scan;
 mod app_search;
 pub mod command;
 pub mod event;

@@ -109,7 +109,7 @@ impl App {
         match self.frame {
             // Frames still being decoded again (or another window of them): the
             // selection waits for them.
-            Some(_) if self.busy() => {}
+            Some(_) if self.pending.is_some() => {}
             // A window no frame of which passes the filter: the selection stays where
             // it was asked to be (moving on reads further).
             Some(_)
@@ -127,6 +127,7 @@ impl App {
     /// Follows the capture and keeps the selection on screen (each tick).
     pub fn refresh(&mut self, capture: &Capture) {
         self.sync(capture);
+        self.poll_scan(capture);
         self.keep_visible(capture);
     }
 

@@ -116,20 +116,9 @@ pub trait SearchSource<'c> {
     /// its time, and stops there.
     fn resolve(&mut self, record: &'c Connection) -> Option<Cow<'c, Connection>>;
 
-    /// `record` is too long to hold: its frames are searched by [`SearchSource::scan`].
+    /// `record` is too long to hold: [`find`] stops there with [`Outcome::Scan`], for
+    /// the caller to read it part by part ([`crate::reread::FileIndex::scan`]).
     fn long(&self, record: &Connection) -> bool;
-
-    /// For a long `record`: the first (`forward`) or last frame index in `lo..=hi` whose
-    /// frame passes `test` and matches `needle`; `Some(None)` when none does, `None`
-    /// when the search has spent its time.
-    fn scan(
-        &mut self,
-        record: &'c Connection,
-        test: &FrameTest<'_>,
-        needle: &str,
-        range: (u32, u32),
-        forward: bool,
-    ) -> Option<Option<u32>>;
 }
 
 /// The positions (0 for the handshake, else a frame index) that step `step` of [`find`]
@@ -153,20 +142,68 @@ fn bounds(
     (lo <= hi).then_some((lo, hi))
 }
 
-/// Finds the next (or previous) match from `from`, skipping frames the filter hides.
-/// `inclusive` lets `from` itself match. Returns the match and whether the search
-/// wrapped past the end (or start). `source` gives each connection's frames.
-#[allow(clippy::too_many_arguments)]
+/// Where [`find`] walks from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Walk {
+    /// The position the search starts at.
+    pub from: Pos,
+    /// Forwards (n) or backwards (N).
+    pub forward: bool,
+    /// `from` itself may match.
+    pub inclusive: bool,
+    /// Connections already passed: 0 for a new search, more when one goes on after a
+    /// long connection was scanned ([`Scan::next`]).
+    pub step: usize,
+}
+
+impl Walk {
+    /// A new search from `from`.
+    pub fn from(from: Pos, forward: bool, inclusive: bool) -> Self {
+        Walk {
+            from,
+            forward,
+            inclusive,
+            step: 0,
+        }
+    }
+}
+
+/// A long connection [`find`] reached: its frames are to be read again part by part,
+/// which can take seconds, so the caller does it (on a background thread) and then goes
+/// on with [`Scan::next`] when none matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scan {
+    /// The connection's position in the list.
+    pub conn: usize,
+    /// The frame indices to look at, inclusive: the first (forwards) or last one that
+    /// passes the filter and matches is the match.
+    pub frames: (u32, u32),
+    /// Backwards, its handshake matches: the match when no frame does.
+    pub handshake: bool,
+    /// A match here is past the end (or start) of the list: the search wrapped.
+    pub wrapped: bool,
+    /// The walk on from the next connection.
+    pub next: Walk,
+}
+
+/// Finds the next (or previous) match from `walk.from`, skipping frames the filter
+/// hides; `walk.inclusive` lets `from` itself match. Returns the match and whether the
+/// search wrapped past the end (or start), or the long connection to scan before going
+/// on. `source` gives each connection's frames.
 pub fn find<'c>(
     capture: &'c Capture,
     order: &[usize],
     filter: &Filter,
     needle: &str,
-    from: Pos,
-    forward: bool,
-    inclusive: bool,
+    walk: Walk,
     source: &mut dyn SearchSource<'c>,
 ) -> Outcome {
+    let Walk {
+        from,
+        forward,
+        inclusive,
+        ..
+    } = walk;
     let n = order.len();
     if n == 0 || needle.is_empty() {
         return Outcome::NoMatch;
@@ -178,7 +215,7 @@ pub fn find<'c>(
         matching: false,
         ..filter.clone()
     };
-    for step in 0..=n {
+    for step in walk.step..=n {
         let ci = if forward {
             (start_conn + step) % n
         } else {
@@ -188,30 +225,44 @@ pub fn find<'c>(
             continue;
         };
         let skip = usize::from(!inclusive);
+        let wrapped = step > 0
+            && if forward {
+                ci <= start_conn
+            } else {
+                ci >= start_conn
+            };
         let found = if source.long(record) {
-            let test = FrameTest::new(&filter, record, None);
             let Some((lo, hi)) = bounds(step, n, forward, start_k, skip, record.frame_count())
             else {
                 continue;
             };
             let handshake = lo == 0 && handshake_matches(record, needle);
+            if forward && handshake {
+                return Outcome::Match(
+                    Pos {
+                        conn: ci,
+                        frame: None,
+                    },
+                    wrapped,
+                );
+            }
             let frames = (
                 u32::try_from(lo.max(1)).unwrap_or(u32::MAX),
                 u32::try_from(hi).unwrap_or(u32::MAX),
             );
-            if forward && handshake {
-                Some(0)
-            } else {
-                let scanned = if frames.0 <= frames.1 {
-                    match source.scan(record, &test, needle, frames, forward) {
-                        Some(hit) => hit,
-                        None => return Outcome::Stopped(ci),
-                    }
-                } else {
-                    None
-                };
-                scanned.map(|f| f as usize).or(handshake.then_some(0))
+            if frames.0 <= frames.1 {
+                return Outcome::Scan(Scan {
+                    conn: ci,
+                    frames,
+                    handshake,
+                    wrapped,
+                    next: Walk {
+                        step: step + 1,
+                        ..walk
+                    },
+                });
             }
+            handshake.then_some(0)
         } else {
             let Some(conn) = source.resolve(record) else {
                 return Outcome::Stopped(ci);
@@ -230,12 +281,6 @@ pub fn find<'c>(
         };
         if let Some(k) = found {
             let frame = (k > 0).then_some(k as u32);
-            let wrapped = step > 0
-                && if forward {
-                    ci <= start_conn
-                } else {
-                    ci >= start_conn
-                };
             return Outcome::Match(Pos { conn: ci, frame }, wrapped);
         }
     }
@@ -251,6 +296,8 @@ pub enum Outcome {
     NoMatch,
     /// Out of time before the connection at this position in the list (not searched).
     Stopped(usize),
+    /// A long connection to read again part by part before the search can go on.
+    Scan(Scan),
 }
 
 /// How many handshakes and frames (passing the filter) match `needle` in the connections

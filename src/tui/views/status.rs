@@ -104,6 +104,13 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
             ),
         ]),
         (Mode::FilterMenu, _) => Line::styled("filter menu: press a key · Esc closes", theme.dim()),
+        _ if app.scanning.is_some() => Line::styled(
+            app.scanning
+                .as_ref()
+                .map(|s| s.describe())
+                .unwrap_or_default(),
+            theme.warn(),
+        ),
         (_, Some(n)) => Line::styled(n.clone(), theme.warn()),
         _ => Line::raw(position(app, capture)),
     };
