@@ -7,18 +7,15 @@ mod sharded;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
-use std::net::SocketAddr;
 
 use crate::decode::decode_packet;
 use crate::model::{Capture, Connection, Ending};
 use crate::session::{Session, SessionConfig};
 use crate::source::{CaptureReader, PacketRef, SourceError, Timestamp};
-use crate::tcp::{Endpoints, TcpFlow, endpoints_for_first, flow_key};
+use crate::tcp::{Endpoints, FlowKey, TcpFlow, endpoints_for_first, flow_key};
 
 pub use numbering::{FlowEvent, Numbering};
 pub use sharded::{StreamSetup, decode_reader_sharded, default_shards};
-
-type FlowKey = (SocketAddr, SocketAddr);
 
 struct FlowEntry {
     /// The flow's order: the number of its first packet.
