@@ -43,6 +43,10 @@ row "wsscope export" "$bin/wsscope" export "$file"
 # the same commands on one decode thread, and the summary on two, for comparison.
 row "wsscope summary --threads 1" "$bin/wsscope" summary --threads 1 "$file"
 row "wsscope summary --threads 2" "$bin/wsscope" summary --threads 2 "$file"
+# The "one core" target: reader and decoder pinned to the same core.
+if command -v taskset > /dev/null; then
+    row "summary on one core (taskset -c 0)" taskset -c 0 "$bin/wsscope" summary "$file"
+fi
 row "wsscope frames --threads 1" "$bin/wsscope" frames --threads 1 "$file"
 row "wsscope export --threads 1" "$bin/wsscope" export --threads 1 "$file"
 if command -v tshark > /dev/null; then

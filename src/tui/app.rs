@@ -306,14 +306,21 @@ impl App {
     pub fn update(&mut self, cmd: Command, capture: &Capture) {
         self.sync(capture);
         if self.scanning() {
-            // A scan in the background is stopped by Esc, ignored by n/N, and given up
-            // by any other key (the user has moved on).
+            // A scan in the background is stopped by Esc, and given up by any other key
+            // (the user has moved on) but n/N while it is a search's.
             match cmd {
                 Command::Resize { .. } => {}
-                Command::NextMatch | Command::PrevMatch => return,
+                Command::NextMatch | Command::PrevMatch if self.scanning_for_search() => return,
                 Command::Back => {
+                    self.notice = Some(
+                        if self.scanning_for_search() {
+                            "search stopped"
+                        } else {
+                            "move stopped"
+                        }
+                        .into(),
+                    );
                     self.stop_scan();
-                    self.notice = Some("search stopped".into());
                     return;
                 }
                 _ => self.stop_scan(),

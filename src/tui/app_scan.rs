@@ -24,6 +24,9 @@ pub(crate) enum Purpose {
         needle: String,
         /// Where the search stands.
         scan: Scan,
+        /// The connection it started in ([`Connection::flow_order`]), to find it again
+        /// if the list changes meanwhile.
+        start_flow: u64,
     },
     /// The frame nearest to the one wanted that passes the filter, past the window of
     /// the selected connection.
@@ -130,6 +133,13 @@ impl App {
         self.scanning.is_some()
     }
 
+    /// The scan running in the background is one for a search (n/N).
+    pub(crate) fn scanning_for_search(&self) -> bool {
+        self.scanning
+            .as_ref()
+            .is_some_and(|s| matches!(s.purpose, Purpose::Search { .. }))
+    }
+
     /// Stops the scan running in the background, if any.
     pub(crate) fn stop_scan(&mut self) {
         if let Some(s) = self.scanning.take() {
@@ -151,7 +161,7 @@ impl App {
             return Some(None);
         };
         let (forward, matcher) = match &purpose {
-            Purpose::Search { needle, scan } => (
+            Purpose::Search { needle, scan, .. } => (
                 scan.next.forward,
                 Matcher {
                     // As search::find tests frames: every hit is a match.
@@ -234,17 +244,25 @@ impl App {
             return;
         };
         match s.purpose {
-            Purpose::Search { needle, mut scan } => {
-                // Connections found while the scan ran may have moved it in the list.
-                let Some(pos) = self.order.iter().position(|&i| {
-                    capture
-                        .connections
-                        .get(i)
-                        .is_some_and(|c| c.flow_order == s.flow_order)
-                }) else {
+            Purpose::Search {
+                needle,
+                scan,
+                start_flow,
+            } => {
+                // Connections listed while the scan ran may have moved it, and the
+                // connection the search started in, in the list.
+                let position = |flow: u64| {
+                    self.order.iter().position(|&i| {
+                        capture
+                            .connections
+                            .get(i)
+                            .is_some_and(|c| c.flow_order == flow)
+                    })
+                };
+                let (Some(at), Some(start)) = (position(s.flow_order), position(start_flow)) else {
                     return;
                 };
-                scan.conn = pos;
+                let scan = scan.relisted(at, start, self.order.len());
                 self.scanned(&needle, scan, found, capture);
             }
             Purpose::Move { forward } => {

@@ -222,9 +222,15 @@ impl App {
                 return self.stopped_at(needle, walk.forward, scan.conn, started, capture);
             }
             decoded += 1;
+            let start_flow = self
+                .order
+                .get(walk.from.conn.min(self.order.len().saturating_sub(1)))
+                .and_then(|&i| capture.connections.get(i))
+                .map_or(0, |c| c.flow_order);
             let purpose = Purpose::Search {
                 needle: needle.to_string(),
                 scan,
+                start_flow,
             };
             match self.start_scan(record, scan.frames, purpose) {
                 // Scanned at once: shown, or the walk goes on.

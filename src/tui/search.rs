@@ -186,6 +186,41 @@ pub struct Scan {
     pub next: Walk,
 }
 
+impl Scan {
+    /// The same scan once the list has changed under it (connections are listed as
+    /// their handshakes are read, in order of their first packets, so an earlier one
+    /// can come in between): the connection scanned is now at `at`, the one the search
+    /// started in at `start`, of `n`. The walk goes on from the same connections.
+    pub fn relisted(self, at: usize, start: usize, n: usize) -> Scan {
+        let forward = self.next.forward;
+        let step = if self.next.step <= 1 {
+            // The start's own frames after the position (step 0).
+            0
+        } else if at == start {
+            // The start's frames before the position, last in the walk.
+            n
+        } else if forward {
+            (at + n - start) % n
+        } else {
+            (start + n - at) % n
+        };
+        let wrapped = step > 0 && if forward { at <= start } else { at >= start };
+        Scan {
+            conn: at,
+            wrapped,
+            next: Walk {
+                from: Pos {
+                    conn: start,
+                    ..self.next.from
+                },
+                step: step + 1,
+                ..self.next
+            },
+            ..self
+        }
+    }
+}
+
 /// Finds the next (or previous) match from `walk.from`, skipping frames the filter
 /// hides; `walk.inclusive` lets `from` itself match. Returns the match and whether the
 /// search wrapped past the end (or start), or the long connection to scan before going
