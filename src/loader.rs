@@ -13,6 +13,7 @@ use crate::model::Capture;
 use crate::pipeline::Pipeline;
 use crate::reread::FileIndex;
 use crate::session::SessionConfig;
+use crate::source::spool::{Spool, SpoolFailure, SpoolState};
 use crate::source::{CaptureReader, SourceError};
 
 /// Packets decoded per lock of the shared pipeline.
@@ -55,6 +56,11 @@ impl Loading {
             .map(|t| (self.bytes_read() as f64 / t as f64).min(1.0))
     }
 
+    /// Locks the pipeline to change the capture (a note added before decoding starts).
+    fn capture_mut(&self) -> MutexGuard<'_, Pipeline> {
+        self.pipeline.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Locks the pipeline to read the capture decoded so far.
     pub fn capture(&self) -> CaptureGuard<'_> {
         self.viewer_waiting.store(true, Ordering::Release);
@@ -91,7 +97,7 @@ pub fn spawn<R: Read + Send + 'static>(
     total_bytes: Option<u64>,
     config: SessionConfig,
 ) -> Result<(Loading, JoinHandle<()>), SourceError> {
-    spawn_indexed(reader, total_bytes, config, None)
+    spawn_indexed(reader, total_bytes, config, None, None)
 }
 
 /// Like [`spawn`], for the capture file at `path`: payloads are kept as previews only,
@@ -108,7 +114,64 @@ pub fn spawn_file(
     let index = Arc::new(FileIndex::new(path, config.clone()));
     let first_pass = first_pass_config(config);
     // Unbuffered: the capture reader reads 1 MiB at a time into its own buffer.
-    spawn_indexed(file, total, first_pass, Some(index))
+    spawn_indexed(file, total, first_pass, Some(index), None)
+}
+
+/// Like [`spawn_file`], for a stream that cannot be read again (a pipe): every byte
+/// read is also written to a temporary file ([`crate::source::spool`]), and connections
+/// are decoded again from that copy, so the UI's memory stays bounded however much
+/// comes down the pipe. The copy is deleted when the returned path is dropped. When no
+/// temporary file can be made, the stream is decoded as [`spawn`] does (every payload
+/// kept in memory) and a capture note says why; when the copy fails later (a full
+/// disk), a note says from which byte connections can no longer be shown in full.
+pub fn spawn_spooled<R: Read + Send + 'static>(
+    reader: R,
+    config: SessionConfig,
+) -> Result<(Loading, JoinHandle<()>, Option<tempfile::TempPath>), SourceError> {
+    let copy = match tempfile::Builder::new()
+        .prefix("wsscope-stdin-")
+        .suffix(".pcap")
+        .tempfile()
+    {
+        Ok(copy) => copy,
+        Err(e) => {
+            let (loading, handle) = spawn(reader, None, config)?;
+            loading.capture_mut().capture.notes.push(format!(
+                "could not make a temporary copy of the stream ({e}): every payload is kept in memory"
+            ));
+            return Ok((loading, handle, None));
+        }
+    };
+    let (file, path) = copy.into_parts();
+    let (loading, handle) = spawn_spooled_into(reader, file, &path, config)?;
+    Ok((loading, handle, Some(path)))
+}
+
+/// [`spawn_spooled`] with the copy written by `copy`, which is the file at `path`.
+pub fn spawn_spooled_into<R: Read + Send + 'static, W: std::io::Write + Send + 'static>(
+    reader: R,
+    copy: W,
+    path: &std::path::Path,
+    config: SessionConfig,
+) -> Result<(Loading, JoinHandle<()>), SourceError> {
+    let index = Arc::new(FileIndex::new(path, config.clone()));
+    let spool = Spool::new(reader, copy);
+    let state = spool.state();
+    spawn_indexed(
+        spool,
+        None,
+        first_pass_config(config),
+        Some(index),
+        Some(state),
+    )
+}
+
+/// The note for a copy of the stream that stopped ([`spawn_spooled`]).
+fn spool_note(failure: &SpoolFailure) -> String {
+    format!(
+        "the temporary copy of the stream stopped at byte {} ({}): connections that end after it are kept in memory with payload previews only, as they cannot be decoded again",
+        failure.copied, failure.error
+    )
 }
 
 /// The settings of [`spawn_file`]'s first pass over a file decoded with `config`: only
@@ -126,6 +189,7 @@ fn spawn_indexed<R: Read + Send + 'static>(
     total_bytes: Option<u64>,
     config: SessionConfig,
     index: Option<Arc<FileIndex>>,
+    spool: Option<Arc<SpoolState>>,
 ) -> Result<(Loading, JoinHandle<()>), SourceError> {
     let mut source = CaptureReader::new(reader)?;
     let mut pipeline = Pipeline::new(config);
@@ -147,6 +211,7 @@ fn spawn_indexed<R: Read + Send + 'static>(
         .name("wsscope-decode".into())
         .spawn(move || {
             let mut error = None;
+            let mut copy_lost = false;
             'outer: loop {
                 let mut pipeline = shared
                     .pipeline
@@ -155,6 +220,23 @@ fn spawn_indexed<R: Read + Send + 'static>(
                 for _ in 0..BATCH {
                     let number = match source.next_packet() {
                         Ok(Some(packet)) => {
+                            if let Some(state) = spool.as_ref()
+                                && state.stopped.load(Ordering::Acquire)
+                                && !copy_lost
+                            {
+                                // This packet may be past the end of the copy: connections
+                                // that end from now on keep their records.
+                                copy_lost = true;
+                                pipeline.stop_compacting();
+                                let failure = state
+                                    .failure
+                                    .lock()
+                                    .unwrap_or_else(PoisonError::into_inner)
+                                    .clone();
+                                if let Some(failure) = failure {
+                                    pipeline.capture.notes.push(spool_note(&failure));
+                                }
+                            }
                             pipeline.packet(&packet);
                             packet.number
                         }

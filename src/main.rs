@@ -364,12 +364,19 @@ fn open_ui(input: &Input, common: &Common) -> Result<ExitCode> {
     // The capture header is read before the UI starts, so "not a capture" is said plainly.
     // A file's finished connections are compacted and decoded again when shown.
     let config = common.session_config();
+    // A pipe is copied to a temporary file as it is read, deleted when this returns.
+    let mut _stream_copy = None;
     let spawned = match input {
         Input::Path(p) => {
             File::open(p).with_context(|| format!("cannot open {}", p.display()))?;
             wsscope::loader::spawn_file(p, config)
         }
-        Input::Stdin => wsscope::loader::spawn(io::stdin(), None, config),
+        Input::Stdin => {
+            wsscope::loader::spawn_spooled(io::stdin(), config).map(|(loading, decoder, copy)| {
+                _stream_copy = copy;
+                (loading, decoder)
+            })
+        }
         Input::Demo => wsscope::loader::spawn(DEMO, Some(DEMO.len() as u64), config),
     };
     let (loading, _decoder) =

@@ -1050,3 +1050,147 @@ fn a_connection_of_few_large_frames_is_windowed_by_its_bytes() {
     app.update(Command::Last, &capture);
     assert_eq!(app.frame, Some(50));
 }
+
+/// Hands out at most 1,000 bytes a read, as a pipe may.
+struct Pipe(std::io::Cursor<Vec<u8>>);
+
+impl std::io::Read for Pipe {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(1000);
+        self.0.read(&mut buf[..n])
+    }
+}
+
+#[test]
+fn a_pipe_is_copied_and_its_connections_decoded_again_from_the_copy() {
+    let mut connections = 0;
+    for path in common::bundled_captures() {
+        let name = path.display().to_string();
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (loading, decoder, copy) = wsscope::loader::spawn_spooled(
+            Pipe(std::io::Cursor::new(bytes.clone())),
+            SessionConfig::default(),
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        decoder
+            .join()
+            .unwrap_or_else(|_| panic!("{name}: decoder panicked"));
+        let copy = copy.unwrap_or_else(|| panic!("{name}: no copy"));
+        // The copy is the stream, byte for byte.
+        assert!(
+            std::fs::read(&copy).is_ok_and(|c| c == bytes),
+            "{name}: copy differs"
+        );
+        let index = loading
+            .index
+            .clone()
+            .unwrap_or_else(|| panic!("{name}: no index"));
+        let whole = whole_decode(&path, SessionConfig::default());
+        let capture = loading.capture();
+        assert_eq!(capture.connections.len(), whole.connections.len(), "{name}");
+        for (c, w) in capture.connections.iter().zip(&whole.connections) {
+            assert!(
+                c.compacted.is_some() && c.frames.is_empty(),
+                "{name}: connection {} kept in memory",
+                c.id
+            );
+            let again = index
+                .reread(c)
+                .unwrap_or_else(|e| panic!("{name}: connection {}: {e}", c.id));
+            let mut full = c.clone();
+            full.restore(again.frames, again.messages);
+            assert_eq!(jsonl_of(&full), jsonl_of(w), "{name}: connection {}", c.id);
+            connections += 1;
+        }
+        drop(capture);
+        // Dropping the path deletes the copy.
+        let kept = copy.to_path_buf();
+        drop(copy);
+        assert!(!kept.exists(), "{name}: copy left behind");
+    }
+    assert!(connections >= 30, "only {connections} connections");
+}
+
+/// Writes to `file` until `room` bytes are taken, then fails as a full disk does.
+struct FullDisk {
+    file: File,
+    room: usize,
+}
+
+impl std::io::Write for FullDisk {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() > self.room {
+            return Err(std::io::Error::other("no space left on device"));
+        }
+        self.room -= buf.len();
+        self.file.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+#[test]
+fn connections_past_a_failed_copy_of_a_pipe_keep_their_records() {
+    // Six connections one after another; the copy stops in the middle of the stream.
+    let flows: Vec<Vec<Vec<u8>>> = (0..6)
+        .map(|i| {
+            let (mut conv, coff, mut soff) = common::upgraded(addr(1, 40000 + i), addr(2, 80));
+            for k in 0..40 {
+                let f = common::frame(0x81, format!("conn {i} frame {k}").as_bytes());
+                conv.server_data(soff, &f);
+                soff += f.len();
+            }
+            conv.close(coff, soff);
+            conv.packets
+        })
+        .collect();
+    let bytes = common::pcap_file(&flows.concat());
+    let path = temp_capture(&[], "full-disk");
+    let file = File::create(&path).unwrap_or_else(|e| panic!("{e}"));
+    let room = bytes.len() / 2;
+    let (loading, decoder) = wsscope::loader::spawn_spooled_into(
+        Pipe(std::io::Cursor::new(bytes.clone())),
+        FullDisk { file, room },
+        &path,
+        SessionConfig::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    decoder
+        .join()
+        .unwrap_or_else(|_| panic!("decoder panicked"));
+    let copied = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert!(copied.len() <= room && bytes.starts_with(&copied));
+    let index = loading.index.clone().unwrap_or_else(|| panic!("no index"));
+    let capture = loading.capture();
+    assert!(
+        capture
+            .notes
+            .iter()
+            .any(|n| n.contains(&format!("stopped at byte {}", copied.len()))
+                && n.contains("no space left")),
+        "{:?}",
+        capture.notes
+    );
+    assert_eq!(capture.connections.len(), 6);
+    let (mut compacted, mut kept) = (0, 0);
+    for c in &capture.connections {
+        assert_eq!(c.frame_count(), 40, "connection {}", c.id);
+        if c.compacted.is_some() {
+            // Ended within the copy: decoded again from it, whole.
+            let again = index
+                .reread(c)
+                .unwrap_or_else(|e| panic!("connection {}: {e}", c.id));
+            assert_eq!(again.frames.len(), 40);
+            compacted += 1;
+        } else {
+            // Ended past it: its frames stayed in memory.
+            assert_eq!(c.frames.len(), 40, "connection {}", c.id);
+            kept += 1;
+        }
+    }
+    assert!(
+        compacted >= 2 && kept >= 2,
+        "{compacted} compacted, {kept} kept"
+    );
+}

@@ -211,6 +211,13 @@ impl Pipeline {
         self.compacting = true;
     }
 
+    /// Leaves compacting mode: connections that end from now on keep their records, as
+    /// they could not be decoded again (the copy of a piped stream stopped, see
+    /// [`crate::loader::spawn_spooled`]).
+    pub fn stop_compacting(&mut self) {
+        self.compacting = false;
+    }
+
     /// Compacting mode: an open connection holds `frames` to twice as many frames
     /// instead of [`OPEN_HOLD_FRAMES`] (tests use a few).
     pub fn set_open_hold(&mut self, frames: usize) {

@@ -6,6 +6,7 @@ pub mod file;
 pub mod live;
 pub mod readahead;
 pub mod save;
+pub mod spool;
 
 pub use file::{CaptureReader, SourceError};
 
