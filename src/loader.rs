@@ -14,7 +14,7 @@ use crate::pipeline::Pipeline;
 use crate::reread::FileIndex;
 use crate::session::SessionConfig;
 use crate::source::spool::{Spool, SpoolFailure, SpoolState};
-use crate::source::{CaptureReader, SourceError};
+use crate::source::{CaptureReader, Next, PacketRef, SourceError};
 
 /// Packets decoded per lock of the shared pipeline.
 const BATCH: usize = 2_000;
@@ -213,39 +213,38 @@ fn spawn_indexed<R: Read + Send + 'static>(
             let mut error = None;
             let mut copy_lost = false;
             'outer: loop {
+                // Waiting for the input happens without the lock (a pipe from a live
+                // tcpdump can be idle for minutes); what has arrived is then decoded
+                // under it, a batch at most.
+                let first = match source.next_packet() {
+                    Ok(Some(packet)) => packet,
+                    Ok(None) => break 'outer,
+                    Err(e) => {
+                        error = Some(e.to_string());
+                        break 'outer;
+                    }
+                };
                 let mut pipeline = shared
                     .pipeline
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner);
-                for _ in 0..BATCH {
-                    let number = match source.next_packet() {
-                        Ok(Some(packet)) => {
-                            if let Some(state) = spool.as_ref()
-                                && state.stopped.load(Ordering::Acquire)
-                                && !copy_lost
-                            {
-                                // This packet may be past the end of the copy: connections
-                                // that end from now on keep their records.
-                                copy_lost = true;
-                                pipeline.stop_compacting();
-                                let failure = state
-                                    .failure
-                                    .lock()
-                                    .unwrap_or_else(PoisonError::into_inner)
-                                    .clone();
-                                if let Some(failure) = failure {
-                                    pipeline.capture.notes.push(spool_note(&failure));
-                                }
-                            }
-                            pipeline.packet(&packet);
-                            packet.number
-                        }
-                        Ok(None) => break 'outer,
+                feed(&mut pipeline, &first, spool.as_deref(), &mut copy_lost);
+                let number = first.number;
+                if let Some(index) = &index {
+                    index.note(&source, number);
+                }
+                for _ in 1..BATCH {
+                    let packet = match source.next_buffered() {
+                        Ok(Next::Packet(packet)) => packet,
+                        Ok(Next::NeedsRead) => break,
+                        Ok(Next::End) => break 'outer,
                         Err(e) => {
                             error = Some(e.to_string());
                             break 'outer;
                         }
                     };
+                    feed(&mut pipeline, &packet, spool.as_deref(), &mut copy_lost);
+                    let number = packet.number;
                     if let Some(index) = &index {
                         index.note(&source, number);
                     }
@@ -266,6 +265,33 @@ fn spawn_indexed<R: Read + Send + 'static>(
         })
         .map_err(SourceError::Io)?;
     Ok((loading, handle))
+}
+
+/// Decodes one packet of a capture read as a file or a stream. When the stream's copy
+/// has stopped (`spool`), this packet may be past its end: from it on, connections that
+/// end keep their records (once, with a note).
+fn feed(
+    pipeline: &mut Pipeline,
+    packet: &PacketRef<'_>,
+    spool: Option<&SpoolState>,
+    copy_lost: &mut bool,
+) {
+    if let Some(state) = spool
+        && !*copy_lost
+        && state.stopped.load(Ordering::Acquire)
+    {
+        *copy_lost = true;
+        pipeline.stop_compacting();
+        let failure = state
+            .failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(failure) = failure {
+            pipeline.capture.notes.push(spool_note(&failure));
+        }
+    }
+    pipeline.packet(packet);
 }
 
 /// Decodes a live capture on a new thread until the capture stops (its `stop` flag is

@@ -1194,3 +1194,58 @@ fn connections_past_a_failed_copy_of_a_pipe_keep_their_records() {
         "{compacted} compacted, {kept} kept"
     );
 }
+
+/// Hands out `bytes`, then waits (as an idle pipe does) until `release` is dropped.
+struct IdlePipe {
+    bytes: std::io::Cursor<Vec<u8>>,
+    release: std::sync::mpsc::Receiver<()>,
+}
+
+impl std::io::Read for IdlePipe {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.bytes.read(buf)?;
+        if n == 0 {
+            // Blocks until the test lets go: then the stream ends.
+            let _ = self.release.recv();
+        }
+        Ok(n)
+    }
+}
+
+#[test]
+fn an_idle_pipe_does_not_keep_the_viewer_waiting() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/ping-pong.pcap");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
+    let (release, held) = std::sync::mpsc::channel();
+    let (loading, decoder, _copy) = wsscope::loader::spawn_spooled(
+        IdlePipe {
+            bytes: std::io::Cursor::new(bytes),
+            release: held,
+        },
+        SessionConfig::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // The packets that came are decoded and can be looked at while the pipe is idle.
+    let viewer = loading.clone();
+    let (seen, frames) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for _ in 0..200 {
+            let n = viewer.capture().frame_count();
+            if n > 0 {
+                let _ = seen.send(n);
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    });
+    let n = frames
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .unwrap_or_else(|_| panic!("the viewer waited for an idle pipe"));
+    assert_eq!(n, 16);
+    assert!(!loading.done());
+    drop(release);
+    decoder
+        .join()
+        .unwrap_or_else(|_| panic!("decoder panicked"));
+    assert!(loading.done());
+}

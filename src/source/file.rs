@@ -83,6 +83,17 @@ struct Interface {
     ts_offset: i64,
 }
 
+/// What [`CaptureReader::next_buffered`] found.
+#[derive(Debug)]
+pub enum Next<'a> {
+    /// The next packet.
+    Packet(PacketRef<'a>),
+    /// The next packet is not read yet: [`CaptureReader::next_packet`] reads it.
+    NeedsRead,
+    /// The capture has ended.
+    End,
+}
+
 /// Pulls packets one at a time out of a pcap or pcapng stream.
 pub struct CaptureReader<'r> {
     inner: Box<dyn PcapReaderIterator + Send + 'r>,
@@ -187,6 +198,20 @@ impl<'r> CaptureReader<'r> {
 
     /// Returns the next packet, `Ok(None)` at a clean end of the capture.
     pub fn next_packet(&mut self) -> Result<Option<PacketRef<'_>>, SourceError> {
+        match self.next_with(true)? {
+            Next::Packet(p) => Ok(Some(p)),
+            Next::End | Next::NeedsRead => Ok(None),
+        }
+    }
+
+    /// Returns the next packet if it is already read into the buffer, without reading
+    /// from the input, which may wait (a pipe from a live tcpdump): a caller holding a
+    /// lock can decode what has arrived and let go of the lock before it waits.
+    pub fn next_buffered(&mut self) -> Result<Next<'_>, SourceError> {
+        self.next_with(false)
+    }
+
+    fn next_with(&mut self, may_read: bool) -> Result<Next<'_>, SourceError> {
         loop {
             if self.pending_consume > 0 {
                 // Without shifting the rest of the buffer to its start: `consume` moved
@@ -202,7 +227,10 @@ impl<'r> CaptureReader<'r> {
                     self.pending_consume = len;
                     step
                 }
-                Err(PcapError::Eof) => return Ok(None),
+                Err(PcapError::Eof) => return Ok(Next::End),
+                Err(PcapError::Incomplete(_) | PcapError::BufferTooSmall) if !may_read => {
+                    return Ok(Next::NeedsRead);
+                }
                 Err(PcapError::Incomplete(_)) => {
                     self.refill()?;
                     continue;
@@ -229,7 +257,7 @@ impl<'r> CaptureReader<'r> {
                     .data()
                     .get(packet.data_at..packet.data_at + packet.caplen)
                     .unwrap_or(&[]);
-                return Ok(Some(PacketRef {
+                return Ok(Next::Packet(PacketRef {
                     number: self.packets,
                     ts: packet.ts,
                     link: packet.link,
@@ -560,6 +588,50 @@ mod tests {
         let mut r = CaptureReader::new(Trickle(&file)).expect("header");
         let p = r.next_packet().expect("ok").expect("packet");
         assert_eq!(p.data, b"payload");
+    }
+
+    #[test]
+    fn next_buffered_gives_what_is_read_and_says_when_it_must_read() {
+        /// Hands out the stream in reads of at most `at_once` bytes.
+        struct Chunks<'a>(&'a [u8], usize);
+        impl Read for Chunks<'_> {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.0.len().min(out.len()).min(self.1);
+                out[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut file = pcap_header([0xd4, 0xc3, 0xb2, 0xa1], false);
+        for k in 0..3u8 {
+            file.extend(record(false, 1, 0, &[k; 10]));
+        }
+        // Header and all three records arrive in one read: all buffered.
+        let mut r = CaptureReader::new(Chunks(&file, 1 << 20)).expect("header");
+        for k in 0..3u8 {
+            match r.next_buffered().expect("ok") {
+                Next::Packet(p) => assert_eq!(p.data, [k; 10]),
+                other => panic!("packet {k}: {other:?}"),
+            }
+        }
+        // Nothing more is buffered, and the input is not known to have ended yet.
+        assert!(matches!(r.next_buffered(), Ok(Next::NeedsRead)));
+        assert!(r.next_packet().expect("ok").is_none());
+        assert!(matches!(r.next_buffered(), Ok(Next::End)));
+        // One record per read: each needs a read first.
+        let mut r = CaptureReader::new(Chunks(&file, 24 + 26)).expect("header");
+        let mut got = Vec::new();
+        loop {
+            match r.next_buffered().expect("ok") {
+                Next::Packet(p) => got.push(p.data[0]),
+                Next::NeedsRead => match r.next_packet().expect("ok") {
+                    Some(p) => got.push(p.data[0]),
+                    None => break,
+                },
+                Next::End => break,
+            }
+        }
+        assert_eq!(got, [0, 1, 2]);
     }
 }
 

@@ -8,7 +8,7 @@ pub mod readahead;
 pub mod save;
 pub mod spool;
 
-pub use file::{CaptureReader, SourceError};
+pub use file::{CaptureReader, Next, SourceError};
 
 /// A point in time as the capture recorded it: seconds and nanoseconds since the Unix epoch.
 ///
