@@ -97,7 +97,14 @@ pub fn spawn<R: Read + Send + 'static>(
     total_bytes: Option<u64>,
     config: SessionConfig,
 ) -> Result<(Loading, JoinHandle<()>), SourceError> {
-    spawn_indexed(reader, total_bytes, config, None, None)
+    spawn_indexed(
+        reader,
+        config,
+        Extras {
+            total_bytes,
+            ..Extras::default()
+        },
+    )
 }
 
 /// Like [`spawn`], for the capture file at `path`: payloads are kept as previews only,
@@ -114,7 +121,15 @@ pub fn spawn_file(
     let index = Arc::new(FileIndex::new(path, config.clone()));
     let first_pass = first_pass_config(config);
     // Unbuffered: the capture reader reads 1 MiB at a time into its own buffer.
-    spawn_indexed(file, total, first_pass, Some(index), None)
+    spawn_indexed(
+        file,
+        first_pass,
+        Extras {
+            total_bytes: total,
+            index: Some(index),
+            ..Extras::default()
+        },
+    )
 }
 
 /// Like [`spawn_file`], for a stream that cannot be read again (a pipe): every byte
@@ -128,14 +143,27 @@ pub fn spawn_spooled<R: Read + Send + 'static>(
     reader: R,
     config: SessionConfig,
 ) -> Result<(Loading, JoinHandle<()>, Option<tempfile::TempPath>), SourceError> {
+    spool_stream(reader, config, None)
+}
+
+/// [`spawn_spooled`], for a plain stream or (with `live`) a live capture's.
+fn spool_stream<R: Read + Send + 'static>(
+    reader: R,
+    config: SessionConfig,
+    live: Option<Arc<Mutex<Option<String>>>>,
+) -> Result<(Loading, JoinHandle<()>, Option<tempfile::TempPath>), SourceError> {
     let copy = match tempfile::Builder::new()
-        .prefix("wsscope-stdin-")
+        .prefix("wsscope-stream-")
         .suffix(".pcap")
         .tempfile()
     {
         Ok(copy) => copy,
         Err(e) => {
-            let (loading, handle) = spawn(reader, None, config)?;
+            let extras = Extras {
+                live,
+                ..Extras::default()
+            };
+            let (loading, handle) = spawn_indexed(reader, config, extras)?;
             loading.capture_mut().capture.notes.push(format!(
                 "could not make a temporary copy of the stream ({e}): every payload is kept in memory"
             ));
@@ -143,7 +171,7 @@ pub fn spawn_spooled<R: Read + Send + 'static>(
         }
     };
     let (file, path) = copy.into_parts();
-    let (loading, handle) = spawn_spooled_into(reader, file, &path, config)?;
+    let (loading, handle) = spool_into(reader, file, &path, config, live)?;
     Ok((loading, handle, Some(path)))
 }
 
@@ -154,16 +182,25 @@ pub fn spawn_spooled_into<R: Read + Send + 'static, W: std::io::Write + Send + '
     path: &std::path::Path,
     config: SessionConfig,
 ) -> Result<(Loading, JoinHandle<()>), SourceError> {
+    spool_into(reader, copy, path, config, None)
+}
+
+fn spool_into<R: Read + Send + 'static, W: std::io::Write + Send + 'static>(
+    reader: R,
+    copy: W,
+    path: &std::path::Path,
+    config: SessionConfig,
+    live: Option<Arc<Mutex<Option<String>>>>,
+) -> Result<(Loading, JoinHandle<()>), SourceError> {
     let index = Arc::new(FileIndex::new(path, config.clone()));
     let spool = Spool::new(reader, copy);
-    let state = spool.state();
-    spawn_indexed(
-        spool,
-        None,
-        first_pass_config(config),
-        Some(index),
-        Some(state),
-    )
+    let extras = Extras {
+        index: Some(index),
+        spool: Some(spool.state()),
+        live,
+        ..Extras::default()
+    };
+    spawn_indexed(spool, first_pass_config(config), extras)
 }
 
 /// The note for a copy of the stream that stopped ([`spawn_spooled`]).
@@ -184,18 +221,39 @@ pub fn first_pass_config(config: SessionConfig) -> SessionConfig {
     first_pass
 }
 
+/// What [`spawn_indexed`] knows of its input besides its bytes.
+#[derive(Default)]
+struct Extras {
+    /// The input's size, when known (a file).
+    total_bytes: Option<u64>,
+    /// Where its packets are, to decode compacted connections again: finished
+    /// connections are compacted.
+    index: Option<Arc<FileIndex>>,
+    /// A stream copied as it is read ([`spawn_spooled`]): whether the copy stopped.
+    spool: Option<Arc<SpoolState>>,
+    /// A live capture's stream ([`spawn_live`]): connection numbers stay as first shown
+    /// ([`Pipeline::set_live`]), and the capture's own error, told once the stream has
+    /// ended, is the capture's source error.
+    live: Option<Arc<Mutex<Option<String>>>>,
+}
+
 fn spawn_indexed<R: Read + Send + 'static>(
     reader: R,
-    total_bytes: Option<u64>,
     config: SessionConfig,
-    index: Option<Arc<FileIndex>>,
-    spool: Option<Arc<SpoolState>>,
+    extras: Extras,
 ) -> Result<(Loading, JoinHandle<()>), SourceError> {
+    let Extras {
+        total_bytes,
+        index,
+        spool,
+        live,
+    } = extras;
     let mut source = CaptureReader::new(reader)?;
     let mut pipeline = Pipeline::new(config);
     if index.is_some() {
         pipeline.set_compacting();
     }
+    pipeline.set_live(live.is_some());
     let loading = Loading {
         pipeline: Arc::new(Mutex::new(pipeline)),
         viewer_waiting: Arc::new(AtomicBool::new(false)),
@@ -259,7 +317,9 @@ fn spawn_indexed<R: Read + Send + 'static>(
                 .unwrap_or_else(PoisonError::into_inner);
             pipeline.capture.stats.skipped_blocks = source.skipped_blocks();
             pipeline.finish_in_place();
-            pipeline.capture.source_error = error;
+            let live_error =
+                live.and_then(|e| e.lock().unwrap_or_else(PoisonError::into_inner).take());
+            pipeline.capture.source_error = live_error.or(error);
             shared.bytes_read.store(source.offset(), Ordering::Relaxed);
             shared.done.store(true, Ordering::Release);
         })
@@ -295,73 +355,20 @@ fn feed(
 }
 
 /// Decodes a live capture on a new thread until the capture stops (its `stop` flag is
-/// set, or its count or duration is reached).
+/// set, or its count or duration is reached). The packets are read as a pcapng stream
+/// ([`crate::source::live::LiveStream`]) copied to a temporary file, as a pipe is
+/// ([`spawn_spooled`]): connections are decoded again from the copy, so the UI's memory
+/// stays bounded however long the capture runs. The copy is deleted when the returned
+/// path is dropped.
 #[cfg(feature = "live")]
 pub fn spawn_live(
     capture: crate::source::live::LiveCapture,
     config: SessionConfig,
-) -> Result<(Loading, JoinHandle<()>), SourceError> {
-    use std::sync::mpsc::RecvTimeoutError;
-    use std::time::Duration;
-
-    let mut pipeline = Pipeline::new(config);
-    pipeline.set_live(true);
-    let loading = Loading {
-        pipeline: Arc::new(Mutex::new(pipeline)),
-        viewer_waiting: Arc::new(AtomicBool::new(false)),
-        bytes_read: Arc::new(AtomicU64::new(0)),
-        done: Arc::new(AtomicBool::new(false)),
-        total_bytes: None,
-        index: None,
-        live: Some(capture.stats.clone()),
-    };
-    let shared = loading.clone();
-    let handle = std::thread::Builder::new()
-        .name("wsscope-decode".into())
-        .spawn(move || {
-            let link = capture.link;
-            let mut bytes = 0u64;
-            loop {
-                let first = match capture.packets.recv_timeout(Duration::from_millis(100)) {
-                    Ok(p) => p,
-                    Err(RecvTimeoutError::Timeout) => continue,
-                    Err(RecvTimeoutError::Disconnected) => break,
-                };
-                let mut pipeline = shared
-                    .pipeline
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                let mut next = Some(first);
-                let mut n = 0;
-                while let Some(p) = next.take() {
-                    bytes += p.data.len() as u64;
-                    pipeline.packet(&crate::source::PacketRef {
-                        number: p.number,
-                        ts: p.ts,
-                        link,
-                        data: &p.data,
-                        orig_len: p.orig_len,
-                    });
-                    n += 1;
-                    if n < BATCH {
-                        next = capture.packets.try_recv().ok();
-                    }
-                }
-                shared.bytes_read.store(bytes, Ordering::Relaxed);
-            }
-            let error = match capture.thread.join() {
-                Ok(Ok(())) => None,
-                Ok(Err(e)) => Some(e.to_string()),
-                Err(_) => Some("the capture thread stopped unexpectedly".to_string()),
-            };
-            let mut pipeline = shared
-                .pipeline
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            pipeline.finish_in_place();
-            pipeline.capture.source_error = error;
-            shared.done.store(true, Ordering::Release);
-        })
-        .map_err(SourceError::Io)?;
-    Ok((loading, handle))
+) -> Result<(Loading, JoinHandle<()>, Option<tempfile::TempPath>), SourceError> {
+    let stats = Arc::clone(&capture.stats);
+    let stream = crate::source::live::LiveStream::new(capture)?;
+    let error = stream.error();
+    let (mut loading, handle, copy) = spool_stream(stream, config, Some(error))?;
+    loading.live = Some(stats);
+    Ok((loading, handle, copy))
 }

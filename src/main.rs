@@ -638,7 +638,9 @@ fn live_ui(args: &LiveArgs, common: &Common) -> Result<ExitCode> {
     }
     let live = start_live(args)?;
     let (stop, name) = (live.stop.clone(), format!("live on {}", live.interface));
-    let (loading, decoder) = wsscope::loader::spawn_live(live, common.session_config())?;
+    // The capture is copied to a temporary file as it is read, deleted when this returns.
+    let (loading, decoder, _capture_copy) =
+        wsscope::loader::spawn_live(live, common.session_config())?;
     let shown = wsscope::tui::run(loading.clone(), name, common.no_color);
     // Quitting the UI stops the capture; the decoder then flushes -w and ends.
     stop.store(true, std::sync::atomic::Ordering::Relaxed);

@@ -225,8 +225,12 @@ fn live_terminal_ui_shows_frames_as_they_arrive() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let socket = format!("wsscope-live-{}", std::process::id());
+    // The capture's temporary copy goes to a directory of this test's own.
+    let tmp = std::env::temp_dir().join(format!("wsscope-live-ui-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("temporary directory");
     let cmd = format!(
-        "{} live -i lo -f 'tcp port {port}'; echo EXITED-$?; sleep 10",
+        "TMPDIR={} {} live -i lo -f 'tcp port {port}'; echo EXITED-$?; sleep 10",
+        tmp.display(),
         env!("CARGO_BIN_EXE_wsscope")
     );
     tmux(
@@ -266,9 +270,15 @@ fn live_terminal_ui_shows_frames_as_they_arrive() {
         screen.contains("live ·"),
         "status line shows the live counters:\n{screen}"
     );
+    let copies = || std::fs::read_dir(&tmp).map_or(0, |d| d.count());
+    assert_eq!(copies(), 1, "the capture is copied to a temporary file");
     ws.close(None).expect("close");
     while ws.read().is_ok() {}
     server.join().expect("server");
+    // Once closed, the connection is decoded again from the copy: its close frames and
+    // its text are still listed.
+    let screen = wait_for(&socket, "close");
+    assert!(screen.contains("shown while it happens"), "{screen}");
     tmux(&socket, &["send-keys", "-t", "live", "q"]);
     let after = wait_for(&socket, "EXITED-0");
     assert!(
@@ -276,4 +286,6 @@ fn live_terminal_ui_shows_frames_as_they_arrive() {
         "the terminal is restored:\n{after}"
     );
     tmux(&socket, &["kill-server"]);
+    assert_eq!(copies(), 0, "the copy is deleted on quitting");
+    let _ = std::fs::remove_dir(&tmp);
 }

@@ -125,8 +125,86 @@ pub struct LiveCapture {
     pub link: LinkType,
     /// The interface captured on.
     pub interface: String,
+    /// LINKTYPE_* number of the packets, as libpcap gave it.
+    pub linktype: u16,
+    /// Bytes captured per packet at most.
+    pub snaplen: u32,
     /// The capture thread; its result says whether it ended on an error.
     pub thread: JoinHandle<Result<(), LiveError>>,
+}
+
+/// A live capture's packets as a pcapng byte stream (the format `-w` writes), so the
+/// terminal UI reads a live capture as it reads a pipe: copied to a temporary file and
+/// decoded again from there, in bounded memory ([`crate::loader::spawn_live`]). The
+/// stream ends when the capture stops; the capture thread's error, if any, is then told
+/// through [`LiveStream::error`].
+pub struct LiveStream {
+    packets: Receiver<OwnedPacket>,
+    out: PcapngWriter<Vec<u8>>,
+    /// Bytes of `out` already read.
+    at: usize,
+    thread: Option<JoinHandle<Result<(), LiveError>>>,
+    error: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl LiveStream {
+    /// The stream of `capture`'s packets, starting with the pcapng header blocks.
+    pub fn new(capture: LiveCapture) -> std::io::Result<Self> {
+        let out = PcapngWriter::new(
+            Vec::new(),
+            capture.linktype,
+            capture.snaplen,
+            &capture.interface,
+        )?;
+        Ok(LiveStream {
+            packets: capture.packets,
+            out,
+            at: 0,
+            thread: Some(capture.thread),
+            error: Arc::default(),
+        })
+    }
+
+    /// Where the capture thread's error is told once the stream has ended.
+    pub fn error(&self) -> Arc<std::sync::Mutex<Option<String>>> {
+        Arc::clone(&self.error)
+    }
+}
+
+impl std::io::Read for LiveStream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let pending = self.out.get_mut();
+            if self.at < pending.len() {
+                let n = buf.len().min(pending.len() - self.at);
+                buf[..n].copy_from_slice(&pending[self.at..self.at + n]);
+                self.at += n;
+                if self.at == pending.len() {
+                    pending.clear();
+                    self.at = 0;
+                }
+                return Ok(n);
+            }
+            match self.packets.recv() {
+                Ok(p) => self.out.packet(p.ts, &p.data, p.orig_len)?,
+                Err(_) => {
+                    // The capture stopped: the stream ends, with its error if any.
+                    let ended = self.thread.take().map(|t| match t.join() {
+                        Ok(Ok(())) => None,
+                        Ok(Err(e)) => Some(e.to_string()),
+                        Err(_) => Some("the capture thread stopped unexpectedly".to_string()),
+                    });
+                    if let Some(Some(e)) = ended {
+                        *self
+                            .error
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
+                    }
+                    return Ok(0);
+                }
+            }
+        }
+    }
 }
 
 /// One interface as `wsscope interfaces` lists it.
@@ -278,6 +356,8 @@ pub fn start(options: LiveOptions) -> Result<LiveCapture, LiveError> {
         stop,
         link: LinkType::from_linktype(linktype),
         interface: name,
+        linktype: linktype as u16,
+        snaplen,
         thread,
     })
 }

@@ -59,6 +59,11 @@ impl<W: Write> PcapngWriter<W> {
         block(&mut self.out, 6, &body)
     }
 
+    /// The output written to so far (to take the bytes out of an in-memory one).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
     /// Flushes what is buffered.
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
