@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::reread::{first_pass, first_pass_with, temp_capture, wait_while_busy, whole_decode};
+
 use std::fs::File;
 use std::io::BufReader;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -25,33 +27,14 @@ fn jsonl_of(c: &Connection) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The UI's first pass over `path`: compacting, noting a checkpoint every `every` packets.
-fn first_pass(path: &Path, every: u64) -> (Capture, FileIndex) {
-    first_pass_with(path, every, SessionConfig::default())
-}
-
-/// [`first_pass`] for a file decoded with `config`, with the loader's first-pass settings.
-fn first_pass_with(path: &Path, every: u64, config: SessionConfig) -> (Capture, FileIndex) {
-    let index = FileIndex::new(path, config.clone()).with_checkpoint_every(every);
-    let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut reader = CaptureReader::new(BufReader::new(file))
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut pipeline = Pipeline::new(wsscope::loader::first_pass_config(config));
-    pipeline.set_compacting();
-    while let Ok(Some(p)) = reader.next_packet() {
-        pipeline.packet(&p);
-        let number = p.number;
-        index.note(&reader, number);
-    }
-    (pipeline.finish(), index)
-}
-
-/// The whole file at `path` decoded at once with `config`, as `explain` and the tests'
-/// reference decode it.
-fn whole_decode(path: &Path, config: SessionConfig) -> Capture {
-    let name = path.display().to_string();
-    let file = File::open(path).unwrap_or_else(|e| panic!("{name}: {e}"));
-    decode_reader(BufReader::new(file), config).unwrap_or_else(|e| panic!("{name}: {e}"))
+/// The compacted record `c` decoded again from `index` equals `w`, the whole decode's.
+fn assert_reread_is(index: &FileIndex, c: &Connection, w: &Connection, name: &str) {
+    let again = index
+        .reread(c)
+        .unwrap_or_else(|e| panic!("{name}: connection {}: {e}", c.id));
+    let mut full = c.clone();
+    full.restore(again.frames, again.messages);
+    assert_eq!(jsonl_of(&full), jsonl_of(w), "{name}: connection {}", c.id);
 }
 
 /// Every connection decoded again equals the whole decode's; returns how many were.
@@ -81,17 +64,7 @@ fn assert_rereads_match(path: &Path, every: u64) -> usize {
             "{name}: tally of {}",
             c.id
         );
-        let again = index
-            .reread(c)
-            .unwrap_or_else(|e| panic!("{name}: connection {}: {e}", c.id));
-        let mut full = c.clone();
-        full.restore(again.frames, again.messages);
-        assert_eq!(
-            jsonl_of(&full),
-            jsonl_of(w),
-            "{name} (checkpoint every {every}): connection {}",
-            c.id
-        );
+        assert_reread_is(&index, c, w, &format!("{name} (checkpoint every {every})"));
         reread += 1;
     }
     reread
@@ -139,17 +112,6 @@ fn interleaved(conns: u16, frames: usize) -> Vec<u8> {
         }
     }
     common::pcap_file(&packets)
-}
-
-/// A temporary capture file holding `bytes`, removed when dropped.
-fn temp_capture(bytes: &[u8], tag: &str) -> tempfile::TempPath {
-    let mut file = tempfile::Builder::new()
-        .prefix(&format!("wsscope-reread-{tag}-"))
-        .suffix(".pcap")
-        .tempfile()
-        .unwrap_or_else(|e| panic!("{e}"));
-    std::io::Write::write_all(&mut file, bytes).unwrap_or_else(|e| panic!("{e}"));
-    file.into_temp_path()
 }
 
 #[test]
@@ -217,17 +179,6 @@ fn the_ui_shows_and_searches_compacted_connections_in_full() {
         .unwrap_or_else(|| panic!("nothing selected"));
     assert_eq!(conn.client.port(), 40004);
     assert!(String::from_utf8_lossy(frame.wire_payload()).starts_with("conn 4 frame 33"));
-}
-
-/// Lets a background decode finish (at most 5 s), refreshing as the UI's ticks do.
-fn wait_while_busy(app: &mut App, capture: &Capture) {
-    for _ in 0..500 {
-        if !app.busy() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-        app.refresh(capture);
-    }
 }
 
 /// An app over `capture` (compacted) with the first connection shown.
@@ -1094,12 +1045,7 @@ fn a_pipe_is_copied_and_its_connections_decoded_again_from_the_copy() {
                 "{name}: connection {} kept in memory",
                 c.id
             );
-            let again = index
-                .reread(c)
-                .unwrap_or_else(|e| panic!("{name}: connection {}: {e}", c.id));
-            let mut full = c.clone();
-            full.restore(again.frames, again.messages);
-            assert_eq!(jsonl_of(&full), jsonl_of(w), "{name}: connection {}", c.id);
+            assert_reread_is(&index, c, w, &name);
             connections += 1;
         }
         drop(capture);

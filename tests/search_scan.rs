@@ -5,21 +5,20 @@
 
 mod common;
 
+use common::reread::{first_pass, temp_capture, wait_while_busy, whole_decode};
+
 use std::borrow::Cow;
-use std::fs::File;
-use std::io::BufReader;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::Path;
 
 use wsscope::model::{Connection, Dir};
-use wsscope::reread::{FileIndex, WindowSize};
-use wsscope::source::CaptureReader;
+use wsscope::reread::WindowSize;
 use wsscope::tui::app::{App, LoadState, Pane};
 use wsscope::tui::command::Command;
 use wsscope::tui::filter::{Filter, OpcodeClass};
 use wsscope::tui::search::{self, Outcome, Pos, SearchSource, Walk};
 use wsscope::tui::theme::Theme;
-use wsscope::{Capture, Pipeline, SessionConfig, decode_reader};
+use wsscope::{Capture, SessionConfig};
 
 static SCANS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
@@ -83,38 +82,27 @@ pub fn generated(rng: &mut Rng, sizes: &[usize]) -> Vec<u8> {
                 text.push(' ');
                 text.push_str(word);
             }
-            match rng.below(100) {
-                0..40 => {
-                    let f = common::frame(0x81, text.as_bytes());
-                    conv.server_data(soff, &f);
-                    soff += f.len();
-                }
-                40..70 => {
-                    let f = common::masked_frame(0x81, text.as_bytes());
-                    conv.client_data(coff, &f);
-                    coff += f.len();
-                }
-                70..80 => {
-                    let f = common::masked_frame(0x89, text.as_bytes());
-                    conv.client_data(coff, &f);
-                    coff += f.len();
-                }
-                80..88 => {
-                    let f = common::frame(0x8A, text.as_bytes());
-                    conv.server_data(soff, &f);
-                    soff += f.len();
-                }
-                88..96 => {
-                    let f = common::frame(0x82, text.as_bytes());
-                    conv.server_data(soff, &f);
-                    soff += f.len();
-                }
-                _ => {
-                    // Unmasked client frame: a violation.
-                    let f = common::frame(0x81, text.as_bytes());
-                    conv.client_data(coff, &f);
-                    coff += f.len();
-                }
+            // (first byte, sent by the client, masked); an unmasked client frame is a
+            // violation.
+            let (b0, client, masked) = match rng.below(100) {
+                0..40 => (0x81, false, false),
+                40..70 => (0x81, true, true),
+                70..80 => (0x89, true, true),
+                80..88 => (0x8A, false, false),
+                88..96 => (0x82, false, false),
+                _ => (0x81, true, false),
+            };
+            let f = if masked {
+                common::masked_frame(b0, text.as_bytes())
+            } else {
+                common::frame(b0, text.as_bytes())
+            };
+            if client {
+                conv.client_data(coff, &f);
+                coff += f.len();
+            } else {
+                conv.server_data(soff, &f);
+                soff += f.len();
             }
         }
         conv.close(coff, soff);
@@ -134,48 +122,6 @@ pub fn generated(rng: &mut Rng, sizes: &[usize]) -> Vec<u8> {
         at[i] += 1;
     }
     common::pcap_file(&packets)
-}
-
-pub fn temp_capture(bytes: &[u8], tag: &str) -> tempfile::TempPath {
-    let mut file = tempfile::Builder::new()
-        .prefix(&format!("wsscope-scan-{tag}-"))
-        .suffix(".pcap")
-        .tempfile()
-        .unwrap_or_else(|e| panic!("{e}"));
-    std::io::Write::write_all(&mut file, bytes).unwrap_or_else(|e| panic!("{e}"));
-    file.into_temp_path()
-}
-
-pub fn first_pass(path: &Path, every: u64) -> (Capture, FileIndex) {
-    let config = SessionConfig::default();
-    let index = FileIndex::new(path, config.clone()).with_checkpoint_every(every);
-    let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut reader = CaptureReader::new(BufReader::new(file))
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut pipeline = Pipeline::new(wsscope::loader::first_pass_config(config));
-    pipeline.set_compacting();
-    while let Ok(Some(p)) = reader.next_packet() {
-        pipeline.packet(&p);
-        let number = p.number;
-        index.note(&reader, number);
-    }
-    (pipeline.finish(), index)
-}
-
-pub fn whole_decode(path: &Path) -> Capture {
-    let file = File::open(path).unwrap_or_else(|e| panic!("{e}"));
-    decode_reader(BufReader::new(file), SessionConfig::default()).unwrap_or_else(|e| panic!("{e}"))
-}
-
-pub fn wait_while_busy(app: &mut App, capture: &Capture) -> bool {
-    for _ in 0..1000 {
-        if !app.busy() {
-            return true;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-        app.refresh(capture);
-    }
-    false
 }
 
 pub fn app_on(capture: &Capture, path: &Path, window: usize, background: usize) -> App {
@@ -401,7 +347,7 @@ fn differential(seed: u64, captures: usize, trials: usize) -> Vec<String> {
             .collect();
         let bytes = generated(&mut rng, &sizes);
         let path = temp_capture(&bytes, "diff");
-        let whole = whole_decode(&path);
+        let whole = whole_decode(&path, SessionConfig::default());
         let (capture, _) = first_pass(&path, 16);
         assert_eq!(whole.connections.len(), sizes.len());
         let mut at_once = app_on(&capture, &path, 20, usize::MAX);
@@ -510,7 +456,7 @@ fn move_differential(seed: u64, trials: usize) -> Vec<String> {
     let sizes: Vec<usize> = vec![40 + rng.below(60), 5, 30 + rng.below(60)];
     let bytes = generated(&mut rng, &sizes);
     let path = temp_capture(&bytes, "moves");
-    let whole = whole_decode(&path);
+    let whole = whole_decode(&path, SessionConfig::default());
     let (capture, _) = first_pass(&path, 16);
     let mut at_once = app_on(&capture, &path, 20, usize::MAX);
     let mut background = app_on(&capture, &path, 20, 10);
@@ -638,7 +584,7 @@ fn race_fuzz(seed: u64, rounds: usize, scale: usize) -> Vec<String> {
     ];
     let bytes = generated(&mut rng, &sizes);
     let path = temp_capture(&bytes, "race");
-    let whole = whole_decode(&path);
+    let whole = whole_decode(&path, SessionConfig::default());
     let (capture, _) = first_pass(&path, 16);
     let mut app = app_on(&capture, &path, 20, 10);
     let keys = [
