@@ -1195,3 +1195,79 @@ fn an_idle_pipe_does_not_keep_the_viewer_waiting() {
         .unwrap_or_else(|_| panic!("decoder panicked"));
     assert!(loading.done());
 }
+
+#[test]
+fn the_selection_stays_on_a_frame_a_connection_being_read_dropped() {
+    let path = temp_capture(&interleaved(2, 300), "stay");
+    let index = FileIndex::new(&path, SessionConfig::default()).with_checkpoint_every(16);
+    let file = File::open(&path).unwrap_or_else(|e| panic!("{e}"));
+    let mut reader = CaptureReader::new(BufReader::new(file)).unwrap_or_else(|e| panic!("{e}"));
+    let mut pipeline = Pipeline::new(wsscope::loader::first_pass_config(SessionConfig::default()));
+    pipeline.set_compacting();
+    pipeline.set_open_hold(10);
+    let mut app = App::new(
+        "s",
+        Theme::new(false),
+        ratatui::layout::Rect::new(0, 0, 120, 40),
+    );
+    app.focus(wsscope::tui::app::Pane::Frames);
+    let detail = |app: &App, capture: &Capture| {
+        wsscope::tui::views::detail::document(app, capture, 200)
+            .lines
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // Read half the file, the UI refreshing as it goes: the first connection drops its
+    // oldest frames, the selection stays on frame 1 and the detail pane says why.
+    let mut packets = 0;
+    while let Ok(Some(p)) = reader.next_packet() {
+        pipeline.packet(&p);
+        let number = p.number;
+        index.note(&reader, number);
+        packets += 1;
+        if packets % 50 == 0 {
+            app.refresh(&pipeline.capture);
+        }
+        if packets == 400 {
+            break;
+        }
+    }
+    let reading = pipeline.capture.clone();
+    let first_held = reading.connections[0]
+        .held_frames()
+        .map_or(0, |(first, _)| first);
+    assert!(first_held > 1, "nothing dropped yet");
+    assert_eq!(app.frame, Some(1));
+    assert!(app.selected_frame(&reading).is_none());
+    let text = detail(&app, &reading);
+    assert!(text.contains("Frame 1 is no longer in memory"), "{text}");
+    // G still goes to the latest frame held.
+    app.update(Command::Last, &reading);
+    let last = reading.connections[0].frame_count() as u32;
+    assert_eq!(app.frame, Some(last));
+    app.update(Command::First, &reading);
+    assert_eq!(
+        app.frame,
+        Some(first_held),
+        "g goes to the first frame held"
+    );
+    // Back on frame 1 as when the connection was selected; once read, it is shown.
+    app.frame = Some(1);
+    while let Ok(Some(p)) = reader.next_packet() {
+        pipeline.packet(&p);
+        let number = p.number;
+        index.note(&reader, number);
+    }
+    let capture = pipeline.finish();
+    app.index = Some(std::sync::Arc::new(index));
+    app.loading = LoadState::finished();
+    app.refresh(&capture);
+    wait_while_busy(&mut app, &capture);
+    let (_, f) = app
+        .selected_frame(&capture)
+        .unwrap_or_else(|| panic!("frame 1 not shown once read"));
+    assert_eq!(f.index, 1);
+    assert!(String::from_utf8_lossy(f.wire_payload()).starts_with("conn 0 frame 0 "));
+}

@@ -1,7 +1,7 @@
 //! Selection bookkeeping: following the capture as it grows ([`App::sync`]), moving
 //! through connections, frames and fields, and keeping the selection on screen.
 
-use crate::model::Capture;
+use crate::model::{Capture, Connection};
 
 use super::app::{App, CacheKey, FrameSource, Pane, View};
 use super::command::Command;
@@ -115,6 +115,12 @@ impl App {
             Some(_)
                 if self.visible.is_empty() && full.as_ref().is_some_and(|f| f.window.is_some()) => {
             }
+            // A long connection still being read dropped the selected frame from
+            // memory: the selection stays on it (the detail pane says why), and once the
+            // connection has ended it is decoded again around it.
+            Some(f) if self.dropped_while_read(record, f) => {}
+            // Selecting such a connection starts at its first frame all the same.
+            None if self.dropped_while_read(record, 1) => self.frame = Some(1),
             None => self.frame = self.visible.first().copied(),
             Some(f) if self.frame_pos().is_none() => {
                 let next = self.visible.partition_point(|&v| v < f);
@@ -122,6 +128,12 @@ impl App {
             }
             Some(_) => {}
         }
+    }
+
+    /// Frame `index` of `record`, a connection still being read, is no longer in memory:
+    /// it holds its latest frames only until it ends ([`crate::Pipeline::set_compacting`]).
+    pub(crate) fn dropped_while_read(&self, record: Option<&Connection>, index: u32) -> bool {
+        record.is_some_and(|c| c.compacted.is_none() && (index as usize) <= c.handed_out.frames)
     }
 
     /// Follows the capture and keeps the selection on screen (each tick).

@@ -88,6 +88,17 @@ pub fn document(app: &App, capture: &Capture, width: usize) -> Doc {
                 );
                 doc.para(&text, 0, width, theme.text());
             }
+            Some(c)
+                if app
+                    .frame
+                    .is_some_and(|f| app.dropped_while_read(Some(c), f)) =>
+            {
+                let text = format!(
+                    "Frame {} is no longer in memory: this connection is still being read, and only its latest frames are held meanwhile. It is shown again once the connection has ended (G goes to the latest frame).",
+                    app.frame.unwrap_or_default()
+                );
+                doc.para(&text, 0, width, theme.dim());
+            }
             _ => doc.push(Line::styled("No frame selected.", theme.dim())),
         }
         return doc;
