@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use crate::decode::decode_packet;
@@ -49,6 +49,29 @@ pub struct Checkpoint {
     pub number: u64,
     /// Byte offset of that record.
     pub offset: u64,
+}
+
+/// Lets another thread stop a decode from the file and see how far it got (decoding a
+/// long connection again can take seconds).
+#[derive(Debug, Default)]
+pub struct Watch {
+    /// Set to stop: the decode gives up with [`RereadError::Cancelled`].
+    pub cancel: AtomicBool,
+    /// The number of the last packet read so far, updated every 4,096 packets.
+    pub reached: AtomicU64,
+}
+
+impl Watch {
+    /// How far a decode of `conn` has got, 0–100 (by packet numbers).
+    pub fn percent(&self, conn: &Connection) -> u64 {
+        let first = conn.first_packet;
+        let last = conn.compacted.map_or(first, |k| k.last_packet);
+        let reached = self
+            .reached
+            .load(Ordering::Relaxed)
+            .clamp(first, last.max(first));
+        (reached - first) * 100 / (last - first).max(1)
+    }
 }
 
 /// Where a capture file's packets are, for re-reading parts of it.
@@ -298,11 +321,11 @@ impl FileIndex {
     }
 
     /// Like [`FileIndex::reread`], giving up with [`RereadError::Cancelled`] once `cancel`
-    /// is set (checked every 4,096 packets).
+    /// says so (checked every 4,096 packets, when it is told how far the decode got).
     pub fn reread_until(
         &self,
         conn: &Connection,
-        cancel: Option<&AtomicBool>,
+        cancel: Option<&Watch>,
     ) -> Result<Reread, RereadError> {
         let found = self.decode_flow(conn, cancel, true, None)?;
         Ok(Reread {
@@ -321,12 +344,12 @@ impl FileIndex {
     /// connection (a message that never ends holds back the parts after it, as in
     /// [`Connection::take_ended_records`]); the counts over the whole connection are
     /// the compacted record's. Gives up with [`RereadError::Cancelled`] once `cancel`
-    /// is set.
+    /// says so ([`Watch`]).
     pub fn reread_window(
         &self,
         conn: &Connection,
         around: u32,
-        cancel: Option<&AtomicBool>,
+        cancel: Option<&Watch>,
     ) -> Result<Connection, RereadError> {
         // Decoded without hashes (a fifth of the time): the hash of each message kept
         // whole is taken below. A message longer than --max-message is kept cut, so when
@@ -381,7 +404,7 @@ impl FileIndex {
     pub fn scan(
         &self,
         conn: &Connection,
-        cancel: Option<&AtomicBool>,
+        cancel: Option<&Watch>,
         each: &mut dyn FnMut(&Connection) -> bool,
     ) -> Result<(), RereadError> {
         let mut more = true;
@@ -409,7 +432,7 @@ impl FileIndex {
     fn decode_flow(
         &self,
         conn: &Connection,
-        cancel: Option<&AtomicBool>,
+        cancel: Option<&Watch>,
         hash: bool,
         mut on_part: Option<&mut dyn FnMut(Connection) -> bool>,
     ) -> Result<Connection, RereadError> {
@@ -437,9 +460,12 @@ impl FileIndex {
                 break;
             }
             if packet.number.is_multiple_of(4096)
-                && cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+                && let Some(watch) = cancel
             {
-                return Err(RereadError::Cancelled);
+                watch.reached.store(packet.number, Ordering::Relaxed);
+                if watch.cancel.load(Ordering::Relaxed) {
+                    return Err(RereadError::Cancelled);
+                }
             }
             if packet.number < conn.first_packet {
                 continue;

@@ -1271,3 +1271,38 @@ fn the_selection_stays_on_a_frame_a_connection_being_read_dropped() {
     assert_eq!(f.index, 1);
     assert!(String::from_utf8_lossy(f.wire_payload()).starts_with("conn 0 frame 0 "));
 }
+
+#[test]
+fn a_decode_again_tells_how_far_it_got_and_stops_when_told() {
+    let path = temp_capture(&interleaved(2, 5000), "watch");
+    let (capture, index) = first_pass(&path, 64);
+    let c = &capture.connections[0];
+    let last = c.compacted.map_or(0, |k| k.last_packet);
+    assert!(last > 8192, "only {last} packets");
+    let watch = wsscope::reread::Watch::default();
+    assert_eq!(watch.percent(c), 0);
+    index
+        .reread_until(c, Some(&watch))
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Told every 4,096 packets: the last time within 4,096 packets of the end.
+    let reached = watch.reached.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        reached > last - 4096 && reached <= last,
+        "{reached} of {last}"
+    );
+    let percent = watch.percent(c);
+    assert!((50..=100).contains(&percent), "{percent} %");
+    // Stopped: the decode gives up at the next 4,096th packet.
+    let stopped = wsscope::reread::Watch::default();
+    stopped
+        .cancel
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(matches!(
+        index.reread_window(c, 4900, Some(&stopped)),
+        Err(wsscope::reread::RereadError::Cancelled)
+    ));
+    assert_eq!(
+        stopped.reached.load(std::sync::atomic::Ordering::Relaxed),
+        4096
+    );
+}

@@ -4,11 +4,11 @@
 //! (the frame list says so meanwhile), and search decodes others as it reaches them.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::model::{Capture, Connection};
-use crate::reread::{FileIndex, RereadError};
+use crate::reread::{FileIndex, RereadError, Watch};
 use crate::rules::Warning;
 
 use super::app::App;
@@ -32,8 +32,8 @@ pub(crate) struct Pending {
     /// window at a time.
     pub(crate) around: Option<u32>,
     result: Arc<Mutex<Option<Result<Connection, String>>>>,
-    /// Set to stop the thread (the connection is no longer selected).
-    cancel: Arc<AtomicBool>,
+    /// Stops the thread (the connection is no longer selected); tells how far it got.
+    pub(crate) watch: Arc<Watch>,
 }
 
 /// What to show for a connection `record`: `full`, its frames and messages decoded again,
@@ -73,7 +73,7 @@ fn decoded_again(
     index: &FileIndex,
     record: &Connection,
     around: u32,
-    cancel: Option<&AtomicBool>,
+    cancel: Option<&Watch>,
 ) -> Result<Connection, RereadError> {
     if windowed(index, record) {
         return index.reread_window(record, around, cancel);
@@ -146,7 +146,7 @@ impl App {
             && Some(p.flow_order) != selected
         {
             // Another connection was selected meanwhile: its decode is stopped.
-            p.cancel.store(true, Ordering::Relaxed);
+            p.watch.cancel.store(true, Ordering::Relaxed);
             self.pending = None;
         }
         let Some(c) = self.record(capture) else {
@@ -173,7 +173,7 @@ impl App {
                 // Back inside the window shown (or given up): another window being
                 // decoded is no longer wanted.
                 if let Some(p) = self.pending.take() {
-                    p.cancel.store(true, Ordering::Relaxed);
+                    p.watch.cancel.store(true, Ordering::Relaxed);
                 }
                 return;
             }
@@ -200,11 +200,11 @@ impl App {
                     return;
                 }
                 // Wanted at once (a search match): the thread is stopped, decoded below.
-                None if self.full_at_once => p.cancel.store(true, Ordering::Relaxed),
+                None if self.full_at_once => p.watch.cancel.store(true, Ordering::Relaxed),
                 // A window of a long connection around another frame (g or G pressed
                 // meanwhile): that decode is stopped, this one started below.
                 None if p.around.is_some() && p.around != Some(around) => {
-                    p.cancel.store(true, Ordering::Relaxed);
+                    p.watch.cancel.store(true, Ordering::Relaxed);
                 }
                 None => {
                     self.pending = Some(p);
@@ -220,8 +220,8 @@ impl App {
         }
         let long = windowed(&index, c);
         let result = Arc::new(Mutex::new(None));
-        let cancel = Arc::new(AtomicBool::new(false));
-        let (slot, stop) = (Arc::clone(&result), Arc::clone(&cancel));
+        let watch = Arc::new(Watch::default());
+        let (slot, stop) = (Arc::clone(&result), Arc::clone(&watch));
         let record = c.clone();
         let spawned = std::thread::Builder::new()
             .name("wsscope-reread".into())
@@ -237,7 +237,7 @@ impl App {
                     frames: kept.frames,
                     around: long.then_some(around),
                     result,
-                    cancel,
+                    watch,
                 });
             }
             Err(e) => self.take_reread(c.flow_order, c.id, Err(e.to_string())),

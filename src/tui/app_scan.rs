@@ -5,11 +5,11 @@
 //! got, Esc (or any other key but n/N) stops it, and the UI stays usable meanwhile.
 //! Small connections are scanned at once, as they are decoded again at once.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::model::{Capture, Connection, FrameRecord};
-use crate::reread::FileIndex;
+use crate::reread::{FileIndex, Watch};
 
 use super::app::App;
 use super::filter::{Filter, FrameTest};
@@ -49,8 +49,8 @@ pub(crate) struct Scanning {
     reached: Arc<AtomicU32>,
     /// `Some` once done: the frame found, if any.
     result: Arc<Mutex<Option<Option<u32>>>>,
-    /// Set to stop the thread.
-    cancel: Arc<AtomicBool>,
+    /// Stops the thread.
+    watch: Arc<Watch>,
 }
 
 impl Scanning {
@@ -95,7 +95,7 @@ fn scan_for(
     (lo, hi): (u32, u32),
     forward: bool,
     matcher: &Matcher,
-    cancel: Option<&AtomicBool>,
+    cancel: Option<&Watch>,
     reached: Option<&AtomicU32>,
 ) -> Option<u32> {
     let test = FrameTest::new(&matcher.filter, record, matcher.filter_needle.as_deref());
@@ -143,7 +143,7 @@ impl App {
     /// Stops the scan running in the background, if any.
     pub(crate) fn stop_scan(&mut self) {
         if let Some(s) = self.scanning.take() {
-            s.cancel.store(true, Ordering::Relaxed);
+            s.watch.cancel.store(true, Ordering::Relaxed);
         }
     }
 
@@ -188,11 +188,11 @@ impl App {
             ));
         }
         let result = Arc::new(Mutex::new(None));
-        let cancel = Arc::new(AtomicBool::new(false));
+        let watch = Arc::new(Watch::default());
         let reached = Arc::new(AtomicU32::new(0));
         let (slot, stop, progress) = (
             Arc::clone(&result),
-            Arc::clone(&cancel),
+            Arc::clone(&watch),
             Arc::clone(&reached),
         );
         let owned = record.clone();
@@ -221,7 +221,7 @@ impl App {
             last: range.1,
             reached,
             result,
-            cancel,
+            watch,
         });
         None
     }

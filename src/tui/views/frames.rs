@@ -148,8 +148,15 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
     if let Some((first, last)) = conn.and_then(held_part) {
         title.push_str(&format!(", {first}–{last} in memory"));
     }
-    if let Some(around) = app.pending.as_ref().and_then(|p| p.around) {
-        title.push_str(&format!(", decoding the part around {around}…"));
+    if let Some(p) = app.pending.as_ref()
+        && let Some(around) = p.around
+    {
+        let read = app
+            .record(capture)
+            .filter(|r| r.flow_order == p.flow_order)
+            .map(|r| format!(" {} % of the connection read", p.watch.percent(r)))
+            .unwrap_or_default();
+        title.push_str(&format!(", decoding the part around {around}…{read}"));
     }
     title.push_str(") ");
     let block = pane_block(&title, focused, theme);
@@ -170,8 +177,9 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
             .filter(|p| p.flow_order == conn.flow_order);
         let why: String = if let Some(p) = pending {
             format!(
-                "Decoding this connection's {} frames again from the file…",
-                p.frames
+                "Decoding this connection's {} frames again from the file… {} % read",
+                p.frames,
+                p.watch.percent(conn)
             )
         } else if conn.compacted.is_some() && app.reread_failed == Some(conn.flow_order) {
             "The frames could not be read again from the file (the status line says why).".into()
