@@ -12,6 +12,7 @@ use std::thread::JoinHandle;
 use crate::model::Capture;
 use crate::pipeline::Pipeline;
 use crate::reread::FileIndex;
+use crate::rules::Warning;
 use crate::session::SessionConfig;
 use crate::source::spool::{Spool, SpoolFailure, SpoolState};
 use crate::source::{CaptureReader, Next, PacketRef, SourceError};
@@ -33,6 +34,8 @@ pub struct Loading {
     pub total_bytes: Option<u64>,
     /// For a file: where its packets are, to decode compacted connections again.
     pub index: Option<Arc<FileIndex>>,
+    /// For a stream copied as it is read: whether the copy has stopped.
+    spool: Option<Arc<SpoolState>>,
     /// For a live capture: its counters (packets seen, dropped) for the status line.
     #[cfg(feature = "live")]
     pub live: Option<Arc<crate::source::live::LiveStats>>,
@@ -42,6 +45,14 @@ impl Loading {
     /// Bytes of the capture read so far.
     pub fn bytes_read(&self) -> u64 {
         self.bytes_read.load(Ordering::Relaxed)
+    }
+
+    /// The copy of a piped or live stream has stopped ([`spawn_spooled`]): what
+    /// connections let go of cannot be decoded again.
+    pub fn copy_lost(&self) -> bool {
+        self.spool
+            .as_ref()
+            .is_some_and(|s| s.stopped.load(Ordering::Acquire))
     }
 
     /// The whole input has been decoded (or reading stopped on an error).
@@ -206,7 +217,7 @@ fn spool_into<R: Read + Send + 'static, W: std::io::Write + Send + 'static>(
 /// The note for a copy of the stream that stopped ([`spawn_spooled`]).
 fn spool_note(failure: &SpoolFailure) -> String {
     format!(
-        "the temporary copy of the stream stopped at byte {} ({}): connections that end after it are kept in memory with payload previews only, as they cannot be decoded again",
+        "the temporary copy of the stream stopped at byte {} ({}): connections that end after it are kept in memory with payload previews only, as they cannot be decoded again (long ones still open then had already let go of their oldest frames: their warnings say which)",
         failure.copied, failure.error
     )
 }
@@ -261,6 +272,7 @@ fn spawn_indexed<R: Read + Send + 'static>(
         done: Arc::new(AtomicBool::new(false)),
         total_bytes,
         index: index.clone(),
+        spool: spool.clone(),
         #[cfg(feature = "live")]
         live: None,
     };
@@ -349,6 +361,21 @@ fn feed(
             .clone();
         if let Some(failure) = failure {
             pipeline.capture.notes.push(spool_note(&failure));
+        }
+        // Long connections still open have let go of their oldest frames, to be decoded
+        // again from the copy: they cannot be now.
+        for conn in &mut pipeline.capture.connections {
+            if conn.compacted.is_none() && conn.handed_out.frames > 0 {
+                let lost = conn.handed_out.frames;
+                conn.warning(
+                    Warning::LimitReached,
+                    None,
+                    None,
+                    format!(
+                        "frames 1–{lost} were let go while the stream was read and cannot be shown: the temporary copy of the stream stopped"
+                    ),
+                );
+            }
         }
     }
     pipeline.packet(packet);

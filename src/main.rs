@@ -359,13 +359,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
     finish_file(&Input::from_arg(input.file), what, &common)
 }
 
+/// The temporary copy of the stream the UI shows, if any (deleted by [`end_on_signal`]).
+static STREAM_COPY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// On SIGTERM or SIGHUP while the UI runs: asks it to end as q does; if it has not
+/// within a second (its terminal gone, a read of it never returning), deletes the
+/// stream's temporary copy and exits.
+fn end_on_signal() {
+    wsscope::tui::request_quit();
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    if let Some(path) = STREAM_COPY.get() {
+        let _ = std::fs::remove_file(path);
+    }
+    std::process::exit(1);
+}
+
 /// Opens the terminal UI on a file (or stdin, or the demo), decoding in the background.
 fn open_ui(input: &Input, common: &Common) -> Result<ExitCode> {
     // The capture header is read before the UI starts, so "not a capture" is said plainly.
     // A file's finished connections are compacted and decoded again when shown.
     let config = common.session_config();
     // A pipe is copied to a temporary file as it is read, deleted when this returns.
-    let mut _stream_copy = None;
+    let mut stream_copy = None;
     let spawned = match input {
         Input::Path(p) => {
             File::open(p).with_context(|| format!("cannot open {}", p.display()))?;
@@ -373,7 +388,7 @@ fn open_ui(input: &Input, common: &Common) -> Result<ExitCode> {
         }
         Input::Stdin => {
             wsscope::loader::spawn_spooled(io::stdin(), config).map(|(loading, decoder, copy)| {
-                _stream_copy = copy;
+                stream_copy = copy;
                 (loading, decoder)
             })
         }
@@ -381,6 +396,12 @@ fn open_ui(input: &Input, common: &Common) -> Result<ExitCode> {
     };
     let (loading, _decoder) =
         spawned.with_context(|| format!("{} is not a capture wsscope can read", input.name()))?;
+    // SIGTERM, or SIGHUP when the terminal goes away, ends the UI as q does, so the
+    // terminal is restored and the stream's temporary copy deleted.
+    if let Some(copy) = &stream_copy {
+        let _ = STREAM_COPY.set(copy.to_path_buf());
+    }
+    let _ = ctrlc::set_handler(end_on_signal);
     wsscope::tui::run(loading.clone(), input.name(), common.no_color)?;
     // Not joining the decoder: quitting must not wait for a large file to finish.
     let capture = loading.capture();
@@ -521,11 +542,17 @@ fn live_options(args: &LiveArgs) -> wsscope::source::live::LiveOptions {
 }
 
 #[cfg(feature = "live")]
-fn start_live(args: &LiveArgs) -> Result<wsscope::source::live::LiveCapture> {
+fn start_live(args: &LiveArgs, ui: bool) -> Result<wsscope::source::live::LiveCapture> {
     let capture = wsscope::source::live::start(live_options(args))?;
     let stop = capture.stop.clone();
-    // Ctrl-C stops the capture cleanly: the -w file is flushed and the output completed.
-    let _ = ctrlc::set_handler(move || stop.store(true, std::sync::atomic::Ordering::Relaxed));
+    // Ctrl-C (SIGTERM, SIGHUP) stops the capture cleanly: the -w file is flushed and the
+    // output completed; the UI, if any, ends as q ends it.
+    let _ = ctrlc::set_handler(move || {
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if ui {
+            end_on_signal();
+        }
+    });
     eprintln!(
         "wsscope: capturing on {} (filter: {}){}; Ctrl-C to stop",
         capture.interface,
@@ -546,7 +573,7 @@ fn live_script(args: &LiveArgs, what: Output, common: &Common) -> Result<ExitCod
     use std::sync::mpsc::RecvTimeoutError;
     use wsscope::export::stream::{StreamFormat, Streamer};
 
-    let live = start_live(args)?;
+    let live = start_live(args, false)?;
     let mut pipeline = wsscope::Pipeline::new(common.preview_config(true));
     pipeline.set_live(true);
     let mut streamer = match what {
@@ -636,11 +663,14 @@ fn live_ui(args: &LiveArgs, common: &Common) -> Result<ExitCode> {
     if !io::stdout().is_terminal() {
         return live_script(args, Output::Frames(None), common);
     }
-    let live = start_live(args)?;
+    let live = start_live(args, true)?;
     let (stop, name) = (live.stop.clone(), format!("live on {}", live.interface));
     // The capture is copied to a temporary file as it is read, deleted when this returns.
-    let (loading, decoder, _capture_copy) =
+    let (loading, decoder, capture_copy) =
         wsscope::loader::spawn_live(live, common.session_config())?;
+    if let Some(copy) = &capture_copy {
+        let _ = STREAM_COPY.set(copy.to_path_buf());
+    }
     let shown = wsscope::tui::run(loading.clone(), name, common.no_color);
     // Quitting the UI stops the capture; the decoder then flushes -w and ends.
     stop.store(true, std::sync::atomic::Ordering::Relaxed);

@@ -1306,3 +1306,61 @@ fn a_decode_again_tells_how_far_it_got_and_stops_when_told() {
         4096
     );
 }
+
+#[test]
+fn a_long_connection_open_when_the_copy_stops_says_which_frames_it_lost() {
+    // Found in review: such a connection has let go of its oldest frames, to be decoded
+    // again from the copy, which then stopped.
+    let bytes = common::long_connection(12_000);
+    let path = temp_capture(&[], "full-disk-long");
+    let file = File::create(&path).unwrap_or_else(|e| panic!("{e}"));
+    let (loading, decoder) = wsscope::loader::spawn_spooled_into(
+        Pipe(std::io::Cursor::new(bytes.clone())),
+        FullDisk {
+            file,
+            room: bytes.len() * 9 / 10,
+        },
+        &path,
+        SessionConfig::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    decoder
+        .join()
+        .unwrap_or_else(|_| panic!("decoder panicked"));
+    assert!(loading.copy_lost());
+    let capture = loading.capture().clone();
+    let c = &capture.connections[0];
+    assert!(c.compacted.is_none());
+    let lost = c.handed_out.frames;
+    assert!(lost > 0, "nothing let go");
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.detail.contains(&format!("frames 1–{lost} were let go"))),
+        "{:?}",
+        c.warnings
+    );
+    // The UI does not wait for them: the selection is on the first frame held, and
+    // nothing says they will be shown.
+    for (done, copy_lost) in [(true, true), (false, true)] {
+        let mut app = App::new(
+            "s",
+            Theme::new(false),
+            ratatui::layout::Rect::new(0, 0, 120, 40),
+        );
+        app.index = loading.index.clone();
+        app.loading = LoadState {
+            done,
+            copy_lost,
+            ..LoadState::finished()
+        };
+        app.refresh(&capture);
+        assert_eq!(app.frame, Some(lost as u32 + 1), "done {done}");
+        let text = wsscope::tui::views::detail::document(&app, &capture, 200)
+            .lines
+            .iter()
+            .map(ToString::to_string)
+            .collect::<String>();
+        assert!(!text.contains("no longer in memory"), "{text}");
+    }
+}

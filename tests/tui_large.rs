@@ -125,6 +125,7 @@ fn follows_a_capture_decoded_in_the_background() {
             progress: loading.progress(),
             bytes_read: loading.bytes_read(),
             live: None,
+            copy_lost: loading.copy_lost(),
         };
         let capture = loading.capture();
         app.refresh(&capture);

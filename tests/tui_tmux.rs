@@ -134,3 +134,51 @@ fn browse_the_demo_in_a_real_terminal() {
         "the terminal was not restored:\n{screen}"
     );
 }
+
+#[test]
+fn a_piped_stream_is_copied_while_shown_and_the_copy_goes_when_the_terminal_does() {
+    if !tmux_available() {
+        eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+        return;
+    }
+    let bin = std::env::var("WSSCOPE_TUI_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_BIN_EXE_wsscope")));
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let tmp = std::env::temp_dir().join(format!("wsscope-tmux-copy-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("temporary directory");
+    let copies = || std::fs::read_dir(&tmp).map_or(0, |d| d.count());
+    let tmux = Tmux {
+        socket: format!("wsscope-copy-{}", std::process::id()),
+    };
+    // The pipe stays open: the UI shows what came and waits for more.
+    let command = format!(
+        "sh -c '(cat captures/ping-pong.pcap; sleep 30) | TMPDIR=\"{}\" \"{}\" -'",
+        tmp.display(),
+        bin.display()
+    );
+    let started = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "ws",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "-c",
+        dir,
+        &command,
+    ]);
+    assert!(started.status.success(), "tmux new-session: {started:?}");
+    tmux.wait_for(&["Connections (1", "Frames of #1 (16)"]);
+    assert_eq!(copies(), 1, "the stream is copied to a temporary file");
+    // The terminal goes away (SIGHUP): the copy is deleted, not left behind.
+    drop(tmux);
+    let start = Instant::now();
+    while copies() > 0 && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(copies(), 0, "the copy was left behind");
+    let _ = std::fs::remove_dir(&tmp);
+}

@@ -61,7 +61,16 @@ impl App {
                 }
             }
             Pane::Frames => {
-                if !self.move_past_window(cmd, page, capture)
+                // On a frame a connection being read has let go: the frames held all
+                // come after it, so a step down goes to the first of them.
+                let before_held = self
+                    .frame
+                    .is_some_and(|f| self.dropped_while_read(self.record(capture), f));
+                if before_held && matches!(cmd, Command::Down | Command::PageDown) {
+                    if !self.visible.is_empty() {
+                        self.select_frame_pos(0, capture);
+                    }
+                } else if !self.move_past_window(cmd, page, capture)
                     && let Some(p) = target(self.frame_pos(), self.visible.len(), cmd, page)
                 {
                     self.select_frame_pos(p, capture);

@@ -83,6 +83,9 @@ pub struct LoadState {
     pub bytes_read: u64,
     /// For a live capture: packets seen, dropped by the kernel, dropped by wsscope's queue.
     pub live: Option<[u64; 3]>,
+    /// The temporary copy of a piped or live stream has stopped (a full disk): frames
+    /// a connection has let go cannot be decoded again.
+    pub copy_lost: bool,
 }
 
 impl LoadState {
@@ -93,6 +96,7 @@ impl LoadState {
             progress: Some(1.0),
             bytes_read: 0,
             live: None,
+            copy_lost: false,
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod theme;
 pub mod views;
 
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use ratatui::layout::Rect;
@@ -73,12 +74,26 @@ fn load_state(loading: &Loading) -> LoadState {
         progress: loading.progress(),
         bytes_read: loading.bytes_read(),
         live,
+        copy_lost: loading.copy_lost(),
     }
+}
+
+/// Set by [`request_quit`]: the UI ends at its next tick, as if `q` were pressed.
+static QUIT: AtomicBool = AtomicBool::new(false);
+
+/// Asks the running UI to end cleanly (restoring the terminal, deleting a stream's
+/// temporary copy): for a signal handler (SIGTERM, SIGHUP when the terminal goes away),
+/// which must not end the process on the spot.
+pub fn request_quit() {
+    QUIT.store(true, Ordering::Relaxed);
 }
 
 fn event_loop(term: &mut terminal::Term, app: &mut App, loading: &Loading) -> io::Result<()> {
     let mut dirty = true;
     loop {
+        if QUIT.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         if terminal::panicked() {
             return Err(io::Error::other(
                 "the capture decoder stopped on an internal error (see the message above)",

@@ -132,8 +132,13 @@ impl App {
 
     /// Frame `index` of `record`, a connection still being read, is no longer in memory:
     /// it holds its latest frames only until it ends ([`crate::Pipeline::set_compacting`]).
+    /// Not once the capture has been read (or its copy has stopped): the frames of a
+    /// connection left uncompacted then are not coming back.
     pub(crate) fn dropped_while_read(&self, record: Option<&Connection>, index: u32) -> bool {
-        record.is_some_and(|c| c.compacted.is_none() && (index as usize) <= c.handed_out.frames)
+        !self.loading.done
+            && !self.loading.copy_lost
+            && record
+                .is_some_and(|c| c.compacted.is_none() && (index as usize) <= c.handed_out.frames)
     }
 
     /// Follows the capture and keeps the selection on screen (each tick).
