@@ -1243,6 +1243,9 @@ fn the_selection_stays_on_a_frame_a_connection_being_read_dropped() {
     assert!(app.selected_frame(&reading).is_none());
     let text = detail(&app, &reading);
     assert!(text.contains("Frame 1 is no longer in memory"), "{text}");
+    // j goes on to the first frame held (found in review: it skipped it).
+    app.update(Command::Down, &reading);
+    assert_eq!(app.frame, Some(first_held));
     // G still goes to the latest frame held.
     app.update(Command::Last, &reading);
     let last = reading.connections[0].frame_count() as u32;
