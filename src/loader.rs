@@ -161,7 +161,7 @@ pub fn spawn_spooled<R: Read + Send + 'static>(
 fn spool_stream<R: Read + Send + 'static>(
     reader: R,
     config: SessionConfig,
-    live: Option<Arc<Mutex<Option<String>>>>,
+    live: Option<LateError>,
 ) -> Result<(Loading, JoinHandle<()>, Option<tempfile::TempPath>), SourceError> {
     let copy = match tempfile::Builder::new()
         .prefix("wsscope-stream-")
@@ -201,7 +201,7 @@ fn spool_into<R: Read + Send + 'static, W: std::io::Write + Send + 'static>(
     copy: W,
     path: &std::path::Path,
     config: SessionConfig,
-    live: Option<Arc<Mutex<Option<String>>>>,
+    live: Option<LateError>,
 ) -> Result<(Loading, JoinHandle<()>), SourceError> {
     let index = Arc::new(FileIndex::new(path, config.clone()));
     let spool = Spool::new(reader, copy);
@@ -232,6 +232,10 @@ pub fn first_pass_config(config: SessionConfig) -> SessionConfig {
     first_pass
 }
 
+/// An error told once a stream has ended (a live capture's thread's), shared with the
+/// stream that tells it.
+type LateError = Arc<Mutex<Option<String>>>;
+
 /// What [`spawn_indexed`] knows of its input besides its bytes.
 #[derive(Default)]
 struct Extras {
@@ -245,7 +249,7 @@ struct Extras {
     /// A live capture's stream ([`spawn_live`]): connection numbers stay as first shown
     /// ([`Pipeline::set_live`]), and the capture's own error, told once the stream has
     /// ended, is the capture's source error.
-    live: Option<Arc<Mutex<Option<String>>>>,
+    live: Option<LateError>,
 }
 
 fn spawn_indexed<R: Read + Send + 'static>(

@@ -362,6 +362,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
 /// The temporary copy of the stream the UI shows, if any (deleted by [`end_on_signal`]).
 static STREAM_COPY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 
+/// Notes the temporary copy of the stream shown, for [`end_on_signal`] to delete.
+fn remember_copy(copy: Option<&tempfile::TempPath>) {
+    if let Some(copy) = copy {
+        let _ = STREAM_COPY.set(copy.to_path_buf());
+    }
+}
+
 /// On SIGTERM or SIGHUP while the UI runs: asks it to end as q does; if it has not
 /// within a second (its terminal gone, a read of it never returning), deletes the
 /// stream's temporary copy and exits.
@@ -380,27 +387,21 @@ fn open_ui(input: &Input, common: &Common) -> Result<ExitCode> {
     // A file's finished connections are compacted and decoded again when shown.
     let config = common.session_config();
     // A pipe is copied to a temporary file as it is read, deleted when this returns.
-    let mut stream_copy = None;
     let spawned = match input {
         Input::Path(p) => {
             File::open(p).with_context(|| format!("cannot open {}", p.display()))?;
-            wsscope::loader::spawn_file(p, config)
+            wsscope::loader::spawn_file(p, config).map(|(l, d)| (l, d, None))
         }
-        Input::Stdin => {
-            wsscope::loader::spawn_spooled(io::stdin(), config).map(|(loading, decoder, copy)| {
-                stream_copy = copy;
-                (loading, decoder)
-            })
+        Input::Stdin => wsscope::loader::spawn_spooled(io::stdin(), config),
+        Input::Demo => {
+            wsscope::loader::spawn(DEMO, Some(DEMO.len() as u64), config).map(|(l, d)| (l, d, None))
         }
-        Input::Demo => wsscope::loader::spawn(DEMO, Some(DEMO.len() as u64), config),
     };
-    let (loading, _decoder) =
+    let (loading, _decoder, stream_copy) =
         spawned.with_context(|| format!("{} is not a capture wsscope can read", input.name()))?;
     // SIGTERM, or SIGHUP when the terminal goes away, ends the UI as q does, so the
     // terminal is restored and the stream's temporary copy deleted.
-    if let Some(copy) = &stream_copy {
-        let _ = STREAM_COPY.set(copy.to_path_buf());
-    }
+    remember_copy(stream_copy.as_ref());
     let _ = ctrlc::set_handler(end_on_signal);
     wsscope::tui::run(loading.clone(), input.name(), common.no_color)?;
     // Not joining the decoder: quitting must not wait for a large file to finish.
@@ -598,7 +599,7 @@ fn live_script(args: &LiveArgs, what: Output, common: &Common) -> Result<ExitCod
             pipeline.packet(&wsscope::source::PacketRef {
                 number: p.number,
                 ts: p.ts,
-                link: live.link,
+                link: live.link(),
                 data: &p.data,
                 orig_len: p.orig_len,
             });
@@ -668,9 +669,7 @@ fn live_ui(args: &LiveArgs, common: &Common) -> Result<ExitCode> {
     // The capture is copied to a temporary file as it is read, deleted when this returns.
     let (loading, decoder, capture_copy) =
         wsscope::loader::spawn_live(live, common.session_config())?;
-    if let Some(copy) = &capture_copy {
-        let _ = STREAM_COPY.set(copy.to_path_buf());
-    }
+    remember_copy(capture_copy.as_ref());
     let shown = wsscope::tui::run(loading.clone(), name, common.no_color);
     // Quitting the UI stops the capture; the decoder then flushes -w and ends.
     stop.store(true, std::sync::atomic::Ordering::Relaxed);

@@ -5,7 +5,9 @@
 
 mod common;
 
-use common::reread::{first_pass, first_pass_with, temp_capture, wait_while_busy, whole_decode};
+use common::reread::{
+    app_over, first_pass, first_pass_with, frames_of, temp_capture, wait_while_busy, whole_decode,
+};
 
 use std::fs::File;
 use std::io::BufReader;
@@ -183,13 +185,7 @@ fn the_ui_shows_and_searches_compacted_connections_in_full() {
 
 /// An app over `capture` (compacted) with the first connection shown.
 fn compacted_app(capture: &Capture, index: FileIndex) -> App {
-    let mut app = App::new(
-        "s",
-        Theme::new(false),
-        ratatui::layout::Rect::new(0, 0, 120, 40),
-    );
-    app.index = Some(std::sync::Arc::new(index));
-    app.loading = LoadState::finished();
+    let mut app = app_over(index);
     app.refresh(capture);
     app
 }
@@ -486,13 +482,7 @@ fn windows_of_long_connections_hold_the_records_of_the_whole_decode() {
     let mut windows = 0;
     for path in common::bundled_captures() {
         // Small windows, so the bundled connections are long ones.
-        windows += assert_windows_match(
-            &path,
-            WindowSize {
-                frames: 4,
-                bytes: usize::MAX,
-            },
-        );
+        windows += assert_windows_match(&path, frames_of(4));
         assert_windows_match(
             &path,
             WindowSize {
@@ -502,13 +492,7 @@ fn windows_of_long_connections_hold_the_records_of_the_whole_decode() {
         );
     }
     let path = temp_capture(&interleaved(3, 700), "windows");
-    windows += assert_windows_match(
-        &path,
-        WindowSize {
-            frames: 50,
-            bytes: usize::MAX,
-        },
-    );
+    windows += assert_windows_match(&path, frames_of(50));
     assert!(windows >= 100, "only {windows} windows");
 }
 
@@ -519,10 +503,7 @@ fn a_window_stops_reading_once_it_is_full() {
     let bytes = interleaved(1, 2000);
     let path = temp_capture(&bytes, "stop");
     let (capture, index) = first_pass(&path, 64);
-    let index = index.with_window(WindowSize {
-        frames: 20,
-        bytes: usize::MAX,
-    });
+    let index = index.with_window(frames_of(20));
     let c = &capture.connections[0];
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap_or_else(|e| panic!("{e}"));
     let shown = index
@@ -572,10 +553,7 @@ fn a_long_open_connection_holds_its_latest_frames_while_the_file_is_read() {
 fn the_ui_shows_a_long_connection_a_window_at_a_time() {
     let path = temp_capture(&interleaved(2, 300), "ui-window");
     let (capture, index) = first_pass(&path, 32);
-    let index = index.with_window(WindowSize {
-        frames: 40,
-        bytes: usize::MAX,
-    });
+    let index = index.with_window(frames_of(40));
     let mut app = compacted_app(&capture, index);
     let held = |app: &App| {
         app.connection(&capture)
@@ -667,10 +645,7 @@ fn search_scans_long_connections_in_the_background() {
 fn search_outside_the_window(background: bool) {
     let path = temp_capture(&interleaved(2, 300), "search-window");
     let (capture, index) = first_pass(&path, 32);
-    let index = index.with_window(WindowSize {
-        frames: 40,
-        bytes: usize::MAX,
-    });
+    let index = index.with_window(frames_of(40));
     let mut app = compacted_app(&capture, index);
     if background {
         app.background_frames = 10;
@@ -747,14 +722,7 @@ fn windows_keep_the_hashes_of_messages_cut_by_the_keep_limit() {
     };
     let mut windows = 0;
     for path in common::bundled_captures() {
-        windows += assert_windows_match_with(
-            &path,
-            WindowSize {
-                frames: 3,
-                bytes: usize::MAX,
-            },
-            config.clone(),
-        );
+        windows += assert_windows_match_with(&path, frames_of(3), config.clone());
     }
     assert!(windows >= 50, "only {windows} windows");
 }
@@ -786,13 +754,6 @@ fn windowed_app(bytes: &[u8], tag: &str, size: WindowSize) -> (tempfile::TempPat
     wait_while_busy(&mut app, &capture);
     app.focus(wsscope::tui::app::Pane::Frames);
     (path, capture, app)
-}
-
-fn frames_of(frames: usize) -> WindowSize {
-    WindowSize {
-        frames,
-        bytes: usize::MAX,
-    }
 }
 
 #[test]

@@ -5,19 +5,19 @@
 
 mod common;
 
-use common::reread::{first_pass, temp_capture, wait_while_busy, whole_decode};
+use common::reread::{
+    app_over, first_pass, frames_of, temp_capture, wait_while_busy, whole_decode,
+};
 
 use std::borrow::Cow;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::Path;
 
 use wsscope::model::{Connection, Dir};
-use wsscope::reread::WindowSize;
-use wsscope::tui::app::{App, LoadState, Pane};
+use wsscope::tui::app::{App, Pane};
 use wsscope::tui::command::Command;
 use wsscope::tui::filter::{Filter, OpcodeClass};
 use wsscope::tui::search::{self, Outcome, Pos, SearchSource, Walk};
-use wsscope::tui::theme::Theme;
 use wsscope::{Capture, SessionConfig};
 
 static SCANS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -126,17 +126,7 @@ pub fn generated(rng: &mut Rng, sizes: &[usize]) -> Vec<u8> {
 
 pub fn app_on(capture: &Capture, path: &Path, window: usize, background: usize) -> App {
     let (_, index) = first_pass(path, 16);
-    let index = index.with_window(WindowSize {
-        frames: window,
-        bytes: usize::MAX,
-    });
-    let mut app = App::new(
-        "s",
-        Theme::new(false),
-        ratatui::layout::Rect::new(0, 0, 120, 40),
-    );
-    app.index = Some(std::sync::Arc::new(index));
-    app.loading = LoadState::finished();
+    let mut app = app_over(index.with_window(frames_of(window)));
     app.background_frames = background;
     app.search_budget = std::time::Duration::from_secs(600);
     app.refresh(capture);
@@ -415,12 +405,17 @@ fn differential(seed: u64, captures: usize, trials: usize) -> Vec<String> {
     failures
 }
 
-#[test]
-fn search_agrees_with_scanning_at_once_and_the_whole_decode() {
-    let seeds: u64 = std::env::var("SCAN_TEST_SEEDS")
+/// How many seeds each randomised test runs (`SCAN_TEST_SEEDS`, 1 by default).
+fn seeds() -> u64 {
+    std::env::var("SCAN_TEST_SEEDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(1);
+        .unwrap_or(1)
+}
+
+#[test]
+fn search_agrees_with_scanning_at_once_and_the_whole_decode() {
+    let seeds = seeds();
     let mut failures = Vec::new();
     for seed in 1..=seeds {
         if let Ok(only) = std::env::var("SCAN_TEST_ONLY")
@@ -556,10 +551,7 @@ fn move_differential(seed: u64, trials: usize) -> Vec<String> {
 
 #[test]
 fn filtered_moves_agree_with_scanning_at_once_and_the_whole_decode() {
-    let seeds: u64 = std::env::var("SCAN_TEST_SEEDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1);
+    let seeds = seeds();
     let mut failures = Vec::new();
     for seed in 1..=seeds {
         failures.extend(move_differential(0x51ed_2701_44a3_9c2d ^ seed, 25));
@@ -692,10 +684,7 @@ fn random_keys_never_leave_the_ui_busy_or_off_its_window() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1);
-    let seeds: u64 = std::env::var("SCAN_TEST_SEEDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1);
+    let seeds = seeds();
     let mut failures = Vec::new();
     for seed in 1..=seeds {
         failures.extend(race_fuzz(0x2545_f491_4f6c_dd1d ^ seed, 30, scale));

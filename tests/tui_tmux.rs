@@ -17,6 +17,27 @@ struct Tmux {
 }
 
 impl Tmux {
+    /// A server on socket `socket` running `command` in session `ws`, a 100×30
+    /// terminal, in the project's folder.
+    fn start(socket: String, command: &str) -> Tmux {
+        let tmux = Tmux { socket };
+        let started = tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "ws",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "-c",
+            env!("CARGO_MANIFEST_DIR"),
+            command,
+        ]);
+        assert!(started.status.success(), "tmux new-session: {started:?}");
+        tmux
+    }
+
     fn run(&self, args: &[&str]) -> Output {
         Command::new("tmux")
             .args(["-L", &self.socket, "-f", "/dev/null"])
@@ -71,6 +92,13 @@ impl Drop for Tmux {
     }
 }
 
+/// The binary under test (`WSSCOPE_TUI_BIN`, else the one cargo built).
+fn wsscope_bin() -> PathBuf {
+    std::env::var("WSSCOPE_TUI_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_BIN_EXE_wsscope")))
+}
+
 fn tmux_available() -> bool {
     Command::new("tmux")
         .arg("-V")
@@ -84,31 +112,12 @@ fn browse_the_demo_in_a_real_terminal() {
         eprintln!("skipped: tmux is not installed (apt-get install tmux)");
         return;
     }
-    let bin = std::env::var("WSSCOPE_TUI_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_BIN_EXE_wsscope")));
-    let dir = env!("CARGO_MANIFEST_DIR");
-    let tmux = Tmux {
-        socket: format!("wsscope-test-{}", std::process::id()),
-    };
+    let bin = wsscope_bin();
     let command = format!(
         "sh -c '\"{}\" captures/demo.pcapng; echo EXITED-$?; sleep 60'",
         bin.display()
     );
-    let started = tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "ws",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "-c",
-        dir,
-        &command,
-    ]);
-    assert!(started.status.success(), "tmux new-session: {started:?}");
+    let tmux = Tmux::start(format!("wsscope-test-{}", std::process::id()), &command);
 
     // The UI is up: connection list, frame list, status line.
     tmux.wait_for(&["Connections (1)", "Frames of #1 (13)", "frame 1/13"]);
@@ -141,36 +150,17 @@ fn a_piped_stream_is_copied_while_shown_and_the_copy_goes_when_the_terminal_does
         eprintln!("skipped: tmux is not installed (apt-get install tmux)");
         return;
     }
-    let bin = std::env::var("WSSCOPE_TUI_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_BIN_EXE_wsscope")));
-    let dir = env!("CARGO_MANIFEST_DIR");
+    let bin = wsscope_bin();
     let tmp = std::env::temp_dir().join(format!("wsscope-tmux-copy-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).expect("temporary directory");
     let copies = || std::fs::read_dir(&tmp).map_or(0, |d| d.count());
-    let tmux = Tmux {
-        socket: format!("wsscope-copy-{}", std::process::id()),
-    };
     // The pipe stays open: the UI shows what came and waits for more.
     let command = format!(
         "sh -c '(cat captures/ping-pong.pcap; sleep 30) | TMPDIR=\"{}\" \"{}\" -'",
         tmp.display(),
         bin.display()
     );
-    let started = tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "ws",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "-c",
-        dir,
-        &command,
-    ]);
-    assert!(started.status.success(), "tmux new-session: {started:?}");
+    let tmux = Tmux::start(format!("wsscope-copy-{}", std::process::id()), &command);
     tmux.wait_for(&["Connections (1", "Frames of #1 (16)"]);
     assert_eq!(copies(), 1, "the stream is copied to a temporary file");
     // The terminal goes away (SIGHUP): the copy is deleted, not left behind.

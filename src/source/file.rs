@@ -522,22 +522,20 @@ mod tests {
         // Magic 0xa1b2cd34: each record header adds ifindex (4), protocol (2), packet
         // type (1) and padding (1) before the packet bytes.
         // (pcap-parser reads this format in little-endian order only.)
-        for (magic, be) in [([0x34, 0xcd, 0xb2, 0xa1], false)] {
-            let mut file = pcap_header(magic, be);
-            for (sec, data) in [(100u32, &b"abc"[..]), (101, b"defgh")] {
-                let plain = record(be, sec, 0, data);
-                file.extend_from_slice(&plain[..16]);
-                file.extend_from_slice(&[9, 9, 9, 9, 8, 0, 4, 0]);
-                file.extend_from_slice(data);
-            }
-            let mut r = CaptureReader::new(&file[..]).expect("header");
-            let p = r.next_packet().expect("ok").expect("packet");
-            assert_eq!(p.data, b"abc", "big endian: {be}");
-            let p = r.next_packet().expect("ok").expect("packet");
-            assert_eq!(p.data, b"defgh", "big endian: {be}");
-            assert_eq!(p.ts.secs, 101);
-            assert!(r.next_packet().expect("ok").is_none());
+        let mut file = pcap_header([0x34, 0xcd, 0xb2, 0xa1], false);
+        for (sec, data) in [(100u32, &b"abc"[..]), (101, b"defgh")] {
+            let plain = record(false, sec, 0, data);
+            file.extend_from_slice(&plain[..16]);
+            file.extend_from_slice(&[9, 9, 9, 9, 8, 0, 4, 0]);
+            file.extend_from_slice(data);
         }
+        let mut r = CaptureReader::new(&file[..]).expect("header");
+        let p = r.next_packet().expect("ok").expect("packet");
+        assert_eq!(p.data, b"abc");
+        let p = r.next_packet().expect("ok").expect("packet");
+        assert_eq!(p.data, b"defgh");
+        assert_eq!(p.ts.secs, 101);
+        assert!(r.next_packet().expect("ok").is_none());
     }
 
     #[test]

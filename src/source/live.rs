@@ -121,8 +121,6 @@ pub struct LiveCapture {
     pub stats: Arc<LiveStats>,
     /// Set to stop the capture (Ctrl-C, quitting the UI).
     pub stop: Arc<AtomicBool>,
-    /// Link type of the packets.
-    pub link: LinkType,
     /// The interface captured on.
     pub interface: String,
     /// LINKTYPE_* number of the packets, as libpcap gave it.
@@ -131,6 +129,13 @@ pub struct LiveCapture {
     pub snaplen: u32,
     /// The capture thread; its result says whether it ended on an error.
     pub thread: JoinHandle<Result<(), LiveError>>,
+}
+
+impl LiveCapture {
+    /// Link type of the packets.
+    pub fn link(&self) -> LinkType {
+        LinkType::from_linktype(i32::from(self.linktype))
+    }
 }
 
 /// A live capture's packets as a pcapng byte stream (the format `-w` writes), so the
@@ -354,7 +359,6 @@ pub fn start(options: LiveOptions) -> Result<LiveCapture, LiveError> {
         packets: rx,
         stats,
         stop,
-        link: LinkType::from_linktype(linktype),
         interface: name,
         linktype: linktype as u16,
         snaplen,

@@ -272,10 +272,27 @@ impl App {
 
     /// The selected connection's record in the capture (possibly compacted).
     pub(crate) fn record<'c>(&self, capture: &'c Capture) -> Option<&'c Connection> {
-        let pos = self.conn_pos(capture)?;
+        self.listed(self.conn_pos(capture)?, capture)
+    }
+
+    /// The record at position `pos` of the sorted connection list.
+    pub(crate) fn listed<'c>(&self, pos: usize, capture: &'c Capture) -> Option<&'c Connection> {
         self.order
             .get(pos)
             .and_then(|&i| capture.connections.get(i))
+    }
+
+    /// Position in the sorted list of the connection `flow_order`
+    /// ([`Connection::flow_order`]).
+    pub(crate) fn position_of(&self, flow_order: u64, capture: &Capture) -> Option<usize> {
+        self.order
+            .binary_search_by_key(&flow_order, |&i| {
+                capture
+                    .connections
+                    .get(i)
+                    .map_or(u64::MAX, |c| c.flow_order)
+            })
+            .ok()
     }
 
     /// The selected frame and its connection.
@@ -290,15 +307,7 @@ impl App {
 
     /// Position of the selected connection in the sorted list.
     pub fn conn_pos(&self, capture: &Capture) -> Option<usize> {
-        let want = self.conn?;
-        self.order
-            .binary_search_by_key(&want, |&i| {
-                capture
-                    .connections
-                    .get(i)
-                    .map_or(u64::MAX, |c| c.flow_order)
-            })
-            .ok()
+        self.position_of(self.conn?, capture)
     }
 
     /// Position of the selected frame in the (filtered) frame list.

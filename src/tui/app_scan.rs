@@ -251,15 +251,10 @@ impl App {
             } => {
                 // Connections listed while the scan ran may have moved it, and the
                 // connection the search started in, in the list.
-                let position = |flow: u64| {
-                    self.order.iter().position(|&i| {
-                        capture
-                            .connections
-                            .get(i)
-                            .is_some_and(|c| c.flow_order == flow)
-                    })
-                };
-                let (Some(at), Some(start)) = (position(s.flow_order), position(start_flow)) else {
+                let (Some(at), Some(start)) = (
+                    self.position_of(s.flow_order, capture),
+                    self.position_of(start_flow, capture),
+                ) else {
                     return;
                 };
                 let scan = scan.relisted(at, start, self.order.len());

@@ -157,9 +157,7 @@ impl App {
         {
             // Forward from before its handshake; backward from after its last frame.
             let last = self
-                .order
-                .get(at)
-                .and_then(|&i| capture.connections.get(i))
+                .listed(at, capture)
                 .map_or(0, |c| u32::try_from(c.frame_count()).unwrap_or(u32::MAX));
             walk = Walk::from(
                 Pos {
@@ -210,11 +208,7 @@ impl App {
                 }
                 Outcome::Scan(scan) => scan,
             };
-            let Some(record) = self
-                .order
-                .get(scan.conn)
-                .and_then(|&i| capture.connections.get(i))
-            else {
+            let Some(record) = self.listed(scan.conn, capture) else {
                 return;
             };
             if decoded > 0 && started.elapsed() >= self.search_budget && !self.in_background(record)
@@ -223,9 +217,10 @@ impl App {
             }
             decoded += 1;
             let start_flow = self
-                .order
-                .get(walk.from.conn.min(self.order.len().saturating_sub(1)))
-                .and_then(|&i| capture.connections.get(i))
+                .listed(
+                    walk.from.conn.min(self.order.len().saturating_sub(1)),
+                    capture,
+                )
                 .map_or(0, |c| c.flow_order);
             let purpose = Purpose::Search {
                 needle: needle.to_string(),
@@ -290,9 +285,7 @@ impl App {
     ) {
         self.search_resume = Some((needle.to_string(), forward, at));
         let next = self
-            .order
-            .get(at)
-            .and_then(|&i| capture.connections.get(i))
+            .listed(at, capture)
             .map(views::connections::label)
             .unwrap_or_default();
         self.notice = Some(format!(
@@ -305,11 +298,7 @@ impl App {
     /// Selects the match at `pos`, saying so when it is in a handshake or the search
     /// (`forward` or not) wrapped.
     fn show_match(&mut self, pos: Pos, wrapped: bool, forward: bool, capture: &Capture) {
-        let long = self
-            .order
-            .get(pos.conn)
-            .and_then(|&i| capture.connections.get(i))
-            .is_some_and(|c| self.long(c));
+        let long = self.listed(pos.conn, capture).is_some_and(|c| self.long(c));
         if long {
             // Decoded again as the window around the match (in the background when
             // large), not from its first frame.

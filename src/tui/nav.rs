@@ -150,11 +150,7 @@ impl App {
 
     /// Selects the connection at `pos` in the sorted list and its first frame.
     pub fn select_conn(&mut self, pos: usize, capture: &Capture) {
-        let Some(c) = self
-            .order
-            .get(pos)
-            .and_then(|&i| capture.connections.get(i))
-        else {
+        let Some(c) = self.listed(pos, capture) else {
             return;
         };
         if self.conn != Some(c.flow_order) {

@@ -4,9 +4,10 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-use wsscope::reread::FileIndex;
+use wsscope::reread::{FileIndex, WindowSize};
 use wsscope::source::CaptureReader;
-use wsscope::tui::app::App;
+use wsscope::tui::app::{App, LoadState};
+use wsscope::tui::theme::Theme;
 use wsscope::{Capture, Pipeline, SessionConfig, decode_reader};
 
 /// A temporary capture file holding `bytes`, removed when dropped.
@@ -61,4 +62,25 @@ pub fn wait_while_busy(app: &mut App, capture: &Capture) -> bool {
         app.refresh(capture);
     }
     false
+}
+
+/// Windows of `frames` frames, however many bytes.
+pub fn frames_of(frames: usize) -> WindowSize {
+    WindowSize {
+        frames,
+        bytes: usize::MAX,
+    }
+}
+
+/// A 120×40 UI over a file read to its end, whose connections are decoded again from
+/// `index` (not refreshed yet).
+pub fn app_over(index: FileIndex) -> App {
+    let mut app = App::new(
+        "s",
+        Theme::new(false),
+        ratatui::layout::Rect::new(0, 0, 120, 40),
+    );
+    app.index = Some(std::sync::Arc::new(index));
+    app.loading = LoadState::finished();
+    app
 }
