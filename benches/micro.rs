@@ -10,9 +10,10 @@ mod common;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use flate2::{Compress, Compression, FlushCompress};
+use wsscope::http::extensions::DeflateParams;
 use wsscope::source::Timestamp;
 use wsscope::tcp::{Reassembler, StreamEvent};
-use wsscope::ws::deflate::{DeflateParams, Inflater};
+use wsscope::ws::deflate::Inflater;
 use wsscope::ws::frame::parse_frame_header;
 use wsscope::ws::mask::apply_mask;
 use wsscope::ws::utf8::Utf8Validator;

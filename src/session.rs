@@ -9,15 +9,17 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use crate::http::body::{BodyLength, BodyNext, BodySkipper, request_body, response_body};
-use crate::http::handshake::{self, is_upgrade_request, parse_extensions};
+use crate::http::extensions::DeflateParams;
+use crate::http::extensions::parse_extensions;
+use crate::http::handshake::{self, is_upgrade_request};
 use crate::http::head::{HttpHead, looks_like_request, parse_request, parse_response};
 use crate::model::{Connection, Dir, Ending, FlowKind};
 use crate::rules::{Violation, Warning};
 use crate::source::Timestamp;
 use crate::tcp::{Endpoints, GapReason, Side, StreamEvent};
-use crate::ws::deflate::DeflateParams;
+use crate::ws::checks::plausible_header;
 use crate::ws::limits::Limits;
-use crate::ws::stream::{DirectionDecoder, Negotiated, plausible_header};
+use crate::ws::{DirectionDecoder, Negotiated};
 
 /// Settings shared by every session.
 #[derive(Clone, Debug)]
@@ -182,15 +184,6 @@ impl Session {
     /// flow's record is now at `index`.
     pub fn set_connection_index(&mut self, index: usize) {
         self.conn = Some(index);
-    }
-
-    /// Streaming mode: this flow's connection handed out its first `frames` frame and
-    /// `messages` message records ([`Connection::take_ended_records`]); the decoders'
-    /// positions follow.
-    pub fn records_handed_out(&mut self, frames: usize, messages: usize) {
-        for decoder in self.decoders.iter_mut().flatten() {
-            decoder.records_handed_out(frames, messages);
-        }
     }
 
     /// This flow's connection holds `held` frames behind a message that has not ended:

@@ -3,9 +3,9 @@
 #![no_main]
 use wsscope::model::{Connection, Dir};
 use wsscope::source::Timestamp;
-use wsscope::ws::deflate::DeflateParams;
+use wsscope::http::extensions::DeflateParams;
 use wsscope::ws::limits::Limits;
-use wsscope::ws::stream::{DirectionDecoder, Negotiated};
+use wsscope::ws::{DirectionDecoder, Negotiated};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Some((&p, rest)) = data.split_first() else { return };

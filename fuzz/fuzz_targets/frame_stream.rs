@@ -4,7 +4,7 @@
 use wsscope::model::{Connection, Dir};
 use wsscope::source::Timestamp;
 use wsscope::ws::limits::Limits;
-use wsscope::ws::stream::{DirectionDecoder, Negotiated};
+use wsscope::ws::{DirectionDecoder, Negotiated};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Some((&cut, rest)) = data.split_first() else { return };

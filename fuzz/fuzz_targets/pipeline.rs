@@ -15,6 +15,8 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         max_flows: 64,
         max_buffered_total: 1 << 20,
         preview_only: data.len() % 2 == 0,
+        hash_messages: data.len() % 3 != 0,
+        keep_message_data: data.len() % 5 != 0,
     };
     let config = SessionConfig { limits, ws_ports: vec![80], ..SessionConfig::default() };
     if let Ok(capture) = decode_reader(data, config) {

@@ -6,9 +6,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use sha1::{Digest, Sha1};
 
+use super::extensions::{DeflateAgreement, parse_agreement, parse_extensions};
 use super::head::HttpHead;
 use crate::rules::Violation;
-use crate::ws::deflate::{DeflateAgreement, parse_agreement};
 
 /// The GUID every server appends to the key (RFC 6455 §1.3, §4.2.2).
 pub const WEBSOCKET_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -57,37 +57,6 @@ pub struct Check {
     pub ok: bool,
     /// What was seen, in a sentence.
     pub detail: String,
-}
-
-/// A negotiated or offered extension: name and parameters.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Extension {
-    /// e.g. `permessage-deflate`.
-    pub name: String,
-    /// `(name, value)` pairs.
-    pub params: Vec<(String, Option<String>)>,
-}
-
-/// Parses a Sec-WebSocket-Extensions value (RFC 6455 §9.1).
-pub fn parse_extensions(value: &str) -> Vec<Extension> {
-    value
-        .split(',')
-        .filter_map(|ext| {
-            let mut parts = ext.split(';').map(str::trim);
-            let name = parts.next().filter(|n| !n.is_empty())?.to_ascii_lowercase();
-            let params = parts
-                .filter(|p| !p.is_empty())
-                .map(|p| match p.split_once('=') {
-                    Some((k, v)) => (
-                        k.trim().to_string(),
-                        Some(v.trim().trim_matches('"').to_string()),
-                    ),
-                    None => (p.to_string(), None),
-                })
-                .collect();
-            Some(Extension { name, params })
-        })
-        .collect()
 }
 
 /// The handshake of one connection.

@@ -2,6 +2,7 @@
 //! heads, body skipping on keep-alive connections, and the opening handshake checks.
 
 pub mod body;
+pub mod extensions;
 pub mod handshake;
 pub mod head;
 

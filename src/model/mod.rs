@@ -2,196 +2,21 @@
 //! violations and warnings, plus capture-wide counts. Built incrementally by the
 //! pipeline; read (never decoded again) by the TUI and the exporters.
 
+mod build;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-
-use smallvec::SmallVec;
 
 use crate::analysis::Tally;
 use crate::decode::SkipReason;
 use crate::http::Handshake;
 use crate::rules::{Violation, Warning};
 use crate::source::Timestamp;
-use crate::ws::frame::FrameHeader;
+
+pub use crate::ws::record::{Dir, FrameRecord, MessageKind, MessageRecord};
 
 /// Violations of one rule stored per connection; beyond it they are counted only.
 pub const MAX_VIOLATIONS_PER_RULE: usize = 1000;
-
-/// Which peer sent something.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Dir {
-    /// The WebSocket client (sent the Upgrade request; masks its frames).
-    Client,
-    /// The WebSocket server.
-    Server,
-}
-
-impl Dir {
-    /// `"client"` or `"server"`, as in the JSON-lines contract.
-    pub fn name(self) -> &'static str {
-        match self {
-            Dir::Client => "client",
-            Dir::Server => "server",
-        }
-    }
-
-    /// Index for per-direction arrays: client 0, server 1.
-    pub fn index(self) -> usize {
-        match self {
-            Dir::Client => 0,
-            Dir::Server => 1,
-        }
-    }
-
-    /// The other peer.
-    pub fn other(self) -> Dir {
-        match self {
-            Dir::Client => Dir::Server,
-            Dir::Server => Dir::Client,
-        }
-    }
-}
-
-/// One WebSocket frame as seen on the wire.
-#[derive(Clone, Debug)]
-pub struct FrameRecord {
-    /// 1-based index within the connection (both directions, in capture order).
-    pub index: u32,
-    /// Who sent it.
-    pub dir: Dir,
-    /// Time of the packet that carried its first byte.
-    pub ts: Timestamp,
-    /// The parsed header.
-    pub header: FrameHeader,
-    /// Capture packet numbers that carried its bytes (most frames fit in one or two
-    /// packets: kept inline, without an allocation per frame).
-    pub packets: SmallVec<[u64; 2]>,
-    /// Offset of the frame's first byte in its direction's TCP stream (after the handshake bytes).
-    pub stream_offset: u64,
-    /// The frame's bytes as on the wire (header + masked payload), up to the keep limit.
-    pub raw: Vec<u8>,
-    /// Every payload byte is in `raw` (no capture gap, no keep limit hit).
-    pub complete: bool,
-    /// Index among the connection's messages of the one this frame belongs to, counting
-    /// those already handed out (see [`Connection::message_of`]).
-    pub message: Option<usize>,
-    /// The decoder is past the frame's last byte (or gave up on it): no more packets or
-    /// bytes will be added. Live output writes a frame only once this is set.
-    pub ended: bool,
-}
-
-impl FrameRecord {
-    /// An empty text frame record for unit tests: `index`, sent by `dir`, in `message`.
-    #[cfg(test)]
-    pub(crate) fn for_test(index: u32, dir: Dir, message: Option<usize>, ended: bool) -> Self {
-        let header = crate::ws::frame::parse_frame_header(&[0x81, 0x00])
-            .map(|(_, h)| h)
-            .unwrap_or_else(|e| panic!("{e:?}"));
-        FrameRecord {
-            index,
-            dir,
-            ts: Timestamp::default(),
-            header,
-            packets: SmallVec::new(),
-            stream_offset: 0,
-            raw: Vec::new(),
-            complete: true,
-            message,
-            ended,
-        }
-    }
-
-    /// The payload as sent (masked if the frame is masked), as far as kept.
-    pub fn wire_payload(&self) -> &[u8] {
-        self.raw
-            .get(usize::from(self.header.header_len)..)
-            .unwrap_or(&[])
-    }
-
-    /// The payload unmasked, as far as kept.
-    pub fn unmasked_payload(&self) -> Vec<u8> {
-        let mut p = self.wire_payload().to_vec();
-        if let Some(key) = self.header.mask {
-            crate::ws::mask::apply_mask(&mut p, key, 0);
-        }
-        p
-    }
-}
-
-/// Kind of message (the opcode of its first frame).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum MessageKind {
-    /// UTF-8 text.
-    Text,
-    /// Binary data.
-    Binary,
-    /// Ping control frame.
-    Ping,
-    /// Pong control frame.
-    Pong,
-    /// Close control frame.
-    Close,
-}
-
-impl MessageKind {
-    /// Name used in exports.
-    pub fn name(self) -> &'static str {
-        match self {
-            MessageKind::Text => "text",
-            MessageKind::Binary => "binary",
-            MessageKind::Ping => "ping",
-            MessageKind::Pong => "pong",
-            MessageKind::Close => "close",
-        }
-    }
-}
-
-/// One message: a data message assembled from its fragments, or a control frame.
-#[derive(Clone, Debug)]
-pub struct MessageRecord {
-    /// Who sent it.
-    pub dir: Dir,
-    /// Time of its first frame.
-    pub ts: Timestamp,
-    /// Time of its last frame.
-    pub end_ts: Timestamp,
-    /// Its kind.
-    pub kind: MessageKind,
-    /// Length after unmasking and decompression.
-    pub len: u64,
-    /// Bytes on the wire (payload only, before decompression).
-    pub wire_len: u64,
-    /// SHA-256 of the payload, `None` when the capture lacks some of its bytes.
-    pub sha256: Option<String>,
-    /// It was compressed with permessage-deflate.
-    pub compressed: bool,
-    /// Indices (1-based) of the frames that carried it (most messages are one or two
-    /// frames: kept inline, without an allocation per message).
-    pub frames: SmallVec<[u32; 2]>,
-    /// The payload (unmasked, decompressed), up to the keep limit.
-    pub data: Vec<u8>,
-    /// Every payload byte was in the capture and decoded (else `sha256` is `None`).
-    pub complete: bool,
-    /// `data` holds only the first bytes (the keep limit was reached); length and hash cover all.
-    pub data_cut: bool,
-    /// Finished (its last fragment was seen).
-    pub finished: bool,
-    /// No more bytes will be added: finished, or given up (a gap lost its frame
-    /// boundaries, a new message replaced it, its fragments passed the limit, the stream
-    /// ended). Live output writes a message only once this is set.
-    pub ended: bool,
-    /// For close messages: the status code.
-    pub close_code: Option<u16>,
-    /// For close messages: the reason.
-    pub close_reason: Option<String>,
-}
-
-impl MessageRecord {
-    /// The payload as text when it is a text message (lossy where invalid).
-    pub fn text(&self) -> Option<String> {
-        (self.kind == MessageKind::Text).then(|| String::from_utf8_lossy(&self.data).into_owned())
-    }
-}
 
 /// A broken protocol rule, located.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -414,8 +239,8 @@ impl Connection {
     /// this one, or `None` when nothing at the front has ended.
     ///
     /// A frame is taken only with its message and a message only with all its frames,
-    /// so output written from the part alone is complete. The caller must tell the
-    /// decoders how many records left ([`crate::session::Session::records_handed_out`]).
+    /// so output written from the part alone is complete. The decoders name records by
+    /// index and ordinal, so they go on decoding into the records left.
     pub fn take_ended_records(&mut self, idle_threshold: f64) -> Option<Connection> {
         self.take_ended_records_within(idle_threshold, usize::MAX, usize::MAX)
     }

@@ -408,19 +408,7 @@ impl Pipeline {
         max_messages: usize,
     ) -> Option<Connection> {
         let conn = self.capture.connections.get_mut(index)?;
-        let part =
-            conn.take_ended_records_within(self.config.idle_threshold, max_frames, max_messages)?;
-        // The flow, if still open, decodes into this record: its positions move down.
-        if let Some(flow) = self
-            .owners
-            .get(index)
-            .and_then(|key| self.flows.get_mut(key))
-            .filter(|f| f.session.connection_index() == Some(index))
-        {
-            flow.session
-                .records_handed_out(part.frames.len(), part.messages.len());
-        }
-        Some(part)
+        conn.take_ended_records_within(self.config.idle_threshold, max_frames, max_messages)
     }
 
     /// The frames a connection may hold behind a message that has not ended before the
@@ -466,13 +454,10 @@ impl Pipeline {
         else {
             return;
         };
-        if let Some(part) = conn.take_ended_records(self.config.idle_threshold) {
-            entry
-                .session
-                .records_handed_out(part.frames.len(), part.messages.len());
-            if s.parts {
-                s.events.push(FlowEvent::Part(Box::new(part)));
-            }
+        if let Some(part) = conn.take_ended_records(self.config.idle_threshold)
+            && s.parts
+        {
+            s.events.push(FlowEvent::Part(Box::new(part)));
         }
     }
 

@@ -1,5 +1,5 @@
-//! permessage-deflate (RFC 7692): negotiated parameters and a per-direction inflater
-//! that honours context takeover and window bits, bounded in output.
+//! permessage-deflate (RFC 7692): a per-direction inflater that honours the negotiated
+//! context takeover and window bits ([`DeflateParams`], read by `http`), bounded in output.
 //!
 //! A compressed message is raw DEFLATE whose trailing `00 00 ff ff` (an empty stored
 //! block from a sync flush) was removed by the sender (§7.2.1); the receiver appends it
@@ -13,68 +13,12 @@
 
 use flate2::{Decompress, FlushDecompress, Status};
 
+use crate::http::extensions::DeflateParams;
+
 /// The trailer the sender strips and the receiver appends (RFC 7692 §7.2.2).
 const TRAILER: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 /// Inflate output is produced in pieces of this size.
 const CHUNK: usize = 32 * 1024;
-
-/// What one side promised about the messages it compresses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DeflateParams {
-    /// The sender resets its compression context after every message.
-    pub no_context_takeover: bool,
-    /// The sender's LZ77 window is at most 2^bits bytes (8–15).
-    pub max_window_bits: u8,
-}
-
-impl Default for DeflateParams {
-    fn default() -> Self {
-        DeflateParams {
-            no_context_takeover: false,
-            max_window_bits: 15,
-        }
-    }
-}
-
-/// The permessage-deflate agreement of a connection, from the server's response.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct DeflateAgreement {
-    /// How the client compresses (client_no_context_takeover, client_max_window_bits).
-    pub client: DeflateParams,
-    /// How the server compresses (server_no_context_takeover, server_max_window_bits).
-    pub server: DeflateParams,
-}
-
-/// Reads a permessage-deflate response offer's parameters (RFC 7692 §7.1). Returns
-/// `Err` with a reason when a parameter is unknown, repeated or out of range.
-pub fn parse_agreement(params: &[(String, Option<String>)]) -> Result<DeflateAgreement, String> {
-    let mut agreement = DeflateAgreement::default();
-    let mut seen = std::collections::HashSet::new();
-    for (name, value) in params {
-        let name = name.to_ascii_lowercase();
-        if !seen.insert(name.clone()) {
-            return Err(format!("parameter {name} appears twice"));
-        }
-        let bits = || -> Result<u8, String> {
-            let v = value
-                .as_deref()
-                .ok_or_else(|| format!("{name} needs a value in a response"))?;
-            let v = v.trim_matches('"');
-            match v.parse::<u8>() {
-                Ok(b @ 8..=15) => Ok(b),
-                _ => Err(format!("{name}={v} is not between 8 and 15")),
-            }
-        };
-        match name.as_str() {
-            "server_no_context_takeover" => agreement.server.no_context_takeover = true,
-            "client_no_context_takeover" => agreement.client.no_context_takeover = true,
-            "server_max_window_bits" => agreement.server.max_window_bits = bits()?,
-            "client_max_window_bits" => agreement.client.max_window_bits = bits()?,
-            other => return Err(format!("unknown parameter {other}")),
-        }
-    }
-    Ok(agreement)
-}
 
 /// Why a compressed message could not be (fully) inflated.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -348,32 +292,5 @@ mod tests {
         let mut inf = Inflater::new(DeflateParams::default(), 1 << 20);
         let (_, r) = inflate(&mut inf, &[0xff, 0xff, 0xff, 0xff, 0x00]);
         assert!(matches!(r, Err(InflateFailure::Corrupt(_))));
-    }
-
-    #[test]
-    fn agreement_parameters() {
-        let p = |s: &[(&str, Option<&str>)]| {
-            parse_agreement(
-                &s.iter()
-                    .map(|(a, b)| (a.to_string(), b.map(str::to_string)))
-                    .collect::<Vec<_>>(),
-            )
-        };
-        let a = p(&[
-            ("server_no_context_takeover", None),
-            ("client_max_window_bits", Some("10")),
-        ])
-        .expect("ok");
-        assert!(a.server.no_context_takeover);
-        assert_eq!(a.client.max_window_bits, 10);
-        assert!(p(&[("server_max_window_bits", Some("16"))]).is_err());
-        assert!(p(&[("bogus", None)]).is_err());
-        assert!(
-            p(&[
-                ("server_no_context_takeover", None),
-                ("server_no_context_takeover", None)
-            ])
-            .is_err()
-        );
     }
 }

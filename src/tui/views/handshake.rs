@@ -6,12 +6,12 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
+use crate::http::extensions::DeflateParams;
 use crate::http::{Handshake, HttpHead};
 use crate::model::{Capture, Connection};
 use crate::tui::app::App;
 use crate::tui::format;
 use crate::tui::theme::Theme;
-use crate::ws::deflate::DeflateParams;
 
 use super::{connections, handshake_checks, pane_block};
 

@@ -1,0 +1,58 @@
+//! A connection record built from what its decoders report: the model's side of
+//! [`crate::ws::Sink`]. Frames are found by index and messages by ordinal among those
+//! the connection still holds (records that have left memory come before them).
+
+use super::{Connection, FrameRecord, MessageRecord};
+use crate::rules::{Violation, Warning};
+use crate::source::Timestamp;
+use crate::ws::{Dir, Sink};
+
+impl Sink for Connection {
+    fn push_frame(&mut self, mut frame: FrameRecord) -> u32 {
+        let index = (self.handed_out.frames + self.frames.len() + 1) as u32;
+        frame.index = index;
+        self.frames.push(frame);
+        index
+    }
+
+    fn frame_mut(&mut self, index: u32) -> Option<&mut FrameRecord> {
+        let at = usize::try_from(index)
+            .ok()?
+            .checked_sub(1 + self.handed_out.frames)?;
+        self.frames.get_mut(at)
+    }
+
+    fn push_message(&mut self, message: MessageRecord) -> usize {
+        self.messages.push(message);
+        self.handed_out.messages + self.messages.len() - 1
+    }
+
+    fn message_mut(&mut self, ordinal: usize) -> Option<&mut MessageRecord> {
+        self.messages
+            .get_mut(ordinal.checked_sub(self.handed_out.messages)?)
+    }
+
+    fn violation(
+        &mut self,
+        rule: Violation,
+        dir: Dir,
+        frame: Option<u32>,
+        detail: impl Into<String>,
+    ) {
+        Connection::violation(self, rule, Some(dir), frame, detail);
+    }
+
+    fn warning(
+        &mut self,
+        warning: Warning,
+        dir: Dir,
+        frame: Option<u32>,
+        detail: impl Into<String>,
+    ) {
+        Connection::warning(self, warning, Some(dir), frame, detail);
+    }
+
+    fn bytes_at(&mut self, ts: Timestamp) {
+        self.last_ts = ts;
+    }
+}

@@ -1,0 +1,359 @@
+//! Decoding one direction of a WebSocket connection as its bytes arrive: the frame-level
+//! state machine (RFC 6455 §5.2). Headers are collected and parsed (via
+//! [`parse_frame_header`]) across packet boundaries, payloads streamed, gaps in the
+//! capture followed where frame boundaries survive them and resynchronised where they do
+//! not. Each frame is checked ([`super::checks`]) and handed to its message
+//! ([`super::message`]); everything found is reported to a [`Sink`], and nothing is an
+//! error.
+
+use super::Negotiated;
+use super::checks::{header_violations, plausible_header};
+use super::frame::{FrameHeader, MAX_HEADER_LEN, parse_frame_header};
+use super::limits::{Limits, PREVIEW_FRAME_BYTES, PREVIEW_MESSAGE_BYTES};
+use super::message::{Assembly, shrink};
+use super::record::{Dir, FrameRecord};
+use super::sink::Sink;
+use crate::rules::Warning;
+use crate::source::Timestamp;
+
+/// Where the decoder is in the stream of frames.
+#[derive(Debug)]
+enum State {
+    /// Collecting header bytes.
+    Header {
+        buf: [u8; MAX_HEADER_LEN],
+        len: usize,
+    },
+    /// Streaming the payload of frame `index`.
+    Payload {
+        index: u32,
+        header: FrameHeader,
+        remaining: u64,
+        offset: u64,
+    },
+    /// Frame boundaries were lost (gap inside a header, or an unfollowable length).
+    Lost,
+}
+
+impl State {
+    fn header() -> Self {
+        State::Header {
+            buf: [0; MAX_HEADER_LEN],
+            len: 0,
+        }
+    }
+}
+
+/// Decoder of one direction of one connection.
+pub struct DirectionDecoder {
+    dir: Dir,
+    negotiated: Negotiated,
+    /// Largest part of a frame's wire bytes kept.
+    max_frame_kept: usize,
+    state: State,
+    /// Bytes of this direction consumed since the WebSocket phase began.
+    offset: u64,
+    messages: Assembly,
+    close_sent: bool,
+    /// Packets that carried the bytes of the header being collected.
+    header_packets: smallvec::SmallVec<[u64; 2]>,
+    /// The last packet seen, to list a frame's packets without repeats.
+    packet: u64,
+    ts: Timestamp,
+}
+
+impl std::fmt::Debug for DirectionDecoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DirectionDecoder")
+            .field("dir", &self.dir)
+            .field("state", &self.state)
+            .finish()
+    }
+}
+
+impl DirectionDecoder {
+    /// A decoder for frames sent by `dir`.
+    pub fn new(dir: Dir, negotiated: Negotiated, mut limits: Limits) -> Self {
+        if limits.preview_only {
+            limits.max_frame_kept = limits.max_frame_kept.min(PREVIEW_FRAME_BYTES);
+            limits.max_message_kept = limits.max_message_kept.min(PREVIEW_MESSAGE_BYTES);
+        }
+        DirectionDecoder {
+            dir,
+            negotiated,
+            max_frame_kept: limits.max_frame_kept,
+            state: State::header(),
+            offset: 0,
+            messages: Assembly::new(dir, negotiated, limits),
+            close_sent: false,
+            header_packets: smallvec::SmallVec::new(),
+            packet: 0,
+            ts: Timestamp::default(),
+        }
+    }
+
+    /// The sink holds `held` frames because this direction's fragmented message has not
+    /// ended (records leave only from the front, with their messages): the message is
+    /// given up as past the fragment limit (its remaining fragments are skipped until
+    /// its last one), so the frames behind it can go. Only while this direction is
+    /// between frames.
+    pub fn give_up_open(&mut self, sink: &mut impl Sink, held: usize) {
+        self.messages.give_up_open(sink, held);
+    }
+
+    /// True if a Close frame was sent in this direction.
+    pub fn close_sent(&self) -> bool {
+        self.close_sent
+    }
+
+    /// Feeds the next bytes of this direction's stream, from capture packet `packet` of
+    /// time `ts`.
+    pub fn feed(&mut self, sink: &mut impl Sink, mut bytes: &[u8], packet: u64, ts: Timestamp) {
+        self.packet = packet;
+        self.ts = ts;
+        sink.bytes_at(ts);
+        if matches!(self.state, State::Lost) {
+            if !plausible_header(bytes, self.dir) {
+                self.offset += bytes.len() as u64;
+                return;
+            }
+            sink.warning(
+                Warning::Desync,
+                self.dir,
+                None,
+                format!("frame boundaries found again at packet {packet}"),
+            );
+            self.state = State::header();
+        }
+        while !bytes.is_empty() {
+            match &mut self.state {
+                State::Lost => {
+                    self.offset += bytes.len() as u64;
+                    return;
+                }
+                State::Header { buf, len } => {
+                    if self.header_packets.last() != Some(&packet) {
+                        self.header_packets.push(packet);
+                    }
+                    let take = (MAX_HEADER_LEN - *len).min(bytes.len());
+                    buf[*len..*len + take].copy_from_slice(&bytes[..take]);
+                    let have = *len + take;
+                    match parse_frame_header(&buf[..have]) {
+                        Ok((_, header)) => {
+                            let used = usize::from(header.header_len)
+                                .saturating_sub(*len)
+                                .min(take);
+                            let raw = buf[..usize::from(header.header_len)].to_vec();
+                            bytes = &bytes[used..];
+                            self.offset += used as u64;
+                            self.begin_frame(sink, header, raw);
+                        }
+                        Err(nom::Err::Incomplete(_)) => {
+                            *len = have;
+                            self.offset += take as u64;
+                            bytes = &bytes[take..];
+                        }
+                        Err(_) => {
+                            // The header parser has no failure mode besides Incomplete.
+                            self.state = State::Lost;
+                        }
+                    }
+                }
+                State::Payload {
+                    index,
+                    header,
+                    remaining,
+                    offset,
+                } => {
+                    let (index, header, payload_offset) = (*index, *header, *offset);
+                    let take = (*remaining).min(bytes.len() as u64) as usize;
+                    *remaining -= take as u64;
+                    *offset += take as u64;
+                    let done = *remaining == 0;
+                    let chunk = &bytes[..take];
+                    bytes = &bytes[take..];
+                    self.offset += take as u64;
+                    self.payload(sink, index, &header, chunk, payload_offset);
+                    if done {
+                        self.end_frame(sink, index, &header);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `len` bytes of this direction are missing from the capture (cut by the snaplen
+    /// when `snaplen`, else lost), at packet `packet`.
+    pub fn gap(&mut self, sink: &mut impl Sink, len: u64, snaplen: bool, packet: u64) {
+        self.offset += len;
+        let (code, what) = if snaplen {
+            (Warning::Truncated, "the snaplen cut")
+        } else {
+            (Warning::TcpGap, "the capture lost")
+        };
+        match &mut self.state {
+            State::Payload {
+                index,
+                header,
+                remaining,
+                offset,
+            } if len <= *remaining => {
+                let (index, header) = (*index, *header);
+                *remaining -= len;
+                *offset += len;
+                let done = *remaining == 0;
+                if let Some(frame) = sink.frame_mut(index) {
+                    frame.complete = false;
+                }
+                self.messages.bytes_missing(sink);
+                sink.warning(
+                    code,
+                    self.dir,
+                    Some(index),
+                    format!("{what} {len} payload bytes of frame {index} (packet {packet})"),
+                );
+                if done {
+                    self.end_frame(sink, index, &header);
+                }
+            }
+            _ => {
+                if let State::Payload { index, .. } = self.state
+                    && let Some(frame) = sink.frame_mut(index)
+                {
+                    frame.complete = false;
+                }
+                sink.warning(
+                    code,
+                    self.dir,
+                    None,
+                    format!("{what} {len} bytes (packet {packet}); frame boundaries are lost until a packet starts with a plausible frame header"),
+                );
+                self.messages.gap_between_frames();
+                self.lose_sync(sink);
+            }
+        }
+    }
+
+    /// Frame boundaries are lost: the frame being read ends here, and whatever message
+    /// was open cannot be finished.
+    fn lose_sync(&mut self, sink: &mut impl Sink) {
+        if let State::Payload { index, .. } = self.state
+            && let Some(frame) = sink.frame_mut(index)
+        {
+            frame.ended = true;
+        }
+        self.messages.lose_sync(sink);
+        self.state = State::Lost;
+    }
+
+    /// The stream ended: report a frame cut short and a message left open.
+    pub fn finish(&mut self, sink: &mut impl Sink) {
+        let mut inside_payload = false;
+        match &self.state {
+            State::Header { len, .. } if *len > 0 => {
+                sink.warning(
+                    Warning::FrameIncomplete,
+                    self.dir,
+                    None,
+                    format!("the stream ends inside a frame header ({len} bytes)"),
+                );
+            }
+            State::Payload {
+                index, remaining, ..
+            } => {
+                let (index, remaining) = (*index, *remaining);
+                if let Some(frame) = sink.frame_mut(index) {
+                    frame.complete = false;
+                    frame.ended = true;
+                }
+                sink.warning(
+                    Warning::FrameIncomplete,
+                    self.dir,
+                    Some(index),
+                    format!(
+                        "the stream ends with {remaining} payload bytes of frame {index} missing"
+                    ),
+                );
+                inside_payload = true;
+            }
+            _ => {}
+        }
+        self.messages.stream_ended(sink, inside_payload);
+    }
+
+    fn begin_frame(&mut self, sink: &mut impl Sink, header: FrameHeader, raw: Vec<u8>) {
+        let dir = self.dir;
+        let index = sink.push_frame(FrameRecord {
+            index: 0,
+            dir,
+            ts: self.ts,
+            header,
+            packets: std::mem::take(&mut self.header_packets),
+            stream_offset: self.offset - u64::from(header.header_len),
+            raw,
+            complete: true,
+            message: None,
+            ended: false,
+        });
+        for (rule, detail) in header_violations(dir, &self.negotiated, self.close_sent, &header) {
+            sink.violation(rule, dir, Some(index), detail);
+        }
+        let lost = header.length_msb_set();
+        self.messages.begin_frame(sink, &header, index, self.ts);
+        if lost {
+            sink.warning(Warning::Desync, dir, Some(index), "a 64-bit length with its top bit set cannot be followed; decoding resumes at the next packet that starts with a plausible frame header");
+            if let Some(frame) = sink.frame_mut(index) {
+                frame.complete = false;
+                frame.ended = true;
+            }
+            self.messages.lose_sync(sink);
+            self.state = State::Lost;
+            return;
+        }
+        self.state = State::Payload {
+            index,
+            header,
+            remaining: header.payload_len,
+            offset: 0,
+        };
+        if header.payload_len == 0 {
+            self.end_frame(sink, index, &header);
+        }
+    }
+
+    fn payload(
+        &mut self,
+        sink: &mut impl Sink,
+        index: u32,
+        header: &FrameHeader,
+        chunk: &[u8],
+        payload_offset: u64,
+    ) {
+        if let Some(rec) = sink.frame_mut(index) {
+            if rec.packets.last() != Some(&self.packet) {
+                rec.packets.push(self.packet);
+            }
+            let room = self.max_frame_kept.saturating_sub(rec.raw.len());
+            if room < chunk.len() && rec.complete {
+                rec.complete = false;
+            }
+            rec.raw.extend_from_slice(&chunk[..room.min(chunk.len())]);
+        }
+        self.messages
+            .payload(sink, index, header, chunk, payload_offset, self.ts);
+    }
+
+    fn end_frame(&mut self, sink: &mut impl Sink, index: u32, header: &FrameHeader) {
+        self.state = State::header();
+        if let Some(frame) = sink.frame_mut(index) {
+            frame.ended = true;
+            shrink(&mut frame.raw);
+        }
+        if self.messages.end_frame(sink, header, index, self.ts) {
+            self.close_sent = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
