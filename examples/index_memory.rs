@@ -71,7 +71,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let c = &capture.connections[i];
         let started = Instant::now();
         // As the UI does: a long connection is decoded again a window at a time.
-        let (held, around) = if c.frame_count() > wsscope::reread::WINDOW_FRAMES {
+        let (held, around) = if c.frame_count() > wsscope::model::window::WINDOW_FRAMES {
             let around = u32::try_from(c.frame_count() / 2).unwrap_or(u32::MAX);
             let window = index.reread_window(c, around, None)?;
             let (first, last) = window.held_frames().unwrap_or_default();
@@ -83,16 +83,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             (index.reread(c)?.frames.len(), String::new())
         };
         let secs = started.elapsed().as_secs_f64();
-        let packets = c
-            .compacted
-            .map_or(0, |k| k.last_packet - c.first_packet + 1);
+        let packets = c.held.dropped().map_or(0, |last| last - c.first_packet + 1);
         println!(
             "{what} connection {}: {} frames, {:.1} MB, packets {}..{} ({packets} in its span): decoded again in {:.1} ms, {held} frames held{around}; peak RSS now {:.1} MB",
             c.id,
             c.frame_count(),
             mb(c.tcp_bytes.iter().sum()),
             c.first_packet,
-            c.compacted.map_or(0, |k| k.last_packet),
+            c.held.dropped().unwrap_or(0),
             secs * 1e3,
             mb(peak_rss())
         );

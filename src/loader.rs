@@ -369,8 +369,8 @@ fn feed(
         // Long connections still open have let go of their oldest frames, to be decoded
         // again from the copy: they cannot be now.
         for conn in &mut pipeline.capture.connections {
-            if conn.compacted.is_none() && conn.handed_out.frames > 0 {
-                let lost = conn.handed_out.frames;
+            if conn.held.some_left() {
+                let lost = conn.held.before.frames;
                 conn.warning(
                     Warning::LimitReached,
                     None,

@@ -9,7 +9,6 @@
 //! last packet. A flow's decode depends only on its own packets, so the records are the
 //! ones the first pass made and dropped.
 
-use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -19,8 +18,8 @@ use std::sync::{Mutex, PoisonError};
 use crate::decode::decode_packet;
 use sha2::{Digest, Sha256};
 
-use crate::analysis::Tally;
-use crate::model::{Connection, FrameRecord, HandedOut, MessageRecord, WarningRecord, Whole};
+use crate::model::window::{Window, WindowSize};
+use crate::model::{Connection, FrameRecord, MessageRecord, WarningRecord};
 use crate::pipeline::Pipeline;
 use crate::rules::Warning;
 use crate::session::SessionConfig;
@@ -30,13 +29,6 @@ use crate::tcp::flow_key;
 /// By default, one packet in this many is a place the reader can resume at: for a
 /// million packets, 489 checkpoints (8 KB), and at most 2,047 packets read in vain.
 pub const CHECKPOINT_EVERY: u64 = 2048;
-
-/// A window of a long connection holds at most this many frames: the terminal UI shows
-/// a connection with more a window at a time ([`FileIndex::reread_window`]).
-pub const WINDOW_FRAMES: usize = 20_000;
-
-/// …and at most this many bytes of payload (frames as on the wire, messages decoded).
-pub const WINDOW_BYTES: usize = 32 << 20;
 
 /// While a connection is decoded again for a window, its ended records are taken out
 /// whenever it holds this many frames.
@@ -65,7 +57,7 @@ impl Watch {
     /// How far a decode of `conn` has got, 0–100 (by packet numbers).
     pub fn percent(&self, conn: &Connection) -> u64 {
         let first = conn.first_packet;
-        let last = conn.compacted.map_or(first, |k| k.last_packet);
+        let last = conn.held.dropped().unwrap_or(first);
         let reached = self
             .reached
             .load(Ordering::Relaxed)
@@ -137,121 +129,6 @@ pub enum RereadError {
     },
 }
 
-/// How much of a long connection a window holds ([`FileIndex::reread_window`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WindowSize {
-    /// Frames at most.
-    pub frames: usize,
-    /// Bytes of payload at most (frames as on the wire plus messages decoded).
-    pub bytes: usize,
-}
-
-impl Default for WindowSize {
-    fn default() -> Self {
-        WindowSize {
-            frames: WINDOW_FRAMES,
-            bytes: WINDOW_BYTES,
-        }
-    }
-}
-
-/// Collects a window of records from the parts of a connection decoded in order
-/// ([`FileIndex::reread_window`]).
-struct Window {
-    /// The frame the window is for.
-    around: u32,
-    size: WindowSize,
-    /// The frames kept, in order.
-    frames: VecDeque<FrameRecord>,
-    /// The messages kept, in order.
-    messages: VecDeque<MessageRecord>,
-    /// Index (counting from the connection's first message) of `messages[0]`.
-    first_message: usize,
-    /// Bytes of the frames kept, as on the wire.
-    frame_bytes: usize,
-    /// Bytes of the messages kept, decoded.
-    message_bytes: usize,
-    /// No more frames are kept: the window is full past `around`.
-    closed: bool,
-}
-
-impl Window {
-    fn new(around: u32, size: WindowSize) -> Self {
-        Window {
-            around,
-            size,
-            frames: VecDeque::new(),
-            messages: VecDeque::new(),
-            first_message: 0,
-            frame_bytes: 0,
-            message_bytes: 0,
-            closed: false,
-        }
-    }
-
-    /// Takes the next records of the connection (a part, or what it held at its end).
-    /// Returns whether later records are still wanted.
-    fn take(&mut self, part: Connection) -> bool {
-        let size = self.size;
-        // Bytes of this part's messages whose first frame is kept (counted below).
-        let mut starting = 0;
-        let base = part.handed_out.messages;
-        for f in part.frames {
-            let full = self.frames.len() >= size.frames
-                || self.frame_bytes + self.message_bytes + starting >= size.bytes;
-            if self.closed || (f.index > self.around && full) {
-                self.closed = true;
-                break;
-            }
-            let before = f.index <= self.around;
-            if let Some(m) = f
-                .message
-                .and_then(|m| m.checked_sub(base))
-                .and_then(|m| part.messages.get(m))
-                .filter(|m| m.frames.first() == Some(&f.index))
-            {
-                starting += m.data.len();
-            }
-            self.frame_bytes += f.raw.len();
-            self.frames.push_back(f);
-            // Up to the frame asked for, keep a quarter of the window behind it.
-            while before
-                && self.frames.front().is_some_and(|f| f.index < self.around)
-                && (self.frames.len() > size.frames / 4 || self.frame_bytes > size.bytes / 4)
-            {
-                if let Some(old) = self.frames.pop_front() {
-                    self.frame_bytes -= old.raw.len();
-                }
-            }
-        }
-        if self.messages.is_empty() {
-            self.first_message = part.handed_out.messages;
-        }
-        // Messages come in the order of their first frames: those that start after the
-        // window's last frame are not shown, nor (below) those that end before its first.
-        let last = self.frames.back().map_or(0, |f| f.index);
-        for m in part.messages {
-            if self.closed && m.frames.first().is_some_and(|&i| i > last) {
-                break;
-            }
-            self.message_bytes += m.data.len();
-            self.messages.push_back(m);
-        }
-        let first = self.frames.front().map_or(u32::MAX, |f| f.index);
-        while self
-            .messages
-            .front()
-            .is_some_and(|m| m.frames.last().is_some_and(|&l| l < first))
-        {
-            if let Some(old) = self.messages.pop_front() {
-                self.message_bytes -= old.data.len();
-                self.first_message += 1;
-            }
-        }
-        !self.closed
-    }
-}
-
 impl FileIndex {
     /// An empty index of the capture at `path`, decoded with `config`.
     pub fn new(path: &Path, config: SessionConfig) -> Self {
@@ -270,8 +147,8 @@ impl FileIndex {
         self
     }
 
-    /// Windows of long connections hold `size` instead of [`WINDOW_FRAMES`] frames and
-    /// [`WINDOW_BYTES`] bytes.
+    /// Windows of long connections hold `size` instead of [`crate::model::window::WINDOW_FRAMES`] frames and
+    /// [`crate::model::window::WINDOW_BYTES`] bytes.
     pub fn with_window(mut self, size: WindowSize) -> Self {
         self.window = size;
         self
@@ -363,25 +240,10 @@ impl FileIndex {
             Ok::<_, RereadError>((window, warnings))
         };
         let (mut window, mut warnings) = decode(false)?;
-        if self.config.limits.hash_messages
-            && window.messages.iter().any(|m| m.data_cut && m.complete)
-        {
+        if self.config.limits.hash_messages && window.holds_cut_message() {
             (window, warnings) = decode(true)?;
         }
-        let mut shown = conn.clone();
-        shown.compacted = None;
-        shown.window = Some(Box::new(Whole {
-            frames: conn.frame_count(),
-            messages: conn.message_count(),
-            tally: conn.tally(self.config.idle_threshold),
-        }));
-        shown.handed_out = HandedOut {
-            frames: window.frames.front().map_or(0, |f| f.index as usize - 1),
-            messages: window.first_message,
-            tally: Tally::default(),
-        };
-        shown.frames = window.frames.into();
-        shown.messages = window.messages.into();
+        let mut shown = window.shown_as(conn, self.config.idle_threshold);
         for m in &mut shown.messages {
             if m.finished && m.complete && !m.data_cut && self.config.limits.hash_messages {
                 m.sha256 = Some(hex::encode(Sha256::digest(&m.data)));
@@ -441,7 +303,7 @@ impl FileIndex {
             path: name.clone(),
             source: e,
         };
-        let last = conn.compacted.map_or(u64::MAX, |c| c.last_packet);
+        let last = conn.held.dropped().unwrap_or(u64::MAX);
         let (mut reader, first_number) = self.open_before(conn.first_packet).map_err(source)?;
         reader.set_next_number(first_number);
         let key = flow_key(conn.client, conn.server);
@@ -501,7 +363,7 @@ impl FileIndex {
             .connections
             .into_iter()
             .find(|c| c.first_packet == conn.first_packet && c.client == conn.client);
-        let want = conn.compacted.map(|k| k.frames);
+        let want = conn.held.dropped().map(|_| conn.frame_count());
         match found {
             Some(c) if stopped || want.is_none_or(|w| w == c.frame_count()) => Ok(c),
             Some(c) => Err(RereadError::Changed {

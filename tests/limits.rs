@@ -437,7 +437,7 @@ fn a_message_that_does_not_end_cannot_hold_every_later_frame() {
             .unwrap_or_else(|e| panic!("{e}"));
         let (first, end) = window.held_frames().unwrap_or_default();
         assert!((first..=end).contains(&around), "{first}–{end}");
-        assert!(window.frames.len() <= wsscope::reread::WINDOW_FRAMES);
+        assert!(window.frames.len() <= wsscope::model::window::WINDOW_FRAMES);
     }
     // Streaming output says why the message was cut, and counts every frame.
     let (conns, _) = decode_sharded(&pcap, limits, 1);

@@ -16,7 +16,8 @@ use std::path::Path;
 
 use wsscope::export::jsonl;
 use wsscope::model::Connection;
-use wsscope::reread::{FileIndex, WindowSize};
+use wsscope::model::window::WindowSize;
+use wsscope::reread::FileIndex;
 use wsscope::source::CaptureReader;
 use wsscope::tui::app::{App, LoadState};
 use wsscope::tui::command::Command;
@@ -51,11 +52,18 @@ fn assert_rereads_match(path: &Path, every: u64) -> usize {
     );
     let mut reread = 0;
     for (c, w) in compacted.connections.iter().zip(&whole.connections) {
-        let kept = c
-            .compacted
-            .unwrap_or_else(|| panic!("{name}: connection {} not compacted", c.id));
+        assert!(
+            c.held.dropped().is_some(),
+            "{name}: connection {} not compacted",
+            c.id
+        );
         assert!(c.frames.is_empty() && c.messages.is_empty(), "{name}");
-        assert_eq!(kept.frames, w.frames.len(), "{name}: frame count {}", c.id);
+        assert_eq!(
+            c.held.before.frames,
+            w.frames.len(),
+            "{name}: frame count {}",
+            c.id
+        );
         assert_eq!(c.frame_count(), w.frames.len(), "{name}");
         assert_eq!(c.message_count(), w.messages.len(), "{name}");
         // The compacted record still counts every frame and message.
@@ -457,7 +465,7 @@ fn assert_windows_match_with(path: &Path, size: WindowSize, config: SessionConfi
                 );
             }
             for (i, m) in shown.messages.iter().enumerate() {
-                let want = &w.messages[shown.handed_out.messages + i];
+                let want = &w.messages[shown.held.before.messages + i];
                 assert_eq!(format!("{m:?}"), format!("{want:?}"), "{at}: message {i}");
             }
             // Every message of a frame held is held too.
@@ -532,9 +540,9 @@ fn a_long_open_connection_holds_its_latest_frames_while_the_file_is_read() {
         pipeline.packet(&p);
         for c in &pipeline.capture.connections {
             most = most.max(c.frames.len());
-            dropped |= c.handed_out.frames > 0 && c.compacted.is_none();
+            dropped |= c.held.before.frames > 0 && c.held.dropped().is_none();
             if let Some((first, last)) = c.held_frames() {
-                assert_eq!(first as usize, c.handed_out.frames + 1);
+                assert_eq!(first as usize, c.held.before.frames + 1);
                 assert_eq!(last as usize, c.frame_count());
             }
         }
@@ -544,7 +552,7 @@ fn a_long_open_connection_holds_its_latest_frames_while_the_file_is_read() {
     let capture = pipeline.finish();
     for c in &capture.connections {
         assert_eq!(c.frame_count(), 300);
-        assert!(c.compacted.is_some() && c.frames.is_empty());
+        assert!(c.held.dropped().is_some() && c.frames.is_empty());
         assert_eq!(c.tally(f64::INFINITY).frames.iter().sum::<u64>(), 300);
     }
 }
@@ -955,7 +963,7 @@ fn a_connection_of_few_large_frames_is_windowed_by_its_bytes() {
         .unwrap_or_else(|| panic!("no connection"));
     let bytes: usize = shown.frames.iter().map(|f| f.raw.len()).sum::<usize>()
         + shown.messages.iter().map(|m| m.data.len()).sum::<usize>();
-    assert!(shown.window.is_some());
+    assert!(shown.held.is_window());
     // Up to the limit, plus the frame (and its message) that crossed it.
     assert!(bytes <= 10_000 + 2 * 2_010, "{bytes} bytes held");
     assert!(shown.frames.len() < 50);
@@ -1002,7 +1010,7 @@ fn a_pipe_is_copied_and_its_connections_decoded_again_from_the_copy() {
         assert_eq!(capture.connections.len(), whole.connections.len(), "{name}");
         for (c, w) in capture.connections.iter().zip(&whole.connections) {
             assert!(
-                c.compacted.is_some() && c.frames.is_empty(),
+                c.held.dropped().is_some() && c.frames.is_empty(),
                 "{name}: connection {} kept in memory",
                 c.id
             );
@@ -1083,7 +1091,7 @@ fn connections_past_a_failed_copy_of_a_pipe_keep_their_records() {
     let (mut compacted, mut kept) = (0, 0);
     for c in &capture.connections {
         assert_eq!(c.frame_count(), 40, "connection {}", c.id);
-        if c.compacted.is_some() {
+        if c.held.dropped().is_some() {
             // Ended within the copy: decoded again from it, whole.
             let again = index
                 .reread(c)
@@ -1241,7 +1249,7 @@ fn a_decode_again_tells_how_far_it_got_and_stops_when_told() {
     let path = temp_capture(&interleaved(2, 5000), "watch");
     let (capture, index) = first_pass(&path, 64);
     let c = &capture.connections[0];
-    let last = c.compacted.map_or(0, |k| k.last_packet);
+    let last = c.held.dropped().unwrap_or(0);
     assert!(last > 8192, "only {last} packets");
     let watch = wsscope::reread::Watch::default();
     assert_eq!(watch.percent(c), 0);
@@ -1294,8 +1302,8 @@ fn a_long_connection_open_when_the_copy_stops_says_which_frames_it_lost() {
     assert!(loading.copy_lost());
     let capture = loading.capture().clone();
     let c = &capture.connections[0];
-    assert!(c.compacted.is_none());
-    let lost = c.handed_out.frames;
+    assert!(c.held.dropped().is_none());
+    let lost = c.held.before.frames;
     assert!(lost > 0, "nothing let go");
     assert!(
         c.warnings

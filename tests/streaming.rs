@@ -53,7 +53,7 @@ fn streamed_with(pcap: &[u8], hand_out_at: usize, shares: usize) -> (Vec<Connect
                     (f + p.frames.len(), m + p.messages.len())
                 });
                 assert_eq!(
-                    (p.handed_out.frames, p.handed_out.messages),
+                    (p.held.before.frames, p.held.before.messages),
                     (frames, messages),
                     "a part must say how many records came before it"
                 );
@@ -69,14 +69,14 @@ fn streamed_with(pcap: &[u8], hand_out_at: usize, shares: usize) -> (Vec<Connect
                 }
                 assert_eq!(
                     (frames.len(), messages.len()),
-                    (c.handed_out.frames, c.handed_out.messages),
+                    (c.held.before.frames, c.held.before.messages),
                     "the connection must count what it handed out"
                 );
                 frames.append(&mut c.frames);
                 messages.append(&mut c.messages);
                 c.frames = frames;
                 c.messages = messages;
-                c.handed_out = Default::default();
+                c.held = Default::default();
                 conns.push(c);
             }
         }

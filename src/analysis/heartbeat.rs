@@ -2,27 +2,15 @@
 //! round-trip times, unanswered pings, pongs that echo no ping, the ping interval, idle
 //! gaps, and whether the connection ended with a closing handshake (§7.1.2).
 
-use crate::model::{Connection, Dir, Ending};
+use crate::model::tally::Tally;
+use crate::model::{Connection, Dir, Ending, MessageKind};
 use crate::rules::Warning;
+
+pub use crate::model::tally::PingPair;
 
 /// Idle gaps longer than this are worth a warning by default: a common NAT and proxy
 /// idle timeout, after which middleboxes silently drop the connection.
 pub const DEFAULT_IDLE_THRESHOLD_SECS: f64 = 60.0;
-
-/// One ping and what answered it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PingPair {
-    /// Who sent the ping.
-    pub dir: Dir,
-    /// Frame index of the ping.
-    pub ping_frame: u32,
-    /// Frame index of the pong that answered it.
-    pub pong_frame: Option<u32>,
-    /// Seconds from ping to pong.
-    pub rtt: Option<f64>,
-    /// The pong echoed this ping's payload, as §5.5.3 requires.
-    pub echoed: bool,
-}
 
 /// How the connection ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,11 +66,46 @@ impl Heartbeat {
     }
 }
 
+/// The heartbeat picture of everything `tally` was fed, for a connection that ended as
+/// `ending`; only silences longer than `idle_threshold` are listed (it must not be below the
+/// threshold the frames were fed with).
+pub fn from_tally(tally: &Tally, ending: Ending, idle_threshold: f64) -> Heartbeat {
+    let hb = &tally.heartbeat;
+    // The side that pings most (the server on a tie).
+    let (count, span) = if hb.pings[0].0 > hb.pings[1].0 {
+        hb.pings[0]
+    } else {
+        hb.pings[1]
+    };
+    let ping_interval = span
+        .filter(|_| count >= 2)
+        .map(|(first, last)| last.seconds_since(first) / (count - 1) as f64);
+    let closed = |d: Dir| tally.count(d, MessageKind::Close) > 0;
+    let closing = match (closed(Dir::Client), closed(Dir::Server)) {
+        (true, true) => Closing::Handshake,
+        (true, false) => Closing::OneSided(Dir::Client),
+        (false, true) => Closing::OneSided(Dir::Server),
+        (false, false) => Closing::None(ending),
+    };
+    Heartbeat {
+        pairs: hb.pairs.clone(),
+        unsolicited_pongs: hb.unsolicited,
+        ping_interval,
+        longest_idle: hb.longest_idle,
+        idle_gaps: hb
+            .idle_gaps
+            .iter()
+            .copied()
+            .filter(|(gap, _)| *gap > idle_threshold)
+            .collect(),
+        closing,
+    }
+}
+
 /// Analyses the heartbeats of `conn`; gaps longer than `idle_threshold` seconds are listed
 /// (records already handed out in streaming mode count through [`Connection::tally`]).
 pub fn heartbeat(conn: &Connection, idle_threshold: f64) -> Heartbeat {
-    conn.tally(idle_threshold)
-        .heartbeat(conn.ending, idle_threshold)
+    from_tally(&conn.tally(idle_threshold), conn.ending, idle_threshold)
 }
 
 /// Adds the heartbeat warnings to `conn`: idle gaps past the threshold, and an ending

@@ -8,8 +8,6 @@ pub mod mqtt;
 pub mod overhead;
 pub mod stomp;
 pub mod subprotocol;
-pub mod tally;
 
 pub use heartbeat::{Heartbeat, heartbeat};
 pub use overhead::{Overhead, overhead};
-pub use tally::Tally;

@@ -5,7 +5,7 @@
 
 use crate::model::{Connection, Dir};
 
-use super::Tally;
+use crate::model::tally::Tally;
 
 /// Head sizes assumed when the capture has no handshake (a small real-world request and response).
 const DEFAULT_REQUEST_HEAD: u64 = 300;

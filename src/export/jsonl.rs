@@ -115,7 +115,7 @@ struct AnalysisLine {
 fn analysis_line(c: &Connection) -> AnalysisLine {
     use crate::analysis::heartbeat::Closing;
     let tally = c.tally(f64::INFINITY);
-    let hb = tally.heartbeat(c.ending, f64::INFINITY);
+    let hb = crate::analysis::heartbeat::from_tally(&tally, c.ending, f64::INFINITY);
     let rtt = hb.rtt_stats();
     let o = crate::analysis::overhead::overhead_with(c, &tally);
     AnalysisLine {

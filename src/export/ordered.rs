@@ -36,7 +36,7 @@ pub struct Totals {
 /// is `head`, the frames' lines, the messages' lines, then `tail`.
 pub trait Render {
     /// Whether handed-out records are rendered at all (the summary needs only the
-    /// counts the connection keeps, [`crate::model::HandedOut::tally`]).
+    /// counts the connection keeps, [`crate::model::Held::tally`]).
     fn renders_parts(&self) -> bool;
     /// What comes before the frames (a connection's own line).
     fn head(&self, out: &mut dyn Write, c: &Connection) -> io::Result<()>;
@@ -485,7 +485,7 @@ mod tests {
         let mut last = conn(1);
         last.flow_order = 10;
         last.frames = vec![frame(5)];
-        last.handed_out.frames = 4;
+        last.held.before.frames = 4;
         let steps = [
             Handout::Part(part(0, 10, 1..=2)),
             Handout::Part(part(2, 20, 1..=1)),
@@ -544,7 +544,7 @@ mod tests {
         assert!(w.spilled_bytes() > 0, "nothing was spilled");
         let mut last = conn(1);
         last.flow_order = 20;
-        last.handed_out.frames = 600_000;
+        last.held.before.frames = 600_000;
         w.add(&mut out, &last, &LINES)
             .unwrap_or_else(|e| panic!("{e}"));
         let text = String::from_utf8_lossy(&out);
@@ -565,7 +565,7 @@ mod tests {
         }
         let mut two = conn(2);
         two.flow_order = 20;
-        two.handed_out.frames = 600_000;
+        two.held.before.frames = 600_000;
         w.add(&mut out, &two, &LINES)
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(out.is_empty());

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use crate::analysis::Tally;
+use crate::model::tally::Tally;
 use crate::model::{Capture, Connection, Dir, FlowKind, MessageKind};
 
 use super::ordered::Totals;
@@ -190,7 +190,7 @@ fn ms(secs: f64) -> String {
 
 fn heartbeat_lines(out: &mut dyn Write, c: &Connection, tally: &Tally) -> io::Result<()> {
     use crate::analysis::heartbeat::Closing;
-    let hb = tally.heartbeat(c.ending, f64::INFINITY);
+    let hb = crate::analysis::heartbeat::from_tally(tally, c.ending, f64::INFINITY);
     let mut parts = Vec::new();
     if hb.pairs.is_empty() {
         parts.push("no pings".to_string());

@@ -9,27 +9,23 @@ use crate::ws::{Dir, Sink};
 
 impl Sink for Connection {
     fn push_frame(&mut self, mut frame: FrameRecord) -> u32 {
-        let index = (self.handed_out.frames + self.frames.len() + 1) as u32;
+        let index = self.held.next_frame_index(self.frames.len());
         frame.index = index;
         self.frames.push(frame);
         index
     }
 
     fn frame_mut(&mut self, index: u32) -> Option<&mut FrameRecord> {
-        let at = usize::try_from(index)
-            .ok()?
-            .checked_sub(1 + self.handed_out.frames)?;
-        self.frames.get_mut(at)
+        self.frames.get_mut(self.held.frame_position(index)?)
     }
 
     fn push_message(&mut self, message: MessageRecord) -> usize {
         self.messages.push(message);
-        self.handed_out.messages + self.messages.len() - 1
+        self.held.message_ordinal(self.messages.len() - 1)
     }
 
     fn message_mut(&mut self, ordinal: usize) -> Option<&mut MessageRecord> {
-        self.messages
-            .get_mut(ordinal.checked_sub(self.handed_out.messages)?)
+        self.messages.get_mut(self.held.message_position(ordinal)?)
     }
 
     fn violation(

@@ -3,15 +3,18 @@
 //! pipeline; read (never decoded again) by the TUI and the exporters.
 
 mod build;
+pub mod held;
+pub mod tally;
+pub mod window;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use crate::analysis::Tally;
 use crate::decode::SkipReason;
 use crate::http::Handshake;
 use crate::rules::{Violation, Warning};
 use crate::source::Timestamp;
+pub use held::{Counts, Extent, Held};
 
 pub use crate::ws::record::{Dir, FrameRecord, MessageKind, MessageRecord};
 
@@ -95,51 +98,9 @@ pub struct Connection {
     pub packets: [u64; 2],
     /// Bytes of link, IP and TCP headers per direction (client, server).
     pub header_bytes: [u64; 2],
-    /// Set when `frames` and `messages` were dropped to save memory after the flow
-    /// ended (the terminal UI on a file re-decodes them from the file when shown).
-    pub compacted: Option<Compacted>,
-    /// Streaming mode: the records handed out while the connection was open, before
-    /// those in `frames` and `messages` ([`Connection::take_ended_records`]).
-    pub handed_out: HandedOut,
-    /// Set when `frames` and `messages` are a window into a longer connection decoded
-    /// again (the terminal UI holds a bounded part of a long connection): what the
-    /// whole connection has.
-    pub window: Option<Box<Whole>>,
-}
-
-/// The whole of a connection of which only a window of records is held
-/// ([`Connection::window`]).
-#[derive(Clone, Debug, Default)]
-pub struct Whole {
-    /// Its frames.
-    pub frames: usize,
-    /// Its messages.
-    pub messages: usize,
-    /// Counts over all its frames and messages, in and out of the window.
-    pub tally: Tally,
-}
-
-/// What a connection handed out in streaming mode, so counts and analyses still cover
-/// its whole life.
-#[derive(Clone, Debug, Default)]
-pub struct HandedOut {
-    /// Frames handed out (the first frame still held has index `frames + 1`).
-    pub frames: usize,
-    /// Messages handed out.
-    pub messages: usize,
-    /// Counts over the handed-out records.
-    pub tally: Tally,
-}
-
-/// What a compacted connection still says about the frames and messages it dropped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Compacted {
-    /// How many frames it had.
-    pub frames: usize,
-    /// How many messages it had.
-    pub messages: usize,
-    /// Number of the flow's last packet (its packets lie between `first_packet` and this).
-    pub last_packet: u64,
+    /// Where the records in `frames` and `messages` lie in the whole connection: those
+    /// that left memory before them, a window's total ([`held`]).
+    pub held: Held,
 }
 
 impl Connection {
@@ -170,175 +131,8 @@ impl Connection {
             tcp_bytes: [0; 2],
             packets: [0; 2],
             header_bytes: [0; 2],
-            compacted: None,
-            handed_out: HandedOut::default(),
-            window: None,
+            held: Held::default(),
         }
-    }
-
-    /// Frames seen, whether kept, handed out, compacted away or outside the window.
-    pub fn frame_count(&self) -> usize {
-        match (&self.compacted, &self.window) {
-            (Some(c), _) => c.frames,
-            (None, Some(w)) => w.frames,
-            (None, None) => self.handed_out.frames + self.frames.len(),
-        }
-    }
-
-    /// Messages seen, whether kept, handed out, compacted away or outside the window.
-    pub fn message_count(&self) -> usize {
-        match (&self.compacted, &self.window) {
-            (Some(c), _) => c.messages,
-            (None, Some(w)) => w.messages,
-            (None, None) => self.handed_out.messages + self.messages.len(),
-        }
-    }
-
-    /// The frame with 1-based `index`, if it is held here (not handed out, compacted
-    /// away or outside the window).
-    pub fn frame(&self, index: u32) -> Option<&FrameRecord> {
-        let at = usize::try_from(index)
-            .ok()?
-            .checked_sub(1 + self.handed_out.frames)?;
-        self.frames.get(at)
-    }
-
-    /// The message at `index` (0-based, counting those handed out), if it is held here.
-    pub fn message(&self, index: usize) -> Option<&MessageRecord> {
-        self.messages
-            .get(index.checked_sub(self.handed_out.messages)?)
-    }
-
-    /// Indices of the first and last frame held, `None` when none is.
-    pub fn held_frames(&self) -> Option<(u32, u32)> {
-        Some((self.frames.first()?.index, self.frames.last()?.index))
-    }
-
-    /// The message frame `f` belongs to, if it is held here.
-    pub fn message_of(&self, f: &FrameRecord) -> Option<&MessageRecord> {
-        f.message.and_then(|m| self.message(m))
-    }
-
-    /// Counts over every frame and message of the connection, handed out or held;
-    /// silences between frames longer than `idle_threshold` seconds are listed.
-    pub fn tally(&self, idle_threshold: f64) -> Tally {
-        if let Some(whole) = &self.window {
-            return whole.tally.clone();
-        }
-        let mut tally = self.handed_out.tally.clone();
-        tally.frames(&self.frames, idle_threshold);
-        tally.messages(&self.messages);
-        tally
-    }
-
-    /// Streaming mode: takes out the leading frames and messages that have ended, for
-    /// output while the connection is still open, so a connection that lasts the whole
-    /// capture does not hold all of its records. They go into [`HandedOut::tally`] first
-    /// (silences longer than `idle_threshold` seconds are remembered for the heartbeat
-    /// warnings). Returned as a connection record that holds only them, numbered like
-    /// this one, or `None` when nothing at the front has ended.
-    ///
-    /// A frame is taken only with its message and a message only with all its frames,
-    /// so output written from the part alone is complete. The decoders name records by
-    /// index and ordinal, so they go on decoding into the records left.
-    pub fn take_ended_records(&mut self, idle_threshold: f64) -> Option<Connection> {
-        self.take_ended_records_within(idle_threshold, usize::MAX, usize::MAX)
-    }
-
-    /// Like [`Connection::take_ended_records`], taking at most the first `max_frames`
-    /// frames and `max_messages` messages held (live output releases only what it wrote).
-    pub fn take_ended_records_within(
-        &mut self,
-        idle_threshold: f64,
-        max_frames: usize,
-        max_messages: usize,
-    ) -> Option<Connection> {
-        let base = self.handed_out.messages;
-        let message_ended = |f: &FrameRecord| {
-            f.message
-                .is_none_or(|m| m < base || self.messages.get(m - base).is_some_and(|m| m.ended))
-        };
-        let mut frames = self
-            .frames
-            .iter()
-            .take(max_frames)
-            .take_while(|f| f.ended && message_ended(f))
-            .count();
-        let messages = loop {
-            // Messages whose frames are all among the first `frames`…
-            let last_index = (self.handed_out.frames + frames) as u64;
-            let messages = self
-                .messages
-                .iter()
-                .take(max_messages)
-                .take_while(|m| {
-                    m.ended && m.frames.last().is_none_or(|&i| u64::from(i) <= last_index)
-                })
-                .count();
-            // …and frames whose message goes with them.
-            let kept = self.frames[..frames]
-                .iter()
-                .position(|f| f.message.is_some_and(|m| m >= base + messages))
-                .unwrap_or(frames);
-            if kept == frames {
-                break messages;
-            }
-            frames = kept;
-        };
-        if frames == 0 && messages == 0 {
-            return None;
-        }
-        let rest = self.frames.split_off(frames);
-        let frames = std::mem::replace(&mut self.frames, rest);
-        let rest = self.messages.split_off(messages);
-        let messages = std::mem::replace(&mut self.messages, rest);
-        self.handed_out.tally.frames(&frames, idle_threshold);
-        self.handed_out.tally.messages(&messages);
-        let mut part = Connection::new(
-            self.client,
-            self.server,
-            self.flow_order,
-            self.first_packet,
-            self.first_ts,
-        );
-        part.id = self.id;
-        part.handed_out.frames = self.handed_out.frames;
-        part.handed_out.messages = self.handed_out.messages;
-        self.handed_out.frames += frames.len();
-        self.handed_out.messages += messages.len();
-        part.frames = frames;
-        part.messages = messages;
-        Some(part)
-    }
-
-    /// Drops the frame and message records of a finished connection, keeping their
-    /// counts and the flow's packet range so they can be decoded again from the file.
-    /// What [`Connection::tally`] counts stays in the handed-out tally (silences longer
-    /// than `idle_threshold` seconds listed), so the analyses need no second decode.
-    pub fn compact(&mut self, last_packet: u64, idle_threshold: f64) {
-        if self.compacted.is_some() {
-            return;
-        }
-        self.compacted = Some(Compacted {
-            frames: self.frame_count(),
-            messages: self.message_count(),
-            last_packet,
-        });
-        self.handed_out.tally.frames(&self.frames, idle_threshold);
-        self.handed_out.tally.messages(&self.messages);
-        self.frames = Vec::new();
-        self.messages = Vec::new();
-    }
-
-    /// A compacted connection with its records decoded again (all of them, from the
-    /// first): the opposite of [`Connection::compact`].
-    pub fn restore(&mut self, frames: Vec<FrameRecord>, messages: Vec<MessageRecord>) {
-        self.frames = frames;
-        self.messages = messages;
-        self.compacted = None;
-        self.window = None;
-        // The counts were kept for the records dropped; they are all here again.
-        self.handed_out = HandedOut::default();
     }
 
     /// Records a violation. Past [`MAX_VIOLATIONS_PER_RULE`] of one rule, further ones
@@ -455,92 +249,5 @@ impl Capture {
     /// Total frames over all connections.
     pub fn frame_count(&self) -> usize {
         self.connections.iter().map(Connection::frame_count).sum()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn frame(index: u32, dir: Dir, message: Option<usize>, ended: bool) -> FrameRecord {
-        FrameRecord::for_test(index, dir, message, ended)
-    }
-
-    fn message(dir: Dir, frames: Vec<u32>, ended: bool) -> MessageRecord {
-        MessageRecord {
-            dir,
-            ts: Timestamp::default(),
-            end_ts: Timestamp::default(),
-            kind: MessageKind::Text,
-            len: 0,
-            wire_len: 0,
-            sha256: None,
-            compressed: false,
-            frames: frames.into(),
-            data: Vec::new(),
-            complete: true,
-            data_cut: false,
-            finished: ended,
-            ended,
-            close_code: None,
-            close_reason: None,
-        }
-    }
-
-    fn conn() -> Connection {
-        let a = "127.0.0.1:1".parse().unwrap_or_else(|_| unreachable!());
-        Connection::new(a, a, 0, 0, Timestamp::default())
-    }
-
-    #[test]
-    fn a_frame_waits_for_every_frame_of_its_message() {
-        // Server message 0 in frames 1 and 3; client frame 2 (message 1) still arriving.
-        let mut c = conn();
-        c.frames = vec![
-            frame(1, Dir::Server, Some(0), true),
-            frame(2, Dir::Client, Some(1), false),
-            frame(3, Dir::Server, Some(0), true),
-        ];
-        c.messages = vec![
-            message(Dir::Server, vec![1, 3], true),
-            message(Dir::Client, vec![2], false),
-        ];
-        assert!(c.take_ended_records(60.0).is_none());
-        // Frame 2 ends: everything goes, and the counts say so.
-        c.frames[1].ended = true;
-        c.messages[1].ended = true;
-        let part = c
-            .take_ended_records(60.0)
-            .unwrap_or_else(|| panic!("nothing handed out"));
-        assert_eq!((part.frames.len(), part.messages.len()), (3, 2));
-        assert_eq!((c.handed_out.frames, c.handed_out.messages), (3, 2));
-        assert_eq!((c.frame_count(), c.message_count()), (3, 2));
-        assert_eq!(c.tally(60.0).frames, [1, 2]);
-    }
-
-    #[test]
-    fn a_message_waits_for_its_frames_and_later_frames_find_theirs() {
-        // Message 0 (frames 1, 2) ended; message 1 (frame 3) still open.
-        let mut c = conn();
-        c.frames = vec![
-            frame(1, Dir::Server, Some(0), true),
-            frame(2, Dir::Server, Some(0), true),
-            frame(3, Dir::Server, Some(1), false),
-        ];
-        c.messages = vec![
-            message(Dir::Server, vec![1, 2], true),
-            message(Dir::Server, vec![3], false),
-        ];
-        let part = c
-            .take_ended_records(60.0)
-            .unwrap_or_else(|| panic!("nothing handed out"));
-        assert_eq!((part.frames.len(), part.messages.len()), (2, 1));
-        assert!(part.frames.iter().all(|f| part.message_of(f).is_some()));
-        // The frame left behind still finds its message, now first in the list.
-        assert_eq!(c.frames.len(), 1);
-        assert!(
-            c.message_of(&c.frames[0])
-                .is_some_and(|m| m.frames.as_slice() == [3])
-        );
     }
 }

@@ -142,7 +142,7 @@ impl Pipeline {
 
     /// Streaming mode: whether the ended records a connection hands out while open are
     /// wanted ([`Handout::Part`]; by default they are). When not, they are dropped at
-    /// once and only their counts stay ([`crate::model::HandedOut::tally`]).
+    /// once and only their counts stay ([`crate::model::Held::tally`]).
     pub fn set_parts_wanted(&mut self, wanted: bool) {
         if let Some(s) = self.streaming.as_mut() {
             s.parts = wanted;
@@ -569,7 +569,7 @@ impl Pipeline {
         }
         // Compacted connections were settled when their flows ended.
         for conn in &mut self.capture.connections {
-            if conn.compacted.is_none() {
+            if conn.held.dropped().is_none() {
                 settle(conn, self.config.idle_threshold);
             }
         }

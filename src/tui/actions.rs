@@ -121,7 +121,7 @@ impl App {
     fn past_window(&self, cmd: Command, page: usize, capture: &Capture) -> Option<(u32, bool)> {
         let conn = self.connection(capture)?;
         // A window, or a long connection whose first window is still being decoded.
-        if conn.window.is_none() && !self.long(conn) {
+        if !conn.held.is_window() && !self.long(conn) {
             return None;
         }
         let (first, last) = conn.held_frames().unwrap_or((u32::MAX, 0));

@@ -43,7 +43,7 @@ pub(crate) fn shown<'c>(
     record: Option<&'c Connection>,
 ) -> Option<&'c Connection> {
     match (full, record) {
-        (Some(f), Some(c)) if c.compacted.is_some() && f.flow_order == c.flow_order => Some(f),
+        (Some(f), Some(c)) if c.held.dropped().is_some() && f.flow_order == c.flow_order => Some(f),
         (_, c) => c,
     }
 }
@@ -51,7 +51,7 @@ pub(crate) fn shown<'c>(
 /// The connection holds frame `index`, or holds all its frames (a window that does not
 /// hold it means decoding another window).
 fn holds(conn: &Connection, index: u32) -> bool {
-    conn.window.is_none()
+    !conn.held.is_window()
         || conn
             .held_frames()
             .is_some_and(|(first, last)| (first..=last).contains(&index))
@@ -101,7 +101,7 @@ impl App {
     /// `record` is a compacted connection too long to hold: it is shown a window at a
     /// time, and search scans it part by part.
     pub(crate) fn long(&self, record: &Connection) -> bool {
-        record.compacted.is_some()
+        record.held.dropped().is_some()
             && self
                 .index
                 .as_ref()
@@ -111,20 +111,19 @@ impl App {
     /// Decoding the compacted `record` again takes long enough to be done in the
     /// background: it has many frames, or its packets spread over much of the file.
     pub(crate) fn in_background(&self, record: &Connection) -> bool {
-        record.compacted.is_some_and(|kept| {
-            let span = kept.last_packet.saturating_sub(record.first_packet);
-            kept.frames >= self.background_frames || span >= BACKGROUND_SPAN
+        record.held.dropped().is_some_and(|last_packet| {
+            let span = last_packet.saturating_sub(record.first_packet);
+            record.frame_count() >= self.background_frames || span >= BACKGROUND_SPAN
         })
     }
 
     /// `record` is compacted with frames or messages that are not in memory: showing or
     /// searching it means decoding it again.
     pub(crate) fn needs_reread(&self, record: &Connection) -> bool {
-        record
-            .compacted
-            .is_some_and(|k| k.frames > 0 || k.messages > 0)
+        record.held.dropped().is_some()
+            && (record.frame_count() > 0 || record.message_count() > 0)
             && shown(self.full.as_deref(), Some(record))
-                .is_none_or(|c| c.compacted.is_some() || c.window.is_some())
+                .is_none_or(|c| c.held.dropped().is_some() || c.held.is_window())
     }
 
     /// Selects the connection at `pos` with its frames decoded again at once, even a
@@ -153,10 +152,10 @@ impl App {
             self.full = None;
             return;
         };
-        let Some(kept) = c.compacted else {
+        if c.held.dropped().is_none() {
             self.full = None;
             return;
-        };
+        }
         let around = self.frame.unwrap_or(1);
         let shown_here = self
             .full
@@ -182,7 +181,9 @@ impl App {
         } else {
             self.full = None;
         }
-        if (kept.frames == 0 && kept.messages == 0) || self.reread_failed == Some(c.flow_order) {
+        if (c.frame_count() == 0 && c.message_count() == 0)
+            || self.reread_failed == Some(c.flow_order)
+        {
             return;
         }
         let Some(index) = self.index.clone() else {
@@ -234,7 +235,7 @@ impl App {
             Ok(_) => {
                 self.pending = Some(Pending {
                     flow_order: c.flow_order,
-                    frames: kept.frames,
+                    frames: c.frame_count(),
                     around: long.then_some(around),
                     result,
                     watch,
@@ -265,16 +266,16 @@ impl App {
         record: &'c Connection,
         reread: bool,
     ) -> Cow<'c, Connection> {
-        let Some(kept) = record.compacted else {
+        if record.held.dropped().is_none() {
             return Cow::Borrowed(record);
-        };
+        }
         if let Some(full) = shown(self.full.as_deref(), Some(record))
-            && full.compacted.is_none()
+            && full.held.dropped().is_none()
         {
             return Cow::Borrowed(full);
         }
         match &self.index {
-            Some(index) if reread && kept.frames > 0 => {
+            Some(index) if reread && record.frame_count() > 0 => {
                 decoded_again(index, record, 1, None).map_or(Cow::Borrowed(record), Cow::Owned)
             }
             _ => Cow::Borrowed(record),

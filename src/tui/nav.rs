@@ -59,7 +59,7 @@ impl App {
         self.load_full(capture);
         let full = self.full.clone();
         let record = self.record(capture);
-        let source = match record.and_then(|c| c.compacted.map(|_| c.flow_order)) {
+        let source = match record.and_then(|c| c.held.dropped().map(|_| c.flow_order)) {
             None => FrameSource::Record,
             Some(order) if full.as_ref().is_some_and(|f| f.flow_order == order) => {
                 FrameSource::Full
@@ -69,8 +69,8 @@ impl App {
         let needle = self.search.needle();
         let window = full
             .as_ref()
-            .filter(|f| source == FrameSource::Full && f.window.is_some())
-            .map_or(0, |f| f.handed_out.frames);
+            .filter(|f| source == FrameSource::Full && f.held.is_window())
+            .map_or(0, |f| f.held.before.frames);
         let key = CacheKey {
             conn: self.conn,
             source,
@@ -89,22 +89,20 @@ impl App {
             let test = FrameTest::new(&self.filter, conn, needle.as_deref());
             // A connection still being read holds its latest frames only: those it
             // dropped leave the list.
-            let first_held = conn.handed_out.frames + 1;
             if self
                 .visible
                 .first()
-                .is_some_and(|&v| (v as usize) < first_held)
+                .is_some_and(|&v| conn.frame_before_held(v))
             {
-                self.visible.retain(|&v| v as usize >= first_held);
+                self.visible.retain(|&v| !conn.frame_before_held(v));
             }
-            let from = self.cache.scanned.saturating_sub(conn.handed_out.frames);
-            let new = conn.frames.get(from..).unwrap_or(&[]);
             self.visible.extend(
-                new.iter()
+                conn.frames_after(self.cache.scanned)
+                    .iter()
                     .filter(|f| test.accepts(conn, f))
                     .map(|f| f.index),
             );
-            self.cache.scanned = conn.handed_out.frames + conn.frames.len();
+            self.cache.scanned = conn.frames_decoded();
         }
         match self.frame {
             // Frames still being decoded again (or another window of them): the
@@ -113,7 +111,7 @@ impl App {
             // A window no frame of which passes the filter: the selection stays where
             // it was asked to be (moving on reads further).
             Some(_)
-                if self.visible.is_empty() && full.as_ref().is_some_and(|f| f.window.is_some()) => {
+                if self.visible.is_empty() && full.as_ref().is_some_and(|f| f.held.is_window()) => {
             }
             // A long connection still being read dropped the selected frame from
             // memory: the selection stays on it (the detail pane says why), and once the
@@ -137,8 +135,7 @@ impl App {
     pub(crate) fn dropped_while_read(&self, record: Option<&Connection>, index: u32) -> bool {
         !self.loading.done
             && !self.loading.copy_lost
-            && record
-                .is_some_and(|c| c.compacted.is_none() && (index as usize) <= c.handed_out.frames)
+            && record.is_some_and(|c| c.frame_left_early(index))
     }
 
     /// Follows the capture and keeps the selection on screen (each tick).

@@ -79,7 +79,7 @@ impl App {
         let held = self
             .connection(capture)
             .is_some_and(|c| c.frame(index).is_some());
-        if !held && self.connection(capture).is_some_and(|c| c.window.is_some()) {
+        if !held && self.connection(capture).is_some_and(|c| c.held.is_window()) {
             // Outside the window of a long connection: the window around it is decoded.
             if !self.filter.is_empty() {
                 self.filter = Filter::default();
@@ -114,7 +114,8 @@ impl App {
             // The list holds the messages in memory (a window's, in a long connection).
             View::Messages => f
                 .message
-                .map_or(0, |m| m.saturating_sub(c.handed_out.messages)),
+                .and_then(|m| c.held.message_position(m))
+                .unwrap_or(0),
             _ => 0,
         }
     }

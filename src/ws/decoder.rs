@@ -3,7 +3,7 @@
 //! [`parse_frame_header`]) across packet boundaries, payloads streamed, gaps in the
 //! capture followed where frame boundaries survive them and resynchronised where they do
 //! not. Each frame is checked ([`super::checks`]) and handed to its message
-//! ([`super::message`]); everything found is reported to a [`Sink`], and nothing is an
+//! (`ws::message`); everything found is reported to a [`Sink`], and nothing is an
 //! error.
 
 use super::Negotiated;

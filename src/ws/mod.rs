@@ -2,7 +2,7 @@
 //! (RFC 7692), UTF-8 validation and close frames.
 //!
 //! One [`DirectionDecoder`] a direction: [`decoder`] (the frame-level state machine:
-//! feed, gap, finish) → [`message`] (fragments, inflate, UTF-8, close) → [`checks`] (the
+//! feed, gap, finish) → `message` (fragments, inflate, UTF-8, close) → [`checks`] (the
 //! rules, as pure functions). What it finds goes to a [`Sink`]: the model keeps it for a
 //! connection; tests keep it in a [`sink::Recording`].
 

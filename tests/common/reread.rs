@@ -4,7 +4,8 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-use wsscope::reread::{FileIndex, WindowSize};
+use wsscope::model::window::WindowSize;
+use wsscope::reread::FileIndex;
 use wsscope::source::CaptureReader;
 use wsscope::tui::app::{App, LoadState};
 use wsscope::tui::theme::Theme;

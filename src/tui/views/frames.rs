@@ -181,7 +181,7 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
                 p.frames,
                 p.watch.percent(conn)
             )
-        } else if conn.compacted.is_some() && app.reread_failed == Some(conn.flow_order) {
+        } else if conn.held.dropped().is_some() && app.reread_failed == Some(conn.flow_order) {
             "The frames could not be read again from the file (the status line says why).".into()
         } else if conn.frames.is_empty() {
             match &conn.handshake {

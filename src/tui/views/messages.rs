@@ -36,7 +36,7 @@ fn row(app: &App, c: &Connection, i: usize, m: &MessageRecord, width: usize) -> 
         "-".into()
     };
     // Numbered in the whole connection (a window holds only some of its messages).
-    let head = format!("{:>4} {time:>10} ", c.handed_out.messages + i + 1);
+    let head = format!("{:>4} {time:>10} ", c.held.message_ordinal(i) + 1);
     let mid = format!(
         " {:<6} {:>8} {deflated:>8} {:>6} ",
         m.kind.name(),
@@ -68,8 +68,8 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
         format!(
             "{}, {}–{} in memory",
             c.message_count(),
-            c.handed_out.messages + 1,
-            c.handed_out.messages + c.messages.len()
+            c.held.message_ordinal(0) + 1,
+            c.held.message_ordinal(c.messages.len())
         )
     };
     let title = format!(
@@ -109,7 +109,7 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
         return;
     };
     let block = pane_block(
-        &format!(" Message {} ", c.handed_out.messages + app.cursor + 1),
+        &format!(" Message {} ", c.held.message_ordinal(app.cursor) + 1),
         false,
         theme,
     );

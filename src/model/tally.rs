@@ -4,14 +4,12 @@
 //! analyses need from them stays here, so per-direction counts, the heartbeat picture
 //! (RFC 6455 §5.5.2, §5.5.3, §7.1.2) and the overhead still cover the whole connection.
 //! The viewer's analyses are computed the same way, from a fresh tally fed every record,
-//! so the two can never disagree.
+//! so the two can never disagree. The analyses themselves are in [`crate::analysis`].
 
 use std::collections::VecDeque;
 
-use crate::model::{Dir, Ending, FrameRecord, MessageKind, MessageRecord};
+use super::{Dir, FrameRecord, MessageKind, MessageRecord};
 use crate::source::Timestamp;
-
-use super::heartbeat::{Closing, Heartbeat, PingPair};
 
 /// Pings one side may have waiting for an answer; past it the oldest is given up as
 /// unanswered (a peer that pings without end cannot fill memory with payloads).
@@ -44,7 +42,7 @@ pub struct Tally {
     /// Close messages whose status code was read, in order.
     pub closes: Vec<CloseSeen>,
     /// Pings paired with pongs, and silences between frames.
-    heartbeat: HeartbeatTally,
+    pub heartbeat: HeartbeatTally,
 }
 
 /// Position of a message kind in [`Tally::kinds`].
@@ -58,21 +56,38 @@ pub fn kind_index(kind: MessageKind) -> usize {
     }
 }
 
-/// The heartbeat picture under construction.
+/// One ping and what answered it (RFC 6455 §5.5.2, §5.5.3).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PingPair {
+    /// Who sent the ping.
+    pub dir: Dir,
+    /// Frame index of the ping.
+    pub ping_frame: u32,
+    /// Frame index of the pong that answered it.
+    pub pong_frame: Option<u32>,
+    /// Seconds from ping to pong.
+    pub rtt: Option<f64>,
+    /// The pong echoed this ping's payload, as §5.5.3 requires.
+    pub echoed: bool,
+}
+
+/// The heartbeat picture under construction ([`crate::analysis::heartbeat::from_tally`] reads it).
 #[derive(Clone, Debug, Default)]
-struct HeartbeatTally {
+pub struct HeartbeatTally {
     /// Every ping, in order, with its answer so far.
-    pairs: Vec<PingPair>,
+    pub pairs: Vec<PingPair>,
     /// Pings still waiting for a pong, per pinging side: (index in `pairs`, payload, time).
     outstanding: [VecDeque<(usize, Vec<u8>, Timestamp)>; 2],
-    unsolicited: usize,
+    /// Pongs that answered no outstanding ping.
+    pub unsolicited: usize,
     /// Per side: pings sent, time of the first and of the latest.
-    pings: [(usize, Option<(Timestamp, Timestamp)>); 2],
+    pub pings: [(usize, Option<(Timestamp, Timestamp)>); 2],
     /// Time of the latest frame fed.
     last_frame: Option<Timestamp>,
-    longest_idle: Option<(f64, u32)>,
+    /// The longest silence between two frames: seconds, and the frame after it.
+    pub longest_idle: Option<(f64, u32)>,
     /// Silences longer than the threshold given to [`Tally::frames`].
-    idle_gaps: Vec<(f64, u32)>,
+    pub idle_gaps: Vec<(f64, u32)>,
 }
 
 impl Tally {
@@ -131,42 +146,6 @@ impl Tally {
     /// Data messages (text and binary) sent by `dir`.
     pub fn data_messages(&self, dir: Dir) -> u64 {
         self.count(dir, MessageKind::Text) + self.count(dir, MessageKind::Binary)
-    }
-
-    /// The heartbeat picture of everything fed, for a connection that ended as `ending`;
-    /// only silences longer than `idle_threshold` are listed (it must not be below the
-    /// threshold the frames were fed with).
-    pub fn heartbeat(&self, ending: Ending, idle_threshold: f64) -> Heartbeat {
-        let hb = &self.heartbeat;
-        // The side that pings most (the server on a tie).
-        let (count, span) = if hb.pings[0].0 > hb.pings[1].0 {
-            hb.pings[0]
-        } else {
-            hb.pings[1]
-        };
-        let ping_interval = span
-            .filter(|_| count >= 2)
-            .map(|(first, last)| last.seconds_since(first) / (count - 1) as f64);
-        let closed = |d: Dir| self.count(d, MessageKind::Close) > 0;
-        let closing = match (closed(Dir::Client), closed(Dir::Server)) {
-            (true, true) => Closing::Handshake,
-            (true, false) => Closing::OneSided(Dir::Client),
-            (false, true) => Closing::OneSided(Dir::Server),
-            (false, false) => Closing::None(ending),
-        };
-        Heartbeat {
-            pairs: hb.pairs.clone(),
-            unsolicited_pongs: hb.unsolicited,
-            ping_interval,
-            longest_idle: hb.longest_idle,
-            idle_gaps: hb
-                .idle_gaps
-                .iter()
-                .copied()
-                .filter(|(gap, _)| *gap > idle_threshold)
-                .collect(),
-            closing,
-        }
     }
 }
 
