@@ -30,7 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let size = std::fs::metadata(path)?.len();
     let config = SessionConfig::default();
     let index = FileIndex::new(path, config.clone());
-    let mut pipeline = Pipeline::new(wsscope::loader::first_pass_config(config));
+    let mut pipeline = Pipeline::new(wsscope::pipeline::keep::Purpose::Browse.config(&config));
     pipeline.set_compacting();
     let started = Instant::now();
     let mut reader = CaptureReader::new(BufReader::with_capacity(1 << 20, File::open(path)?))?;

@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod command;
 pub mod decode;
 pub mod explain;
 pub mod export;
@@ -25,9 +26,9 @@ pub mod tcp;
 pub mod tui;
 pub mod ws;
 
-pub use model::{Capture, Connection, Dir};
+pub use model::{Capture, Connection, Dir, Handout};
 pub use pipeline::{
-    Handout, Pipeline, StreamError, decode_reader, decode_reader_sharded, decode_reader_streaming,
+    Pipeline, StreamError, decode_reader, decode_reader_sharded, decode_reader_streaming,
     decode_reader_streaming_with, default_shards,
 };
 pub use session::SessionConfig;

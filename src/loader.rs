@@ -11,6 +11,7 @@ use std::thread::JoinHandle;
 
 use crate::model::Capture;
 use crate::pipeline::Pipeline;
+use crate::pipeline::keep::Purpose;
 use crate::reread::FileIndex;
 use crate::rules::Warning;
 use crate::session::SessionConfig;
@@ -130,7 +131,7 @@ pub fn spawn_file(
     let file = std::fs::File::open(path)?;
     let total = file.metadata().ok().map(|m| m.len());
     let index = Arc::new(FileIndex::new(path, config.clone()));
-    let first_pass = first_pass_config(config);
+    let first_pass = Purpose::Browse.config(&config);
     // Unbuffered: the capture reader reads 1 MiB at a time into its own buffer.
     spawn_indexed(
         file,
@@ -211,7 +212,7 @@ fn spool_into<R: Read + Send + 'static, W: std::io::Write + Send + 'static>(
         live,
         ..Extras::default()
     };
-    spawn_indexed(spool, first_pass_config(config), extras)
+    spawn_indexed(spool, Purpose::Browse.config(&config), extras)
 }
 
 /// The note for a copy of the stream that stopped ([`spawn_spooled`]).
@@ -220,16 +221,6 @@ fn spool_note(failure: &SpoolFailure) -> String {
         "the temporary copy of the stream stopped at byte {} ({}): connections that end after it are kept in memory with payload previews only, as they cannot be decoded again (long ones still open then had already let go of their oldest frames: their warnings say which)",
         failure.copied, failure.error
     )
-}
-
-/// The settings of [`spawn_file`]'s first pass over a file decoded with `config`: only
-/// previews of payloads (what the lists show) and no message hashes (a fifth of the
-/// time); a connection is shown in full from its second decode, once its flow has ended.
-pub fn first_pass_config(config: SessionConfig) -> SessionConfig {
-    let mut first_pass = config;
-    first_pass.limits.preview_only = true;
-    first_pass.limits.hash_messages = false;
-    first_pass
 }
 
 /// An error told once a stream has ended (a live capture's thread's), shared with the

@@ -8,8 +8,6 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-#[cfg(feature = "live")]
-use wsscope::export;
 use wsscope::model::Capture;
 use wsscope::session::SessionConfig;
 use wsscope::source::SourceError;
@@ -90,16 +88,6 @@ struct Common {
 }
 
 impl Common {
-    /// For `summary`, `frames` and `export`: keep only what text output shows (message
-    /// hashes only for `export`, the one output that has them).
-    #[cfg(feature = "live")]
-    fn preview_config(&self, hash_messages: bool) -> SessionConfig {
-        let mut config = self.session_config();
-        config.limits.preview_only = true;
-        config.limits.hash_messages = hash_messages;
-        config
-    }
-
     fn session_config(&self) -> SessionConfig {
         SessionConfig {
             limits: Limits {
@@ -293,17 +281,15 @@ enum Output {
     Jsonl(Option<u32>),
 }
 
-#[cfg(feature = "live")]
-fn write_output(
-    out: &mut dyn Write,
-    what: Output,
-    capture: &Capture,
-    name: &str,
-) -> io::Result<()> {
-    match what {
-        Output::Summary => export::summary::write(out, capture, name),
-        Output::Frames(conn) => export::frames::write(out, capture, conn),
-        Output::Jsonl(conn) => export::jsonl::write(out, capture, conn),
+impl Output {
+    fn renderer(self) -> wsscope::export::Renderer {
+        use wsscope::export::{Format, Renderer};
+        let (format, only) = match self {
+            Output::Summary => (Format::Summary, None),
+            Output::Frames(only) => (Format::Frames, only),
+            Output::Jsonl(only) => (Format::Jsonl, only),
+        };
+        Renderer { format, only }
     }
 }
 
@@ -417,29 +403,13 @@ fn open_ui(input: &Input, common: &Common) -> Result<ExitCode> {
 /// connection is written (or set aside, rendered) when its flow ends, so memory follows
 /// the open flows rather than the size of the file.
 fn finish_file(input: &Input, what: Output, common: &Common) -> Result<ExitCode> {
-    use wsscope::export::{Format, Renderer};
     let started = std::time::Instant::now();
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let renderer = match what {
-        Output::Summary => Renderer {
-            format: Format::Summary,
-            only: None,
-        },
-        Output::Frames(only) => Renderer {
-            format: Format::Frames,
-            only,
-        },
-        Output::Jsonl(only) => Renderer {
-            format: Format::Jsonl,
-            only,
-        },
-    };
-    let mut config = common.session_config();
-    renderer.format.tune(&mut config);
-    let decoded = wsscope::export::write_streaming(
+    let renderer = what.renderer();
+    let decoded = wsscope::command::scripted::write_streaming(
         open_input(input)?,
-        config,
+        &common.session_config(),
         renderer,
         &input.name(),
         &mut out,
@@ -571,81 +541,22 @@ fn start_live(args: &LiveArgs, ui: bool) -> Result<wsscope::source::live::LiveCa
 #[cfg(feature = "live")]
 fn live_script(args: &LiveArgs, what: Output, common: &Common) -> Result<ExitCode> {
     use std::sync::atomic::Ordering;
-    use std::sync::mpsc::RecvTimeoutError;
-    use wsscope::export::stream::{StreamFormat, Streamer};
 
     let live = start_live(args, false)?;
-    let mut pipeline = wsscope::Pipeline::new(common.preview_config(true));
-    pipeline.set_live(true);
-    let mut streamer = match what {
-        Output::Summary => None,
-        Output::Frames(_) => Some(Streamer::new(StreamFormat::Frames)),
-        Output::Jsonl(_) => Some(Streamer::new(StreamFormat::Jsonl)),
-    };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let mut output_closed = false;
-    loop {
-        let first = match live
-            .packets
-            .recv_timeout(std::time::Duration::from_millis(100))
-        {
-            Ok(p) => p,
-            Err(RecvTimeoutError::Timeout) => continue,
-            Err(RecvTimeoutError::Disconnected) => break,
-        };
-        let mut next = Some(first);
-        while let Some(p) = next.take() {
-            pipeline.packet(&wsscope::source::PacketRef {
-                number: p.number,
-                ts: p.ts,
-                link: live.link(),
-                data: &p.data,
-                orig_len: p.orig_len,
-            });
-            next = live.packets.try_recv().ok();
-        }
-        if let Some(s) = streamer.as_mut()
-            && let Err(e) = s.write_new(&mut out, &pipeline.capture, false)
-        {
-            if e.kind() != io::ErrorKind::BrokenPipe {
-                return Err(e.into());
-            }
-            output_closed = true;
-            live.stop.store(true, Ordering::Relaxed);
-        }
-        // What was written (or, for the summary, counted) is not kept: memory follows
-        // the open connections, not how long the capture runs.
-        match streamer.as_mut() {
-            Some(s) => s.release(&mut pipeline),
-            None => {
-                for i in 0..pipeline.capture.connections.len() {
-                    pipeline.release_records(i, usize::MAX, usize::MAX);
-                }
-            }
-        }
-    }
+    let name = format!("live on {}", live.interface);
+    let written = wsscope::command::live::write_live(
+        &live,
+        &common.session_config(),
+        what.renderer(),
+        &name,
+        &mut out,
+    )?;
     let result = live
         .thread
         .join()
         .map_err(|_| anyhow::anyhow!("the capture thread stopped unexpectedly"))?;
-    pipeline.finish_in_place();
-    let capture = &pipeline.capture;
-    if !output_closed {
-        let written = match streamer.as_mut() {
-            Some(s) => s.write_new(&mut out, capture, true),
-            None => write_output(
-                &mut out,
-                what,
-                capture,
-                &format!("live on {}", live.interface),
-            ),
-        };
-        match written.and_then(|_| out.flush()) {
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-            other => other?,
-        }
-    }
     let stats = &live.stats;
     eprintln!(
         "wsscope: {} packets captured, {} dropped by the kernel, {} dropped by wsscope (decoder behind)",
@@ -654,6 +565,7 @@ fn live_script(args: &LiveArgs, what: Output, common: &Common) -> Result<ExitCod
         stats.queue_dropped.load(Ordering::Relaxed)
     );
     result?;
+    let capture = &written.capture;
     exit_status(capture, capture.violation_count(), "live capture", common)
 }
 

@@ -21,10 +21,13 @@ use sha2::{Digest, Sha256};
 use crate::model::window::{Window, WindowSize};
 use crate::model::{Connection, FrameRecord, MessageRecord, WarningRecord};
 use crate::pipeline::Pipeline;
+use crate::pipeline::drive::{Steer, Step, drive};
+use crate::pipeline::keep::Purpose;
 use crate::rules::Warning;
 use crate::session::SessionConfig;
-use crate::source::{CaptureReader, SourceError};
+use crate::source::{CaptureReader, PacketRef, SourceError};
 use crate::tcp::flow_key;
+use std::ops::ControlFlow;
 
 /// By default, one packet in this many is a place the reader can resume at: for a
 /// million packets, 489 checkpoints (8 KB), and at most 2,047 packets read in vain.
@@ -296,7 +299,7 @@ impl FileIndex {
         conn: &Connection,
         cancel: Option<&Watch>,
         hash: bool,
-        mut on_part: Option<&mut dyn FnMut(Connection) -> bool>,
+        on_part: Option<&mut dyn FnMut(Connection) -> bool>,
     ) -> Result<Connection, RereadError> {
         let name = self.path.display().to_string();
         let source = |e: SourceError| RereadError::Source {
@@ -306,60 +309,20 @@ impl FileIndex {
         let last = conn.held.dropped().unwrap_or(u64::MAX);
         let (mut reader, first_number) = self.open_before(conn.first_packet).map_err(source)?;
         reader.set_next_number(first_number);
-        let key = flow_key(conn.client, conn.server);
-        let mut config = self.config.clone();
-        config.limits.hash_messages &= hash;
-        let mut pipeline = Pipeline::new(config);
-        let mut stopped = false;
-        loop {
-            let packet = match reader.next_packet() {
-                Ok(Some(p)) => p,
-                Ok(None) => break,
-                // A cut file was cut there in the first pass too.
-                Err(_) => break,
-            };
-            if packet.number > last {
-                break;
-            }
-            if packet.number.is_multiple_of(4096)
-                && let Some(watch) = cancel
-            {
-                watch.reached.store(packet.number, Ordering::Relaxed);
-                if watch.cancel.load(Ordering::Relaxed) {
-                    return Err(RereadError::Cancelled);
-                }
-            }
-            if packet.number < conn.first_packet {
-                continue;
-            }
-            let ours = decode_packet(&packet).is_ok_and(|seg| flow_key(seg.src, seg.dst) == key);
-            if !ours {
-                continue;
-            }
-            pipeline.packet(&packet);
-            let Some(on_part) = on_part.as_mut() else {
-                continue;
-            };
-            // Only the connection asked for (a reused port may have made another).
-            let held =
-                pipeline.capture.connections.iter().position(|c| {
-                    c.first_packet == conn.first_packet && c.frames.len() >= PART_FRAMES
-                });
-            // As in the first pass: a message that never ends is given up.
-            if let Some(i) = held
-                && pipeline.capture.connections[i].frames.len() >= pipeline.held_limit()
-            {
-                pipeline.give_up_blocking(i);
-            }
-            if let Some(part) = held.and_then(|i| pipeline.take_records(i, usize::MAX, usize::MAX))
-                && !on_part(part)
-            {
-                stopped = true;
-                break;
-            }
-        }
-        let capture = pipeline.finish();
-        let found = capture
+        let mut pipeline = Pipeline::new(Purpose::Again { hash }.config(&self.config));
+        let mut steer = OneFlow {
+            key: flow_key(conn.client, conn.server),
+            first_packet: conn.first_packet,
+            last_packet: last,
+            cancel,
+            on_part,
+            stopped: false,
+        };
+        // A cut file was cut there in the first pass too: its error is not this one's.
+        drive(&mut reader, &mut pipeline, &mut steer)?;
+        let stopped = steer.stopped;
+        let found = pipeline
+            .capture
             .connections
             .into_iter()
             .find(|c| c.first_packet == conn.first_packet && c.client == conn.client);
@@ -408,5 +371,74 @@ impl FileIndex {
             }
             _ => Ok((CaptureReader::new(file)?, 1)),
         }
+    }
+}
+
+/// Decodes the packets of one flow, from its first packet to its last, taking out its
+/// connection's ended records a part at a time when asked ([`FileIndex::decode_flow`]).
+struct OneFlow<'a, 'p> {
+    key: crate::tcp::FlowKey,
+    first_packet: u64,
+    last_packet: u64,
+    cancel: Option<&'a Watch>,
+    /// Given each part; says whether more are wanted.
+    on_part: Option<&'a mut (dyn FnMut(Connection) -> bool + 'p)>,
+    /// `on_part` wanted no more.
+    stopped: bool,
+}
+
+impl Steer for OneFlow<'_, '_> {
+    type Error = RereadError;
+
+    fn before(
+        &mut self,
+        _pipeline: &mut Pipeline,
+        packet: &PacketRef<'_>,
+    ) -> Result<Step, RereadError> {
+        if packet.number > self.last_packet {
+            return Ok(Step::Stop);
+        }
+        if packet.number.is_multiple_of(4096)
+            && let Some(watch) = self.cancel
+        {
+            watch.reached.store(packet.number, Ordering::Relaxed);
+            if watch.cancel.load(Ordering::Relaxed) {
+                return Err(RereadError::Cancelled);
+            }
+        }
+        if packet.number < self.first_packet {
+            return Ok(Step::Skip);
+        }
+        let ours = decode_packet(packet).is_ok_and(|seg| flow_key(seg.src, seg.dst) == self.key);
+        Ok(if ours { Step::Decode } else { Step::Skip })
+    }
+
+    fn after(
+        &mut self,
+        pipeline: &mut Pipeline,
+        _packet: &PacketRef<'_>,
+    ) -> Result<ControlFlow<()>, RereadError> {
+        let Some(on_part) = self.on_part.as_mut() else {
+            return Ok(ControlFlow::Continue(()));
+        };
+        // Only the connection asked for (a reused port may have made another).
+        let held = pipeline
+            .capture
+            .connections
+            .iter()
+            .position(|c| c.first_packet == self.first_packet && c.frames.len() >= PART_FRAMES);
+        // As in the first pass: a message that never ends is given up.
+        if let Some(i) = held
+            && pipeline.capture.connections[i].frames.len() >= pipeline.held_limit()
+        {
+            pipeline.give_up_blocking(i);
+        }
+        if let Some(part) = held.and_then(|i| pipeline.take_records(i, usize::MAX, usize::MAX))
+            && !on_part(part)
+        {
+            self.stopped = true;
+            return Ok(ControlFlow::Break(()));
+        }
+        Ok(ControlFlow::Continue(()))
     }
 }

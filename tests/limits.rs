@@ -6,7 +6,8 @@ mod common;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use common::Conversation;
-use wsscope::pipeline::{Handout, StreamSetup, decode_reader_sharded};
+use wsscope::model::Handout;
+use wsscope::pipeline::{StreamSetup, decode_reader_sharded};
 use wsscope::rules::Warning;
 use wsscope::ws::limits::Limits;
 use wsscope::{Capture, Connection, SessionConfig, decode_reader};
@@ -404,7 +405,8 @@ fn a_message_that_does_not_end_cannot_hold_every_later_frame() {
     // The UI's first pass: the connection never holds much more than the limit.
     let mut reader =
         wsscope::source::CaptureReader::new(&pcap[..]).unwrap_or_else(|e| panic!("{e}"));
-    let mut pipeline = wsscope::Pipeline::new(wsscope::loader::first_pass_config(config.clone()));
+    let mut pipeline =
+        wsscope::Pipeline::new(wsscope::pipeline::keep::Purpose::Browse.config(&config));
     pipeline.set_compacting();
     let mut most = 0;
     while let Ok(Some(p)) = reader.next_packet() {

@@ -43,7 +43,9 @@ fn live_lines_with(
                 .write_new(&mut out, &pipeline.capture, false)
                 .unwrap_or_else(|e| panic!("write: {e}"));
             if release {
-                streamer.release(&mut pipeline);
+                streamer.release_with(|i, frames, messages| {
+                    pipeline.release_records(i, frames, messages)
+                });
             }
         }
     }
@@ -167,7 +169,8 @@ fn live_output_releases_what_it_wrote() {
             streamer
                 .write_new(&mut out, &pipeline.capture, false)
                 .unwrap_or_else(|e| panic!("write: {e}"));
-            streamer.release(&mut pipeline);
+            streamer
+                .release_with(|i, frames, messages| pipeline.release_records(i, frames, messages));
             let held = pipeline.capture.connections.iter().map(|c| c.frames.len());
             most_held = most_held.max(held.max().unwrap_or(0));
         }

@@ -531,7 +531,8 @@ fn a_long_open_connection_holds_its_latest_frames_while_the_file_is_read() {
     let path = temp_capture(&interleaved(2, 300), "hold");
     let file = File::open(&path).unwrap_or_else(|e| panic!("{e}"));
     let mut reader = CaptureReader::new(BufReader::new(file)).unwrap_or_else(|e| panic!("{e}"));
-    let mut pipeline = Pipeline::new(wsscope::loader::first_pass_config(SessionConfig::default()));
+    let mut pipeline =
+        Pipeline::new(wsscope::pipeline::keep::Purpose::Browse.config(&SessionConfig::default()));
     pipeline.set_compacting();
     pipeline.set_open_hold(10);
     let mut most = 0;
@@ -1171,7 +1172,8 @@ fn the_selection_stays_on_a_frame_a_connection_being_read_dropped() {
     let index = FileIndex::new(&path, SessionConfig::default()).with_checkpoint_every(16);
     let file = File::open(&path).unwrap_or_else(|e| panic!("{e}"));
     let mut reader = CaptureReader::new(BufReader::new(file)).unwrap_or_else(|e| panic!("{e}"));
-    let mut pipeline = Pipeline::new(wsscope::loader::first_pass_config(SessionConfig::default()));
+    let mut pipeline =
+        Pipeline::new(wsscope::pipeline::keep::Purpose::Browse.config(&SessionConfig::default()));
     pipeline.set_compacting();
     pipeline.set_open_hold(10);
     let mut app = App::new(

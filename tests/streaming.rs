@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use common::{Conversation, pcap_file};
+use wsscope::command::scripted::{purpose, write_streaming};
 use wsscope::export::{self, Format, Renderer, jsonl};
 use wsscope::model::Connection;
 use wsscope::pipeline::StreamSetup;
@@ -249,8 +250,7 @@ fn many_overlapping_connections_keep_their_own_records() {
 
 /// What a whole decode renders in `format` (the reference the streaming writer must match).
 fn rendered_whole(pcap: &[u8], format: Format) -> String {
-    let mut config = SessionConfig::default();
-    format.tune(&mut config);
+    let config = purpose(format).config(&SessionConfig::default());
     let capture = decode_reader(pcap, config).unwrap_or_else(|e| panic!("decode: {e}"));
     let mut out = Vec::new();
     match format {
@@ -265,14 +265,13 @@ fn rendered_whole(pcap: &[u8], format: Format) -> String {
 /// What `summary`, `frames` or `export` print, with records handed out at `hand_out_at`,
 /// on one decode thread; checked to be the same on two and three.
 fn rendered_streaming(pcap: &[u8], format: Format, hand_out_at: usize) -> String {
-    let mut config = SessionConfig::default();
-    format.tune(&mut config);
+    let config = SessionConfig::default();
     let renderer = Renderer { format, only: None };
     let mut outputs = SHARES.iter().map(|&shares| {
         let mut out = Vec::new();
-        export::write_streaming(
+        write_streaming(
             pcap,
-            config.clone(),
+            &config,
             renderer,
             "x",
             &mut out,
@@ -366,9 +365,9 @@ fn rendered_both(
     hand_out_at: usize,
     shares: usize,
 ) -> (String, String) {
-    let mut config = SessionConfig::default();
-    format.tune(&mut config);
-    let capture = decode_reader(pcap, config.clone()).unwrap_or_else(|e| panic!("decode: {e}"));
+    let config = SessionConfig::default();
+    let capture = decode_reader(pcap, purpose(format).config(&config))
+        .unwrap_or_else(|e| panic!("decode: {e}"));
     let mut whole = Vec::new();
     match format {
         Format::Frames => export::frames::write(&mut whole, &capture, only),
@@ -376,9 +375,9 @@ fn rendered_both(
     }
     .unwrap_or_else(|e| panic!("{e}"));
     let mut streamed = Vec::new();
-    export::write_streaming(
+    write_streaming(
         pcap,
-        config,
+        &config,
         Renderer { format, only },
         "x",
         &mut streamed,

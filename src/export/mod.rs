@@ -1,5 +1,7 @@
-//! Text and JSON-lines views of a decoded [`Capture`], and the
-//! streaming writer that `summary`, `frames` and `export` use on a whole file.
+//! Text and JSON-lines views of a decoded [`crate::model::Capture`], whole
+//! ([`summary::write`], [`frames::write`], [`jsonl::write`]) or a connection at a time as
+//! a streaming decode hands them out ([`Renderer`], [`ordered::OrderedWriter`]). They
+//! read the model only; [`crate::command`] drives a decode into them.
 
 pub mod frames;
 pub mod jsonl;
@@ -7,12 +9,10 @@ pub mod ordered;
 pub mod stream;
 pub mod summary;
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 
-use crate::model::{Capture, Connection};
-use crate::pipeline::{StreamError, StreamSetup, decode_reader_sharded};
-use crate::session::SessionConfig;
-use ordered::{OrderedWriter, Render, Totals};
+use crate::model::Connection;
+use ordered::Render;
 
 /// The scripted outputs (DESIGN.md "Command line").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,22 +23,6 @@ pub enum Format {
     Frames,
     /// `wsscope export`: the JSON-lines contract.
     Jsonl,
-}
-
-impl Format {
-    /// Narrows `config` to what this output shows, so nothing else is kept: only the
-    /// frame list previews frame bytes, the summary shows no payload at all, and only
-    /// the export prints message hashes.
-    pub fn tune(self, config: &mut SessionConfig) {
-        config.limits.preview_only = true;
-        config.limits.hash_messages = self == Format::Jsonl;
-        if self != Format::Frames {
-            config.limits.max_frame_kept = 0;
-        }
-        if self == Format::Summary {
-            config.limits.keep_message_data = false;
-        }
-    }
 }
 
 /// Renders one format's connection blocks, optionally for one connection only.
@@ -119,34 +103,4 @@ impl Render for Renderer {
             None => out.extend_from_slice(line),
         }
     }
-}
-
-/// Decodes a capture in streaming mode and writes `renderer`'s output to `out`: the
-/// same bytes as rendering a whole decode, in memory that follows the open flows and
-/// the output limits, not the size of the file or the length of a connection.
-/// `setup` says how ([`StreamSetup::default`] outside tests; the output does not depend
-/// on it). `name` names the capture in the summary. Returns the capture's counts (no
-/// connections) and totals.
-pub fn write_streaming<R: Read + Send>(
-    reader: R,
-    config: SessionConfig,
-    renderer: Renderer,
-    name: &str,
-    out: &mut dyn Write,
-    mut setup: StreamSetup,
-) -> Result<(Capture, Totals), StreamError> {
-    // The summary starts with totals, so its connections are all written at the end.
-    let mut ordered = OrderedWriter::new(renderer.format != Format::Summary);
-    if renderer.format == Format::Frames {
-        frames::write_header(out)?;
-    }
-    setup.parts = renderer.renders_parts();
-    let capture = decode_reader_sharded(reader, config, setup, |handout| {
-        ordered.take(out, handout, &renderer)
-    })?;
-    if renderer.format == Format::Summary {
-        summary::write_header(out, &capture, ordered.totals(), name)?;
-    }
-    ordered.finish(out)?;
-    Ok((capture, ordered.totals()))
 }

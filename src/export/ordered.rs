@@ -14,7 +14,7 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use crate::model::Connection;
-use crate::pipeline::Handout;
+use crate::model::Handout;
 
 /// Bytes of rendered output kept in memory while waiting for their turn; past it,
 /// waiting output goes to a temporary file.

@@ -9,7 +9,6 @@
 use std::io::{self, Write};
 
 use crate::model::{Capture, Connection};
-use crate::pipeline::Pipeline;
 
 use super::{frames, jsonl};
 
@@ -53,17 +52,19 @@ impl Streamer {
         }
     }
 
-    /// Drops from `pipeline` the records already written, keeping their counts (see
-    /// [`Pipeline::release_records`]), so a long live capture does not hold every frame.
+    /// Lets the records already written go, so a long live capture does not hold every
+    /// frame: `release(i, frames, messages)` drops at most the first `frames` frames and
+    /// `messages` messages of connection `i` (as far as they may leave, keeping their
+    /// counts: [`crate::Pipeline::release_records`]) and says how many of each went.
     /// Call it right after [`Streamer::write_new`].
-    pub fn release(&mut self, pipeline: &mut Pipeline) {
+    pub fn release_with(&mut self, mut release: impl FnMut(usize, usize, usize) -> (usize, usize)) {
         for (i, w) in self.written.iter_mut().enumerate() {
             // The frame list writes no message lines: a message may go with its frames.
             let messages = match self.format {
                 StreamFormat::Jsonl => w.messages,
                 StreamFormat::Frames => usize::MAX,
             };
-            let (frames, messages) = pipeline.release_records(i, w.frames, messages);
+            let (frames, messages) = release(i, w.frames, messages);
             w.frames -= frames;
             w.messages = w.messages.saturating_sub(messages);
         }

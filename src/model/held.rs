@@ -126,6 +126,20 @@ impl Held {
     }
 }
 
+/// What a connection hands out of its records, in order: streaming output takes them
+/// from [`crate::Pipeline::take_handouts`].
+#[derive(Debug)]
+pub enum Handout {
+    /// Ended frames and messages of a connection still open
+    /// ([`Connection::take_ended_records`]): a record holding only them, with the
+    /// connection's `flow_order` and its `id` (0 while it has no number yet). Every part
+    /// of a connection comes before the connection itself.
+    Part(Connection),
+    /// A connection whose flow ended, settled and numbered, holding the records not
+    /// handed out before.
+    Finished(Connection),
+}
+
 /// What a connection holds, and the records leaving and coming back.
 impl Connection {
     /// Frames seen, whether in memory or not ([`Held::frame_count`]).

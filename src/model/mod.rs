@@ -14,7 +14,7 @@ use crate::decode::SkipReason;
 use crate::http::Handshake;
 use crate::rules::{Violation, Warning};
 use crate::source::Timestamp;
-pub use held::{Counts, Extent, Held};
+pub use held::{Counts, Extent, Handout, Held};
 
 pub use crate::ws::record::{Dir, FrameRecord, MessageKind, MessageRecord};
 

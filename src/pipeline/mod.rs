@@ -2,6 +2,8 @@
 //! [`Capture`]. Synchronous, no terminal I/O: the command line, the TUI and the tests
 //! drive it the same way, a packet at a time, so a capture can be shown while it is read.
 
+pub mod drive;
+pub mod keep;
 mod numbering;
 mod sharded;
 
@@ -9,10 +11,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 
 use crate::decode::decode_packet;
-use crate::model::{Capture, Connection, Ending};
+use crate::model::{Capture, Connection, Ending, Handout};
 use crate::session::{Session, SessionConfig};
 use crate::source::{CaptureReader, PacketRef, SourceError, Timestamp};
 use crate::tcp::{Endpoints, FlowKey, TcpFlow, endpoints_for_first, flow_key};
+use drive::{Everything, Steer, drive};
+use std::ops::ControlFlow;
 
 pub use numbering::{FlowEvent, Numbering};
 pub use sharded::{StreamSetup, decode_reader_sharded, default_shards};
@@ -48,19 +52,6 @@ pub const OPEN_HOLD_FRAMES: usize = 5_000;
 /// bounded whatever a peer sends. When `--max-fragments` allows more, the limit is one
 /// more than it: a message's own fragments are bounded by that option, and it decides.
 pub const MAX_HELD_FRAMES: usize = 50_000;
-
-/// What streaming mode hands out, in order ([`Pipeline::take_handouts`]).
-#[derive(Debug)]
-pub enum Handout {
-    /// Ended frames and messages of a connection still open
-    /// ([`Connection::take_ended_records`]): a record holding only them, with the
-    /// connection's `flow_order` and its `id` (0 while it has no number yet). Every part
-    /// of a connection comes before the connection itself.
-    Part(Connection),
-    /// A connection whose flow ended, settled and numbered, holding the records not
-    /// handed out before.
-    Finished(Connection),
-}
 
 /// Streaming mode's state (see [`Pipeline::set_streaming`]).
 struct Streaming {
@@ -686,21 +677,10 @@ fn streaming_on_one_thread<R: Read + Send>(
     pipeline.set_parts_wanted(setup.parts);
     // The capture is read and cut into packets on a second thread.
     let (ahead, mut receivers) = crate::source::readahead::channel(1);
-    let batches = receivers.remove(0);
+    let mut batches = receivers.remove(0);
     let (end, output) = std::thread::scope(|scope| {
         let reader = scope.spawn(move || ahead.run(source, |_| 0));
-        let output = (|| -> std::io::Result<()> {
-            while let Some(batch) = batches.next() {
-                for packet in batch.packets() {
-                    pipeline.packet(&packet);
-                    for handout in pipeline.take_handouts() {
-                        each(handout)?;
-                    }
-                }
-                batches.recycle(batch);
-            }
-            Ok(())
-        })();
+        let output = drive(&mut batches, &mut pipeline, &mut HandOut(&mut each));
         // On an output error the receiver goes away first, which stops the reader.
         drop(batches);
         (reader.join(), output)
@@ -710,7 +690,6 @@ fn streaming_on_one_thread<R: Read + Send>(
         StreamError::Output(std::io::Error::other("the capture reader thread panicked"))
     })?;
     pipeline.capture.stats.skipped_blocks = end.skipped_blocks;
-    pipeline.finish_in_place();
     for handout in pipeline.take_handouts() {
         each(handout)?;
     }
@@ -720,26 +699,33 @@ fn streaming_on_one_thread<R: Read + Send>(
     Ok(pipeline.capture)
 }
 
-/// Decodes a whole capture from a byte stream. A reader error (truncated or corrupt
-/// file) stops reading but keeps everything decoded before it: the error is returned
-/// beside the capture, and also noted in [`Capture::source_error`].
+/// Gives what the pipeline hands out after each packet to a streaming output.
+struct HandOut<'a, F>(&'a mut F);
+
+impl<F: FnMut(Handout) -> std::io::Result<()>> Steer for HandOut<'_, F> {
+    type Error = std::io::Error;
+
+    fn after(
+        &mut self,
+        pipeline: &mut Pipeline,
+        _packet: &PacketRef<'_>,
+    ) -> std::io::Result<ControlFlow<()>> {
+        for handout in pipeline.take_handouts() {
+            (self.0)(handout)?;
+        }
+        Ok(ControlFlow::Continue(()))
+    }
+}
+
+/// Decodes a whole capture from a byte stream, keeping every record. A reader error
+/// (truncated or corrupt file) stops reading but keeps everything decoded before it:
+/// it is noted in [`Capture::source_error`].
 pub fn decode_reader<R: Read + Send>(
     reader: R,
     config: SessionConfig,
 ) -> Result<Capture, SourceError> {
     let mut source = CaptureReader::new(reader)?;
     let mut pipeline = Pipeline::new(config);
-    let result = loop {
-        match source.next_packet() {
-            Ok(Some(packet)) => pipeline.packet(&packet),
-            Ok(None) => break Ok(()),
-            Err(e) => break Err(e),
-        }
-    };
-    pipeline.capture.stats.skipped_blocks = source.skipped_blocks();
-    let mut capture = pipeline.finish();
-    if let Err(e) = result {
-        capture.source_error = Some(e.to_string());
-    }
-    Ok(capture)
+    let Ok(_) = drive(&mut source, &mut pipeline, &mut Everything);
+    Ok(pipeline.capture)
 }

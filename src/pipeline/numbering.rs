@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::model::Connection;
 
-use super::Handout;
+use crate::model::Handout;
 
 /// What a pipeline in streaming mode tells about its flows, in the order it happened.
 /// A flow is named by its order: the number of its first packet.

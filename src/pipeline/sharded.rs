@@ -21,9 +21,10 @@ use crate::source::readahead::{BatchReceiver, channel};
 use crate::source::{CaptureReader, PacketRef, Timestamp};
 use crate::tcp::flow_key;
 
-use super::{
-    FlowEvent, Handout, Numbering, Pipeline, StreamError, eviction_note, streaming_on_one_thread,
-};
+use super::drive::{Progress, Steer, drive};
+use super::{FlowEvent, Numbering, Pipeline, StreamError, eviction_note, streaming_on_one_thread};
+use crate::model::Handout;
+use std::ops::ControlFlow;
 
 /// Decode threads worth starting on this machine: one per core, at most 4. When the
 /// output costs little (the summary), one core is left to the reader: on 2 cores, two
@@ -123,7 +124,7 @@ pub fn decode_reader_sharded<R: Read + Send>(
 
 /// One share's thread: decodes the packets of its batches, reporting each round.
 fn run_share(
-    input: BatchReceiver,
+    mut input: BatchReceiver,
     reports: SyncSender<Report>,
     config: SessionConfig,
     setup: StreamSetup,
@@ -133,25 +134,33 @@ fn run_share(
     pipeline.set_share(index, setup.shares);
     pipeline.set_hand_out_at(setup.hand_out_at);
     pipeline.set_parts_wanted(setup.parts);
-    while let Some(batch) = input.next() {
-        for packet in batch.packets() {
-            pipeline.packet(&packet);
-        }
-        let through = batch.through();
-        if let Some((number, ts)) = through {
-            pipeline.read_through(number, ts);
-        }
-        input.recycle(batch);
-        let events = pipeline.take_flow_events();
-        if reports.send(Report::Round(events, through)).is_err() {
-            return;
-        }
+    if drive(&mut input, &mut pipeline, &mut Rounds(&reports)).is_err() {
+        return;
     }
-    pipeline.finish_in_place();
     let events = pipeline.take_flow_events();
     let evicted = pipeline.evicted;
     let capture = std::mem::take(&mut pipeline.capture);
     let _ = reports.send(Report::Done(events, Box::new(capture), evicted));
+}
+
+/// Reports what happened to a share's flows after each batch (a round).
+struct Rounds<'a>(&'a SyncSender<Report>);
+
+impl Steer for Rounds<'_> {
+    /// The caller has gone (an output error): the share stops.
+    type Error = ();
+
+    fn batch_done(
+        &mut self,
+        pipeline: &mut Pipeline,
+        progress: Progress,
+    ) -> Result<ControlFlow<()>, ()> {
+        let events = pipeline.take_flow_events();
+        self.0
+            .send(Report::Round(events, progress.through))
+            .map_err(|_| ())?;
+        Ok(ControlFlow::Continue(()))
+    }
 }
 
 /// What [`merge`] gives back: the shares' summed counts, the last packet read, and the

@@ -88,12 +88,21 @@ pub struct ReadEnd {
 pub struct BatchReceiver {
     full: Receiver<Batch>,
     empty: SyncSender<Batch>,
+    /// [`Batch::through`] of the last batch received.
+    through: Option<(u64, Timestamp)>,
 }
 
 impl BatchReceiver {
     /// The next batch, `None` once the reader has finished.
-    pub fn next(&self) -> Option<Batch> {
-        self.full.recv().ok()
+    pub fn receive(&mut self) -> Option<Batch> {
+        let batch = self.full.recv().ok()?;
+        self.through = batch.through();
+        Some(batch)
+    }
+
+    /// [`Batch::through`] of the last batch received.
+    pub fn through(&self) -> Option<(u64, Timestamp)> {
+        self.through
     }
 
     /// Gives a decoded batch back to the reader to fill again.
@@ -122,6 +131,7 @@ pub fn channel(shares: usize) -> (ReadAhead, Vec<BatchReceiver>) {
         receivers.push(BatchReceiver {
             full: rx,
             empty: empty_tx.clone(),
+            through: None,
         });
     }
     (

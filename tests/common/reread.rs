@@ -34,7 +34,7 @@ pub fn first_pass_with(path: &Path, every: u64, config: SessionConfig) -> (Captu
     let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut reader = CaptureReader::new(BufReader::new(file))
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut pipeline = Pipeline::new(wsscope::loader::first_pass_config(config));
+    let mut pipeline = Pipeline::new(wsscope::pipeline::keep::Purpose::Browse.config(&config));
     pipeline.set_compacting();
     while let Ok(Some(p)) = reader.next_packet() {
         pipeline.packet(&p);
