@@ -1,37 +1,46 @@
 //! The whole decode, one direction: packets → segments → TCP streams → sessions →
 //! [`Capture`]. Synchronous, no terminal I/O: the command line, the TUI and the tests
-//! drive it the same way, a packet at a time, so a capture can be shown while it is read.
+//! drive it the same way ([`mod@drive`]), a packet at a time, so a capture can be shown
+//! while it is read.
+//!
+//! A pipeline keeps every record ([`decode_reader`]) unless it is told otherwise:
+//! streaming mode ([`streaming`]) hands connections and their ended records out as they
+//! end; compacting mode drops a connection's records when its flow ends, to be decoded
+//! again from the capture when shown ([`crate::reread`]). What happens when a flow ends
+//! is in `retire`; what leaves a connection while its flow is open, in `records`.
 
 pub mod drive;
 pub mod keep;
 mod numbering;
+mod records;
+mod retire;
 mod sharded;
+pub mod streaming;
 
-use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 
-use crate::decode::decode_packet;
-use crate::model::{Capture, Connection, Ending, Handout};
+use crate::decode::{Segment, decode_packet};
+use crate::model::{Capture, Ending};
 use crate::session::{Session, SessionConfig};
 use crate::source::{CaptureReader, PacketRef, SourceError, Timestamp};
-use crate::tcp::{Endpoints, FlowKey, TcpFlow, endpoints_for_first, flow_key};
-use drive::{Everything, Steer, drive};
-use std::ops::ControlFlow;
+use crate::tcp::flows::{Flow, Flows, Lookup, opens_flow};
+use crate::tcp::{FlowKey, TcpFlow, endpoints_for_first, flow_key};
+use drive::{Everything, drive};
+use retire::settle;
 
 pub use numbering::{FlowEvent, Numbering};
 pub use sharded::{StreamSetup, decode_reader_sharded, default_shards};
+pub use streaming::{StreamError, decode_reader_streaming, decode_reader_streaming_with};
 
-struct FlowEntry {
-    /// The flow's order: the number of its first packet.
-    order: u64,
-    /// Streaming mode: [`FlowEvent::Decided`] was told.
-    decision_told: bool,
+/// What the pipeline keeps for one TCP flow besides its reassembly state.
+#[derive(Debug)]
+struct FlowState {
+    /// The application stages of the flow.
+    session: Session,
     /// Bytes this flow held after its last packet (its share of `buffered_total`).
     buffered: usize,
-    /// Number of the flow's latest packet.
-    last_packet: u64,
-    tcp: TcpFlow,
-    session: Session,
+    /// Streaming mode: [`FlowEvent::Decided`] was told.
+    decision_told: bool,
 }
 
 /// Streaming mode: a connection hands out its ended records once it holds this many
@@ -43,7 +52,7 @@ pub const HAND_OUT_AT: usize = 64;
 /// lasts the whole file does not fill memory while it is read. Records are dropped
 /// only from the front, with their messages: a message that never ends (a fragment
 /// without its last part) keeps itself and every later frame held, as in streaming
-/// output ([`Connection::take_ended_records`]).
+/// output ([`crate::model::Connection::take_ended_records`]).
 pub const OPEN_HOLD_FRAMES: usize = 5_000;
 
 /// Streaming and compacting modes: a connection that holds this many frames because a
@@ -53,26 +62,12 @@ pub const OPEN_HOLD_FRAMES: usize = 5_000;
 /// more than it: a message's own fragments are bounded by that option, and it decides.
 pub const MAX_HELD_FRAMES: usize = 50_000;
 
-/// Streaming mode's state (see [`Pipeline::set_streaming`]).
-struct Streaming {
-    /// What happened to the flows since they were last taken.
-    events: Vec<FlowEvent>,
-    /// Numbers the connections, unless the caller does (a pipeline decoding a share of
-    /// the flows, [`Pipeline::set_share`]).
-    numbering: Option<Numbering>,
-    /// Frames a connection holds before its ended records are handed out.
-    hand_out_at: usize,
-    /// The handed-out records are wanted (else they are dropped, their counts kept).
-    parts: bool,
-}
-
 /// Incremental decoder: feed packets, read the capture as it grows, finish at the end.
 pub struct Pipeline {
     config: SessionConfig,
-    /// Keyed with foldhash (seeded per process): SipHash was 3 % of the decode.
-    flows: HashMap<FlowKey, Box<FlowEntry>, foldhash::fast::RandomState>,
-    /// Open flows by creation order (to retire the oldest when the flow limit is hit).
-    by_order: BTreeMap<u64, FlowKey>,
+    /// The flows followed.
+    flows: Flows<FlowState>,
+    /// Number and time of the last packet read (by this pipeline or, for a share, by any).
     last: (u64, Timestamp),
     evicted: u64,
     live: bool,
@@ -81,7 +76,7 @@ pub struct Pipeline {
     /// The flow of each record in `capture.connections` (same positions).
     owners: Vec<FlowKey>,
     /// Set in streaming mode.
-    streaming: Option<Streaming>,
+    streaming: Option<streaming::Streaming>,
     /// This pipeline decodes one of this many shares of the flows: it keeps to its share
     /// of the flow and buffer limits ([`Pipeline::set_share`]).
     share: usize,
@@ -100,8 +95,7 @@ impl Pipeline {
     pub fn new(config: SessionConfig) -> Self {
         Pipeline {
             config,
-            flows: HashMap::default(),
-            by_order: BTreeMap::new(),
+            flows: Flows::default(),
             last: (0, Timestamp::default()),
             evicted: 0,
             live: false,
@@ -114,54 +108,6 @@ impl Pipeline {
             open_hold: OPEN_HOLD_FRAMES,
             capture: Capture::default(),
         }
-    }
-
-    /// Streaming mode, for output that need not keep the capture (`summary`, `frames`,
-    /// `export`): each connection leaves `capture.connections` when its flow ends, settled
-    /// and numbered, and waits in [`Pipeline::take_handouts`]; so do the ended records of
-    /// a connection still open, once it holds [`HAND_OUT_AT`] frames. Memory then follows
-    /// the open flows, not the file or the length of a connection. Connections are
-    /// handed out in the order they end.
-    pub fn set_streaming(&mut self) {
-        self.streaming = Some(Streaming {
-            events: Vec::new(),
-            numbering: Some(Numbering::default()),
-            hand_out_at: HAND_OUT_AT,
-            parts: true,
-        });
-    }
-
-    /// Streaming mode: whether the ended records a connection hands out while open are
-    /// wanted ([`Handout::Part`]; by default they are). When not, they are dropped at
-    /// once and only their counts stay ([`crate::model::Held::tally`]).
-    pub fn set_parts_wanted(&mut self, wanted: bool) {
-        if let Some(s) = self.streaming.as_mut() {
-            s.parts = wanted;
-        }
-    }
-
-    /// Streaming mode for share `index` of `shares` pipelines that each decode the flows
-    /// of one share (a flow's packets all go to the same one, [`decode_reader_sharded`]):
-    /// the caller numbers the connections from [`Pipeline::take_flow_events`], and this
-    /// pipeline holds at most its share of `--max-flows` open flows and of
-    /// `--max-buffered` bytes (the first shares one more when they do not divide evenly),
-    /// so all of them together keep exactly to the limits.
-    pub fn set_share(&mut self, index: usize, shares: usize) {
-        self.set_streaming();
-        if let Some(s) = self.streaming.as_mut() {
-            s.numbering = None;
-        }
-        self.share = shares.max(1);
-        self.share_index = index;
-    }
-
-    /// Streaming mode with [`Pipeline::set_share`]: what happened to the flows since the
-    /// last call, in order.
-    pub fn take_flow_events(&mut self) -> Vec<FlowEvent> {
-        self.streaming
-            .as_mut()
-            .map(|s| std::mem::take(&mut s.events))
-            .unwrap_or_default()
     }
 
     /// The open-flow limit this pipeline keeps to: its share of `--max-flows`.
@@ -179,18 +125,9 @@ impl Pipeline {
         .max(1)
     }
 
-    /// Streaming mode: hand out a connection's ended records once it holds `frames`
-    /// frames (at least 1; [`HAND_OUT_AT`] by default). Tests set 1 to hand out after
-    /// every packet.
-    pub fn set_hand_out_at(&mut self, frames: usize) {
-        if let Some(s) = self.streaming.as_mut() {
-            s.hand_out_at = frames.max(1);
-        }
-    }
-
     /// Compacting mode, for the terminal UI on a file: a connection stays in
     /// `capture.connections` when its flow ends, settled, but without its frame and
-    /// message records ([`Connection::compact`]); the UI decodes them again from the file
+    /// message records ([`crate::model::Connection::compact`]); the UI decodes them again from the file
     /// when the connection is shown ([`crate::reread`]). Memory then follows the open
     /// flows and the number of connections, not the file's payload bytes.
     ///
@@ -215,132 +152,176 @@ impl Pipeline {
         self.open_hold = frames.max(1);
     }
 
-    /// Streaming mode: what was handed out since the last call (connections that ended
-    /// and were numbered, and ended records of connections still open), in order.
-    pub fn take_handouts(&mut self) -> Vec<Handout> {
-        let Some(Streaming {
-            events,
-            numbering: Some(numbering),
-            ..
-        }) = self.streaming.as_mut()
-        else {
-            return Vec::new();
-        };
-        for event in events.drain(..) {
-            numbering.accept(event);
-            // One pipeline tells every flow in order: all earlier flows are known.
-            numbering.settle(u64::MAX);
-        }
-        numbering.take_handouts()
+    /// Live mode: connection numbers stay as first shown (in the order connections were
+    /// recognised) instead of being renumbered by first packet at the end.
+    pub fn set_live(&mut self, live: bool) {
+        self.live = live;
     }
 
-    /// Decodes one packet.
+    /// Decodes one packet: counted and sliced, given to its flow (a new one if need be),
+    /// its bytes reassembled and fed to the flow's session; then the buffer budget is
+    /// kept, streaming output told what the flow turned out to be, and the flow retired
+    /// when it has ended (or its ended records let go while it goes on).
     pub fn packet(&mut self, packet: &PacketRef<'_>) {
+        let Some(seg) = self.segment_of(packet) else {
+            return;
+        };
+        let key = flow_key(seg.src, seg.dst);
+        if !self.follow(key, &seg) {
+            return;
+        }
+        let header_bytes = packet.data.len().saturating_sub(seg.payload.len()) as u64;
+        self.feed(key, &seg, header_bytes);
+        self.keep_to_budget(key, &seg);
+        self.tell_decision(key);
+        self.after_packet(key);
+    }
+
+    /// Counts `packet` and slices it down to its TCP segment (a packet that carries
+    /// none is counted by the reason).
+    fn segment_of<'p>(&mut self, packet: &PacketRef<'p>) -> Option<Segment<'p>> {
         let stats = &mut self.capture.stats;
         stats.packets += 1;
         stats.bytes += packet.data.len() as u64;
         stats.first_ts.get_or_insert(packet.ts);
         stats.last_ts = Some(packet.ts);
         self.last = (packet.number, packet.ts);
-        let seg = match decode_packet(packet) {
-            Ok(seg) => seg,
+        match decode_packet(packet) {
+            Ok(seg) => {
+                stats.tcp_packets += 1;
+                Some(seg)
+            }
             Err(reason) => {
                 *stats.skipped.entry(reason).or_default() += 1;
-                return;
+                None
             }
-        };
-        stats.tcp_packets += 1;
-        let key = flow_key(seg.src, seg.dst);
-        // Is it a flow we follow, or a new one in its place (a SYN after the old one
-        // closed or carried data)?
-        let known = self.flows.get(&key).map(|f| {
-            !(seg.flags.syn
-                && !seg.flags.ack
-                && (f.tcp.closed()
-                    || f.tcp.streams[f.tcp.side_of(seg.src).index()].delivered() > 0))
-        });
-        if known == Some(false) {
-            self.retire(key, Ending::Fin);
         }
-        if known != Some(true) {
-            if !seg.flags.syn && seg.payload.is_empty() && seg.missing == 0 {
-                // A bare ACK, FIN or RST of a flow we do not know (or already closed):
-                // it carries nothing to decode.
-                return;
-            }
-            if self.flows.len() >= self.flow_limit()
-                && let Some((_, oldest)) = self.by_order.pop_first()
-            {
-                self.evict(oldest);
-            }
-            let endpoints: Endpoints = endpoints_for_first(&seg);
-            let order = seg.number;
-            self.by_order.insert(order, key);
-            if let Some(s) = self.streaming.as_mut() {
-                s.events.push(FlowEvent::Opened(order));
-            }
-            self.flows.insert(
-                key,
-                Box::new(FlowEntry {
-                    order,
-                    decision_told: false,
-                    buffered: 0,
-                    last_packet: seg.number,
-                    tcp: TcpFlow::new(endpoints, self.config.limits.max_out_of_order),
+    }
+
+    /// Whether `seg` is followed: it belongs to the flow of its key, or starts one (in
+    /// place of a flow whose key a new connection reuses; the oldest flow is retired when
+    /// too many are open).
+    fn follow(&mut self, key: FlowKey, seg: &Segment<'_>) -> bool {
+        match self.flows.lookup(&key, seg) {
+            Lookup::Known => return true,
+            Lookup::Reused => self.retire(key, Ending::Fin),
+            Lookup::Unknown => {}
+        }
+        if !opens_flow(seg) {
+            // A bare ACK, FIN or RST of a flow we do not know (or already closed).
+            return false;
+        }
+        if self.flows.len() >= self.flow_limit()
+            && let Some(oldest) = self.flows.oldest()
+        {
+            self.evict(oldest);
+        }
+        let endpoints = endpoints_for_first(seg);
+        let order = seg.number;
+        if let Some(s) = self.streaming.as_mut() {
+            s.events.push(FlowEvent::Opened(order));
+        }
+        self.flows.insert(
+            key,
+            Flow {
+                order,
+                last_packet: seg.number,
+                tcp: TcpFlow::new(endpoints, self.config.limits.max_out_of_order),
+                app: FlowState {
                     session: Session::new(endpoints, order, seg.number, seg.ts),
-                }),
-            );
-        }
-        let limit = self.buffer_limit();
-        let Some(entry) = self.flows.get_mut(&key) else {
+                    buffered: 0,
+                    decision_told: false,
+                },
+            },
+        );
+        true
+    }
+
+    /// Reassembles `seg` into its flow's streams and feeds what they release (and, after
+    /// a RST, everything they hold) to the flow's session.
+    fn feed(&mut self, key: FlowKey, seg: &Segment<'_>, header_bytes: u64) {
+        let Some(flow) = self.flows.get_mut(&key) else {
             return;
         };
         let conns = &mut self.capture.connections;
         let config = &self.config;
-        entry.last_packet = seg.number;
-        let FlowEntry { tcp, session, .. } = &mut **entry;
-        let side = tcp.side_of(seg.src);
-        let header_bytes = packet.data.len().saturating_sub(seg.payload.len()) as u64;
-        session.packet(side, header_bytes, conns);
-        tcp.segment(&seg, &mut |side, ev| session.event(side, ev, conns, config));
+        flow.last_packet = seg.number;
+        let Flow { tcp, app, .. } = flow;
+        let session = &mut app.session;
+        session.packet(tcp.side_of(seg.src), header_bytes, conns);
+        tcp.segment(seg, &mut |side, ev| session.event(side, ev, conns, config));
         if tcp.reset {
             tcp.flush(seg.number, seg.ts, &mut |side, ev| {
                 session.event(side, ev, conns, config)
             });
         }
-        let held = tcp.buffered_bytes() + session.held_bytes();
-        self.buffered_total = self.buffered_total - entry.buffered + held;
-        entry.buffered = held;
-        if self.buffered_total > limit {
-            // The flow that crossed the budget pays: it gives up its holes and held bytes.
-            let FlowEntry { tcp, session, .. } = &mut **entry;
-            tcp.shed(seg.number, seg.ts, &mut |side, ev| {
-                session.event(side, ev, conns, config)
-            });
-            session.shed(conns, &buffer_note(limit, self.share, config));
-            let held = tcp.buffered_bytes() + session.held_bytes();
-            self.buffered_total = self.buffered_total - entry.buffered + held;
-            entry.buffered = held;
+    }
+
+    /// Keeps the bytes all flows hold within `--max-buffered`: the flow that crossed the
+    /// budget pays, giving up its holes and held bytes.
+    fn keep_to_budget(&mut self, key: FlowKey, seg: &Segment<'_>) {
+        let limit = self.buffer_limit();
+        let share = self.share;
+        let Some(flow) = self.flows.get_mut(&key) else {
+            return;
+        };
+        let conns = &mut self.capture.connections;
+        let config = &self.config;
+        let Flow { tcp, app, .. } = flow;
+        let held = tcp.buffered_bytes() + app.session.held_bytes();
+        self.buffered_total = self.buffered_total - app.buffered + held;
+        app.buffered = held;
+        if self.buffered_total <= limit {
+            return;
         }
-        if let Some(s) = self.streaming.as_mut()
-            && !entry.decision_told
-            && let Some(websocket) = entry.session.websocket_decided()
-        {
-            entry.decision_told = true;
+        let session = &mut app.session;
+        tcp.shed(seg.number, seg.ts, &mut |side, ev| {
+            session.event(side, ev, conns, config)
+        });
+        session.shed(conns, &buffer_note(limit, share, config));
+        let held = tcp.buffered_bytes() + session.held_bytes();
+        self.buffered_total = self.buffered_total - app.buffered + held;
+        app.buffered = held;
+    }
+
+    /// Streaming mode: tells, once, whether the flow turned out to be a WebSocket
+    /// connection (its number may then be settled, [`Numbering`]).
+    fn tell_decision(&mut self, key: FlowKey) {
+        let Some(s) = self.streaming.as_mut() else {
+            return;
+        };
+        let Some(flow) = self.flows.get_mut(&key) else {
+            return;
+        };
+        if flow.app.decision_told {
+            return;
+        }
+        if let Some(websocket) = flow.app.session.websocket_decided() {
+            flow.app.decision_told = true;
             s.events.push(FlowEvent::Decided {
-                order: entry.order,
+                order: flow.order,
                 websocket,
             });
         }
-        let ending = entry.tcp.closed().then_some(if entry.tcp.reset {
+    }
+
+    /// After a packet of flow `key`: a flow that has ended is retired; one that goes on
+    /// lets go of ended records (handed out in streaming mode, dropped past the open hold
+    /// in compacting mode), giving up a message that holds every later frame back.
+    fn after_packet(&mut self, key: FlowKey) {
+        let Some(flow) = self.flows.get_mut(&key) else {
+            return;
+        };
+        let ending = flow.tcp.closed().then_some(if flow.tcp.reset {
             Ending::Reset
         } else {
             Ending::Fin
         });
-        let held = entry
+        let held = flow
+            .app
             .session
             .connection_index()
-            .and_then(|i| conns.get(i).map(|c| (i, c.frames.len())));
+            .and_then(|i| self.capture.connections.get(i).map(|c| (i, c.frames.len())));
         let hand_out = self
             .streaming
             .as_ref()
@@ -375,83 +356,6 @@ impl Pipeline {
         self.last = (number, ts);
     }
 
-    /// Drops the leading ended records of connection `index` (at most `max_frames` frames
-    /// and `max_messages` messages), keeping their counts in its tally
-    /// ([`Connection::take_ended_records_within`]); returns how many of each went. Live
-    /// output calls it for what it has written, so a capture that runs for hours holds
-    /// only the records not yet written, like streaming mode does for a file.
-    pub fn release_records(
-        &mut self,
-        index: usize,
-        max_frames: usize,
-        max_messages: usize,
-    ) -> (usize, usize) {
-        self.take_records(index, max_frames, max_messages)
-            .map_or((0, 0), |part| (part.frames.len(), part.messages.len()))
-    }
-
-    /// Like [`Pipeline::release_records`], returning the records taken out (as a
-    /// connection record holding only them, numbered like connection `index`).
-    pub fn take_records(
-        &mut self,
-        index: usize,
-        max_frames: usize,
-        max_messages: usize,
-    ) -> Option<Connection> {
-        let conn = self.capture.connections.get_mut(index)?;
-        conn.take_ended_records_within(self.config.idle_threshold, max_frames, max_messages)
-    }
-
-    /// The frames a connection may hold behind a message that has not ended before the
-    /// message is given up: [`MAX_HELD_FRAMES`], or one more than `--max-fragments`.
-    pub fn held_limit(&self) -> usize {
-        let fragments = usize::try_from(self.config.limits.max_fragments).unwrap_or(usize::MAX);
-        MAX_HELD_FRAMES.max(fragments.saturating_add(1))
-    }
-
-    /// Connection `index` holds [`Pipeline::held_limit`] frames or more behind a message that
-    /// has not ended (records leave only from the front, with their messages): its open
-    /// messages are given up, with a warning, so the frames behind them can leave.
-    pub fn give_up_blocking(&mut self, index: usize) {
-        let held = self
-            .capture
-            .connections
-            .get(index)
-            .map_or(0, |c| c.frames.len());
-        let conns = &mut self.capture.connections;
-        if let Some(flow) = self
-            .owners
-            .get(index)
-            .and_then(|key| self.flows.get_mut(key))
-            .filter(|f| f.session.connection_index() == Some(index))
-        {
-            flow.session.give_up_open_messages(conns, held);
-        }
-    }
-
-    /// Streaming mode: hands out the ended records of the flow's connection (called once
-    /// it holds [`Pipeline::set_hand_out_at`] frames).
-    fn hand_out_ended(&mut self, key: FlowKey) {
-        let Some(s) = self.streaming.as_mut() else {
-            return;
-        };
-        let Some(entry) = self.flows.get_mut(&key) else {
-            return;
-        };
-        let Some(conn) = entry
-            .session
-            .connection_index()
-            .and_then(|i| self.capture.connections.get_mut(i))
-        else {
-            return;
-        };
-        if let Some(part) = conn.take_ended_records(self.config.idle_threshold)
-            && s.parts
-        {
-            s.events.push(FlowEvent::Part(Box::new(part)));
-        }
-    }
-
     /// Records which flow owns connection records created since the last call.
     fn claim_new_connections(&mut self, key: FlowKey) {
         let created = self
@@ -462,83 +366,6 @@ impl Pipeline {
         self.owners.extend(std::iter::repeat_n(key, created));
     }
 
-    /// Streaming mode: takes a connection record out of the capture, telling the flow
-    /// whose record moved into its place.
-    fn take_connection(&mut self, index: usize) -> Connection {
-        let conn = self.capture.connections.swap_remove(index);
-        self.owners.swap_remove(index);
-        if let Some(moved) = self.owners.get(index)
-            && let Some(flow) = self.flows.get_mut(moved)
-        {
-            flow.session.set_connection_index(index);
-        }
-        conn
-    }
-
-    /// Retires the oldest flow to make room (the `max_flows` limit), saying so on its connection.
-    fn evict(&mut self, key: FlowKey) {
-        let limit = self.config.limits.max_flows;
-        self.evicted += 1;
-        self.retire_with(
-            key,
-            Ending::Open,
-            Some(format!("more than {limit} TCP flows were open at once (--max-flows): this one, the oldest, was no longer followed")),
-        );
-    }
-
-    /// Ends a flow: flushes its buffers and settles its session.
-    fn retire(&mut self, key: FlowKey, ending: Ending) {
-        self.retire_with(key, ending, None);
-    }
-
-    /// Like [`Pipeline::retire`], with a limit warning for its connection.
-    fn retire_with(&mut self, key: FlowKey, ending: Ending, limit_note: Option<String>) {
-        let Some(mut entry) = self.flows.remove(&key) else {
-            return;
-        };
-        self.by_order.remove(&entry.order);
-        self.buffered_total -= entry.buffered;
-        let conns = &mut self.capture.connections;
-        let config = &self.config;
-        let (number, ts) = self.last;
-        let FlowEntry { tcp, session, .. } = &mut *entry;
-        tcp.flush(number, ts, &mut |side, ev| {
-            session.event(side, ev, conns, config)
-        });
-        session.finish(conns, ending);
-        *self.capture.stats.flows.entry(session.kind()).or_default() += 1;
-        self.claim_new_connections(key);
-        let index = entry.session.connection_index();
-        if let (Some(note), Some(c)) = (limit_note, index) {
-            self.capture.connections[c].warning(
-                crate::rules::Warning::LimitReached,
-                None,
-                None,
-                note,
-            );
-        }
-        if self.streaming.is_none() {
-            if self.compacting
-                && let Some(conn) = index.and_then(|i| self.capture.connections.get_mut(i))
-            {
-                settle(conn, self.config.idle_threshold);
-                conn.compact(entry.last_packet, self.config.idle_threshold);
-            }
-            return;
-        }
-        let finished = index.map(|i| {
-            let mut conn = self.take_connection(i);
-            settle(&mut conn, self.config.idle_threshold);
-            conn
-        });
-        if let Some(s) = self.streaming.as_mut() {
-            s.events.push(FlowEvent::Ended {
-                order: entry.order,
-                connection: finished.map(Box::new),
-            });
-        }
-    }
-
     /// Ends the capture: every open flow is settled and connections are numbered.
     pub fn finish(mut self) -> Capture {
         self.finish_in_place();
@@ -547,8 +374,7 @@ impl Pipeline {
 
     /// Like [`Pipeline::finish`], leaving the capture in place for a viewer that shares it.
     pub fn finish_in_place(&mut self) {
-        let keys: Vec<FlowKey> = self.by_order.values().copied().collect();
-        for key in keys {
+        for key in self.flows.keys_in_order() {
             self.retire(key, Ending::Open);
         }
         // A share's count goes into the note of the whole decode (`decode_reader_sharded`).
@@ -567,12 +393,6 @@ impl Pipeline {
         if !self.live {
             self.capture.finish();
         }
-    }
-
-    /// Live mode: connection numbers stay as first shown (in the order connections were
-    /// recognised) instead of being renumbered by first packet at the end.
-    pub fn set_live(&mut self, live: bool) {
-        self.live = live;
     }
 }
 
@@ -603,118 +423,6 @@ fn eviction_note(evicted: u64, max_flows: usize) -> String {
     format!(
         "{evicted} flows were retired early because more than {max_flows} were open at once (--max-flows)"
     )
-}
-
-/// The analyses that need a connection's whole life: heartbeat warnings (idle gaps, no
-/// closing handshake, RFC 6455 §5.5.2 and §7) and the count of violations not listed.
-fn settle(conn: &mut Connection, idle_threshold: f64) {
-    crate::analysis::heartbeat::annotate(conn, idle_threshold);
-    for (rule, n) in std::mem::take(&mut conn.suppressed) {
-        conn.warning(
-            crate::rules::Warning::LimitReached,
-            None,
-            None,
-            format!(
-                "{n} more {} violations were counted but not listed (at most {} per rule are kept)",
-                rule.code(),
-                crate::model::MAX_VIOLATIONS_PER_RULE
-            ),
-        );
-    }
-}
-
-/// Why a streaming decode stopped early.
-#[derive(Debug, thiserror::Error)]
-pub enum StreamError {
-    /// The capture could not be read at all (see [`decode_reader`]).
-    #[error(transparent)]
-    Source(#[from] SourceError),
-    /// Writing the output failed (a closed pipe, a full disk).
-    #[error("cannot write the output: {0}")]
-    Output(#[from] std::io::Error),
-}
-
-/// Decodes a whole capture in streaming mode ([`Pipeline::set_streaming`]): each
-/// connection goes to `each` when its flow ends, numbered as in [`Capture::finish`],
-/// after the parts it handed out while open, so memory follows the open flows instead
-/// of the file or the length of a connection. The capture returned holds the counts,
-/// notes and any reader error, but no connections.
-pub fn decode_reader_streaming<R: Read + Send>(
-    reader: R,
-    config: SessionConfig,
-    each: impl FnMut(Handout) -> std::io::Result<()>,
-) -> Result<Capture, StreamError> {
-    decode_reader_streaming_with(reader, config, HAND_OUT_AT, each)
-}
-
-/// [`decode_reader_streaming`] with records handed out once a connection holds
-/// `hand_out_at` frames (tests use 1).
-pub fn decode_reader_streaming_with<R: Read + Send>(
-    reader: R,
-    config: SessionConfig,
-    hand_out_at: usize,
-    each: impl FnMut(Handout) -> std::io::Result<()>,
-) -> Result<Capture, StreamError> {
-    let setup = StreamSetup {
-        hand_out_at,
-        shares: 1,
-        parts: true,
-    };
-    streaming_on_one_thread(reader, config, setup, each)
-}
-
-/// A streaming decode on the caller's thread (the capture is read on another).
-fn streaming_on_one_thread<R: Read + Send>(
-    reader: R,
-    config: SessionConfig,
-    setup: StreamSetup,
-    mut each: impl FnMut(Handout) -> std::io::Result<()>,
-) -> Result<Capture, StreamError> {
-    let source = CaptureReader::new(reader)?;
-    let mut pipeline = Pipeline::new(config);
-    pipeline.set_streaming();
-    pipeline.set_hand_out_at(setup.hand_out_at);
-    pipeline.set_parts_wanted(setup.parts);
-    // The capture is read and cut into packets on a second thread.
-    let (ahead, mut receivers) = crate::source::readahead::channel(1);
-    let mut batches = receivers.remove(0);
-    let (end, output) = std::thread::scope(|scope| {
-        let reader = scope.spawn(move || ahead.run(source, |_| 0));
-        let output = drive(&mut batches, &mut pipeline, &mut HandOut(&mut each));
-        // On an output error the receiver goes away first, which stops the reader.
-        drop(batches);
-        (reader.join(), output)
-    });
-    output?;
-    let end = end.map_err(|_| {
-        StreamError::Output(std::io::Error::other("the capture reader thread panicked"))
-    })?;
-    pipeline.capture.stats.skipped_blocks = end.skipped_blocks;
-    for handout in pipeline.take_handouts() {
-        each(handout)?;
-    }
-    if let Err(e) = end.result {
-        pipeline.capture.source_error = Some(e.to_string());
-    }
-    Ok(pipeline.capture)
-}
-
-/// Gives what the pipeline hands out after each packet to a streaming output.
-struct HandOut<'a, F>(&'a mut F);
-
-impl<F: FnMut(Handout) -> std::io::Result<()>> Steer for HandOut<'_, F> {
-    type Error = std::io::Error;
-
-    fn after(
-        &mut self,
-        pipeline: &mut Pipeline,
-        _packet: &PacketRef<'_>,
-    ) -> std::io::Result<ControlFlow<()>> {
-        for handout in pipeline.take_handouts() {
-            (self.0)(handout)?;
-        }
-        Ok(ControlFlow::Continue(()))
-    }
 }
 
 /// Decodes a whole capture from a byte stream, keeping every record. A reader error

@@ -22,7 +22,8 @@ use crate::source::{CaptureReader, PacketRef, Timestamp};
 use crate::tcp::flow_key;
 
 use super::drive::{Progress, Steer, drive};
-use super::{FlowEvent, Numbering, Pipeline, StreamError, eviction_note, streaming_on_one_thread};
+use super::streaming::streaming_on_one_thread;
+use super::{FlowEvent, Numbering, Pipeline, StreamError, eviction_note};
 use crate::model::Handout;
 use std::ops::ControlFlow;
 

@@ -2,6 +2,7 @@
 //! [`Reassembler`] per direction, turning segments into ordered stream events.
 
 pub mod assembler;
+pub mod flows;
 pub mod seq;
 
 use std::collections::HashMap;
