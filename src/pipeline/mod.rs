@@ -23,7 +23,7 @@ use crate::decode::{Segment, decode_packet};
 use crate::model::{Capture, Ending};
 use crate::session::{Session, SessionConfig};
 use crate::source::{CaptureReader, PacketRef, SourceError, Timestamp};
-use crate::tcp::flows::{Flow, Flows, Lookup, opens_flow};
+use crate::tcp::flows::{Flow, FlowId, Flows, Lookup, opens_flow};
 use crate::tcp::{FlowKey, TcpFlow, endpoints_for_first, flow_key};
 use drive::{Everything, drive};
 use retire::settle;
@@ -167,14 +167,14 @@ impl Pipeline {
             return;
         };
         let key = flow_key(seg.src, seg.dst);
-        if !self.follow(key, &seg) {
+        let Some(id) = self.follow(key, &seg) else {
             return;
-        }
+        };
         let header_bytes = packet.data.len().saturating_sub(seg.payload.len()) as u64;
-        self.feed(key, &seg, header_bytes);
-        self.keep_to_budget(key, &seg);
-        self.tell_decision(key);
-        self.after_packet(key);
+        self.feed(id, &seg, header_bytes);
+        self.keep_to_budget(id, &seg);
+        self.tell_decision(id);
+        self.after_packet(id, key);
     }
 
     /// Counts `packet` and slices it down to its TCP segment (a packet that carries
@@ -198,18 +198,18 @@ impl Pipeline {
         }
     }
 
-    /// Whether `seg` is followed: it belongs to the flow of its key, or starts one (in
+    /// The flow `seg` is followed in: the flow of its key, or one it starts (in
     /// place of a flow whose key a new connection reuses; the oldest flow is retired when
     /// too many are open).
-    fn follow(&mut self, key: FlowKey, seg: &Segment<'_>) -> bool {
+    fn follow(&mut self, key: FlowKey, seg: &Segment<'_>) -> Option<FlowId> {
         match self.flows.lookup(&key, seg) {
-            Lookup::Known => return true,
+            Lookup::Known(id) => return Some(id),
             Lookup::Reused => self.retire(key, Ending::Fin),
             Lookup::Unknown => {}
         }
         if !opens_flow(seg) {
             // A bare ACK, FIN or RST of a flow we do not know (or already closed).
-            return false;
+            return None;
         }
         if self.flows.len() >= self.flow_limit()
             && let Some(oldest) = self.flows.oldest()
@@ -221,7 +221,7 @@ impl Pipeline {
         if let Some(s) = self.streaming.as_mut() {
             s.events.push(FlowEvent::Opened(order));
         }
-        self.flows.insert(
+        let id = self.flows.insert(
             key,
             Flow {
                 order,
@@ -234,13 +234,13 @@ impl Pipeline {
                 },
             },
         );
-        true
+        Some(id)
     }
 
     /// Reassembles `seg` into its flow's streams and feeds what they release (and, after
     /// a RST, everything they hold) to the flow's session.
-    fn feed(&mut self, key: FlowKey, seg: &Segment<'_>, header_bytes: u64) {
-        let Some(flow) = self.flows.get_mut(&key) else {
+    fn feed(&mut self, id: FlowId, seg: &Segment<'_>, header_bytes: u64) {
+        let Some(flow) = self.flows.flow_mut(id) else {
             return;
         };
         let conns = &mut self.capture.connections;
@@ -259,10 +259,10 @@ impl Pipeline {
 
     /// Keeps the bytes all flows hold within `--max-buffered`: the flow that crossed the
     /// budget pays, giving up its holes and held bytes.
-    fn keep_to_budget(&mut self, key: FlowKey, seg: &Segment<'_>) {
+    fn keep_to_budget(&mut self, id: FlowId, seg: &Segment<'_>) {
         let limit = self.buffer_limit();
         let share = self.share;
-        let Some(flow) = self.flows.get_mut(&key) else {
+        let Some(flow) = self.flows.flow_mut(id) else {
             return;
         };
         let conns = &mut self.capture.connections;
@@ -286,11 +286,11 @@ impl Pipeline {
 
     /// Streaming mode: tells, once, whether the flow turned out to be a WebSocket
     /// connection (its number may then be settled, [`Numbering`]).
-    fn tell_decision(&mut self, key: FlowKey) {
+    fn tell_decision(&mut self, id: FlowId) {
         let Some(s) = self.streaming.as_mut() else {
             return;
         };
-        let Some(flow) = self.flows.get_mut(&key) else {
+        let Some(flow) = self.flows.flow_mut(id) else {
             return;
         };
         if flow.app.decision_told {
@@ -308,8 +308,8 @@ impl Pipeline {
     /// After a packet of flow `key`: a flow that has ended is retired; one that goes on
     /// lets go of ended records (handed out in streaming mode, dropped past the open hold
     /// in compacting mode), giving up a message that holds every later frame back.
-    fn after_packet(&mut self, key: FlowKey) {
-        let Some(flow) = self.flows.get_mut(&key) else {
+    fn after_packet(&mut self, id: FlowId, key: FlowKey) {
+        let Some(flow) = self.flows.flow_mut(id) else {
             return;
         };
         let ending = flow.tcp.closed().then_some(if flow.tcp.reset {
@@ -338,7 +338,7 @@ impl Pipeline {
         if let Some(ending) = ending {
             self.retire(key, ending);
         } else if hand_out {
-            self.hand_out_ended(key);
+            self.hand_out_ended(id);
         } else if self.compacting
             && let Some((index, n)) = held
             && n >= 2 * self.open_hold

@@ -9,7 +9,7 @@ use std::ops::ControlFlow;
 use crate::model::{Capture, Handout};
 use crate::session::SessionConfig;
 use crate::source::{CaptureReader, PacketRef, SourceError};
-use crate::tcp::FlowKey;
+use crate::tcp::flows::FlowId;
 
 use super::drive::{Steer, drive};
 use super::{FlowEvent, HAND_OUT_AT, Numbering, Pipeline, StreamSetup};
@@ -106,11 +106,11 @@ impl Pipeline {
 
     /// Streaming mode: hands out the ended records of the flow's connection (called once
     /// it holds [`Pipeline::set_hand_out_at`] frames).
-    pub(super) fn hand_out_ended(&mut self, key: FlowKey) {
+    pub(super) fn hand_out_ended(&mut self, id: FlowId) {
         let Some(s) = self.streaming.as_mut() else {
             return;
         };
-        let Some(entry) = self.flows.get_mut(&key) else {
+        let Some(entry) = self.flows.flow_mut(id) else {
             return;
         };
         let Some(conn) = entry
