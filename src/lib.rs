@@ -4,8 +4,9 @@
 //! reassembles TCP, decodes the HTTP/1.1 Upgrade handshake (RFC 6455 §4) and every frame
 //! that follows (§5), permessage-deflate (RFC 7692), and checks every rule on the way.
 //!
-//! Data flows one way: [`source`] → [`decode`] → [`tcp`] → [`session`] (with [`http`]
-//! and [`ws`]) → [`model`] → [`export`]; [`pipeline`] drives it.
+//! Data flows one way: [`source`] → [`decode`] → [`tcp`] → [`http`] → [`ws`] →
+//! [`model`] → [`export`] and [`tui`]; [`pipeline`] drives it (a session per TCP flow
+//! runs its HTTP and WebSocket stages), and [`command`] runs each command.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -20,15 +21,14 @@ pub mod model;
 pub mod pipeline;
 pub mod reread;
 pub mod rules;
-pub mod session;
 pub mod source;
 pub mod tcp;
 pub mod tui;
 pub mod ws;
 
 pub use model::{Capture, Connection, Dir, Handout};
+pub use pipeline::session::SessionConfig;
 pub use pipeline::{
     Pipeline, StreamError, decode_reader, decode_reader_sharded, decode_reader_streaming,
     decode_reader_streaming_with, default_shards,
 };
-pub use session::SessionConfig;

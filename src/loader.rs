@@ -12,9 +12,9 @@ use std::thread::JoinHandle;
 use crate::model::Capture;
 use crate::pipeline::Pipeline;
 use crate::pipeline::keep::Purpose;
+use crate::pipeline::session::SessionConfig;
 use crate::reread::FileIndex;
 use crate::rules::Warning;
-use crate::session::SessionConfig;
 use crate::source::spool::{Spool, SpoolFailure, SpoolState};
 use crate::source::{CaptureReader, Next, PacketRef, SourceError};
 

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use wsscope::model::Capture;
-use wsscope::session::SessionConfig;
+use wsscope::pipeline::session::SessionConfig;
 use wsscope::source::SourceError;
 use wsscope::ws::limits::Limits;
 

@@ -15,7 +15,7 @@ use crate::model::Capture;
 use crate::pipeline::Pipeline;
 use crate::pipeline::drive::{Packets, Progress, Steer, drive};
 use crate::pipeline::keep::Purpose;
-use crate::session::SessionConfig;
+use crate::pipeline::session::SessionConfig;
 use crate::source::live::LiveCapture;
 use crate::source::{PacketRef, SourceError};
 

@@ -9,8 +9,8 @@ use crate::export::summary;
 use crate::export::{Format, Renderer};
 use crate::model::Capture;
 use crate::pipeline::keep::Purpose;
+use crate::pipeline::session::SessionConfig;
 use crate::pipeline::{StreamError, StreamSetup, decode_reader_sharded};
-use crate::session::SessionConfig;
 
 /// What a decode keeps for an output in `format` ([`Purpose`]).
 pub fn purpose(format: Format) -> Purpose {

@@ -12,7 +12,7 @@
 //! | [`Purpose::Whole`] | all (to the limits) | all (to the limits) | yes |
 //! | [`Purpose::Again`] | all (to the limits) | all (to the limits) | as asked |
 
-use crate::session::SessionConfig;
+use crate::pipeline::session::SessionConfig;
 
 /// What a decode is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,6 +14,7 @@ pub mod keep;
 mod numbering;
 mod records;
 mod retire;
+pub mod session;
 mod sharded;
 pub mod streaming;
 
@@ -21,12 +22,12 @@ use std::io::Read;
 
 use crate::decode::{Segment, decode_packet};
 use crate::model::{Capture, Ending};
-use crate::session::{Session, SessionConfig};
 use crate::source::{CaptureReader, PacketRef, SourceError, Timestamp};
 use crate::tcp::flows::{Flow, FlowId, Flows, Lookup, opens_flow};
 use crate::tcp::{FlowKey, TcpFlow, endpoints_for_first, flow_key};
 use drive::{Everything, drive};
 use retire::settle;
+use session::{Session, SessionConfig};
 
 pub use numbering::{FlowEvent, Numbering};
 pub use sharded::{StreamSetup, decode_reader_sharded, default_shards};

@@ -16,7 +16,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use crate::decode::decode_packet;
 use crate::model::Capture;
-use crate::session::SessionConfig;
+use crate::pipeline::session::SessionConfig;
 use crate::source::readahead::{BatchReceiver, channel};
 use crate::source::{CaptureReader, PacketRef, Timestamp};
 use crate::tcp::flow_key;

@@ -7,7 +7,7 @@ use std::io::Read;
 use std::ops::ControlFlow;
 
 use crate::model::{Capture, Handout};
-use crate::session::SessionConfig;
+use crate::pipeline::session::SessionConfig;
 use crate::source::{CaptureReader, PacketRef, SourceError};
 use crate::tcp::flows::FlowId;
 

@@ -1,0 +1,238 @@
+//! The HTTP exchange of a session: request and response heads collected across
+//! packets, bodies skipped on keep-alive connections, the Upgrade request answered
+//! (RFC 6455 §4): with 101 the handshake is checked and both directions carry frames
+//! from then on; with anything else the connection goes on as HTTP.
+
+use super::{Mode, PendingRequest, Phase, Session, SessionConfig};
+use crate::http::body::{BodyNext, request_body, response_body};
+use crate::http::extensions::{DeflateParams, parse_extensions};
+use crate::http::handshake::{self, is_upgrade_request};
+use crate::http::head::{HeadError, HttpHead, parse_request, parse_response};
+use crate::model::{Connection, Dir};
+use crate::rules::{Violation, Warning};
+use crate::source::Timestamp;
+use crate::ws::Negotiated;
+
+/// Most client bytes held while the server's answer to an Upgrade is awaited.
+const MAX_EARLY_CLIENT_BYTES: usize = 1 << 20;
+
+impl Session {
+    /// The next `bytes` of `dir`'s stream, from capture packet `packet` of time `ts`,
+    /// once the flow is HTTP (or WebSocket).
+    pub(super) fn bytes_of(
+        &mut self,
+        dir: Dir,
+        mut bytes: &[u8],
+        packet: u64,
+        ts: Timestamp,
+        conns: &mut Vec<Connection>,
+        cfg: &SessionConfig,
+    ) {
+        while !bytes.is_empty() {
+            match &mut self.phases[dir.index()] {
+                Phase::Opaque => return,
+                Phase::Ws => {
+                    if let (Some(c), Some(d)) = (self.conn, self.decoders[dir.index()].as_mut()) {
+                        d.feed(&mut conns[c], bytes, packet, ts);
+                    }
+                    return;
+                }
+                Phase::AwaitUpgrade(held, total) => {
+                    if *total + bytes.len() > MAX_EARLY_CLIENT_BYTES {
+                        if let Some(c) = self.conn {
+                            conns[c].warning(Warning::LimitReached, Some(Dir::Client), None, "more than 1 MiB sent by the client before the server answered; the rest is not decoded");
+                        }
+                        self.phases[dir.index()] = Phase::Opaque;
+                        return;
+                    }
+                    *total += bytes.len();
+                    held.push((bytes.to_vec(), packet, ts));
+                    return;
+                }
+                Phase::Body(skipper) => {
+                    let (used, next) = skipper.advance(bytes);
+                    bytes = &bytes[used..];
+                    match next {
+                        BodyNext::Body => {}
+                        BodyNext::Head => self.phases[dir.index()] = Phase::Head(Vec::new()),
+                        BodyNext::Malformed => self.phases[dir.index()] = Phase::Opaque,
+                    }
+                }
+                Phase::Head(buf) => {
+                    let parse = match dir {
+                        Dir::Client => parse_request,
+                        Dir::Server => parse_response,
+                    };
+                    match collect_head(buf, bytes, cfg.limits.max_http_head, parse) {
+                        HeadStep::Complete(mut head, used) => {
+                            bytes = &bytes[used..];
+                            head.packet = packet;
+                            head.ts = ts;
+                            match dir {
+                                Dir::Client => self.request(head, conns),
+                                Dir::Server => self.response(head, conns, cfg),
+                            }
+                        }
+                        HeadStep::NeedMore => return,
+                        HeadStep::Stop(warning, why) => {
+                            self.http_stop(conns, dir, warning, &why);
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A request head: an Upgrade makes the flow a WebSocket connection (its handshake
+    /// so far recorded) and holds what the client sends next until the answer.
+    fn request(&mut self, head: HttpHead, conns: &mut Vec<Connection>) {
+        let method = head.method().unwrap_or("").to_string();
+        let client = Dir::Client.index();
+        if is_upgrade_request(&head) {
+            self.mode = Mode::WebSocket;
+            if self.conn.is_none() {
+                let conn = self.new_connection();
+                self.push_connection(conn, conns);
+            }
+            if let Some(c) = self.conn {
+                conns[c].handshake = Some(handshake::build(head.clone(), None, false));
+                conns[c].last_ts = head.ts;
+            }
+            self.pending.push_back(PendingRequest {
+                method,
+                upgrade: Some(head),
+            });
+            self.phases[client] = Phase::AwaitUpgrade(Vec::new(), 0);
+        } else {
+            let body = request_body(&head);
+            self.pending.push_back(PendingRequest {
+                method,
+                upgrade: None,
+            });
+            self.phases[client] = Phase::after_head(body);
+        }
+    }
+
+    /// A response head: the answer to the oldest request waiting (an interim 1xx but 101
+    /// answers nothing). The answer to an Upgrade settles the handshake.
+    fn response(&mut self, head: HttpHead, conns: &mut Vec<Connection>, cfg: &SessionConfig) {
+        let (client, server) = (Dir::Client.index(), Dir::Server.index());
+        let status = head.status().unwrap_or(0);
+        if (100..200).contains(&status) && status != 101 {
+            self.phases[server] = Phase::Head(Vec::new());
+            return;
+        }
+        let Some(request) = self.pending.pop_front() else {
+            self.http_stop(
+                conns,
+                Dir::Server,
+                Warning::HttpUnparsed,
+                "a response without a request",
+            );
+            return;
+        };
+        let Some(upgrade) = request.upgrade else {
+            let body = response_body(&head, Some(&request.method));
+            self.phases[server] = Phase::after_head(body);
+            return;
+        };
+        let held = match std::mem::replace(&mut self.phases[client], Phase::Opaque) {
+            Phase::AwaitUpgrade(held, _) => held,
+            other => {
+                self.phases[client] = other;
+                Vec::new()
+            }
+        };
+        let early = !held.is_empty();
+        let hs = handshake::build(upgrade, Some(head.clone()), early);
+        let Some(c) = self.conn else { return };
+        conns[c].last_ts = head.ts;
+        if status == 101 {
+            for check in hs.failed_checks() {
+                let dir = if is_client_rule(check.rule) {
+                    Dir::Client
+                } else {
+                    Dir::Server
+                };
+                conns[c].violation(check.rule, Some(dir), None, check.detail.clone());
+            }
+            let others = hs
+                .extensions
+                .as_deref()
+                .map(|e| {
+                    parse_extensions(e)
+                        .iter()
+                        .any(|x| x.name != "permessage-deflate")
+                })
+                .unwrap_or(false);
+            let for_dir = |p: Option<DeflateParams>| Negotiated {
+                deflate: p,
+                other_extension: others,
+                unknown: false,
+            };
+            let client_params = for_dir(hs.deflate.map(|d| d.client));
+            let server_params = for_dir(hs.deflate.map(|d| d.server));
+            self.start_frames(client_params, server_params, cfg.limits);
+            conns[c].handshake = Some(hs);
+        } else {
+            conns[c].handshake = Some(hs);
+            let body = response_body(&head, Some("GET"));
+            self.phases[server] = Phase::after_head(body);
+            self.phases[client] = Phase::Head(Vec::new());
+        }
+        // What the client sent while it waited is decoded as what it turned out to be.
+        for (bytes, packet, ts) in held {
+            self.bytes_of(Dir::Client, &bytes, packet, ts, conns, cfg);
+        }
+    }
+}
+
+/// What collecting an HTTP head from the next bytes came to.
+enum HeadStep {
+    /// The head is complete; this many of the new bytes belonged to it.
+    Complete(HttpHead, usize),
+    /// All new bytes were taken; the head goes on.
+    NeedMore,
+    /// Not HTTP, or the head is too large: stop decoding this direction, saying why.
+    Stop(Warning, String),
+}
+
+/// Adds `bytes` to the partial head in `buf` (at most `max` bytes in all) and parses it.
+fn collect_head(
+    buf: &mut Vec<u8>,
+    bytes: &[u8],
+    max: usize,
+    parse: fn(&[u8]) -> Result<Option<HttpHead>, HeadError>,
+) -> HeadStep {
+    let old = buf.len();
+    let take = bytes.len().min(max + 1 - old.min(max));
+    buf.extend_from_slice(&bytes[..take]);
+    match parse(buf) {
+        Ok(Some(head)) => {
+            let used = head.len.saturating_sub(old).min(take);
+            HeadStep::Complete(head, used)
+        }
+        Ok(None) if buf.len() > max => HeadStep::Stop(
+            Warning::LimitReached,
+            "an HTTP head is larger than --max-http-head; the rest of this direction is not decoded".into(),
+        ),
+        Ok(None) => HeadStep::NeedMore,
+        Err(e) => HeadStep::Stop(Warning::HttpUnparsed, format!("the bytes are not HTTP ({e}); the rest of this direction is not decoded")),
+    }
+}
+
+/// Rules broken by the request (the client's fault) rather than the response.
+fn is_client_rule(rule: Violation) -> bool {
+    matches!(
+        rule,
+        Violation::HandshakeMethodNotGet
+            | Violation::HandshakeHttpVersion
+            | Violation::HandshakeHostMissing
+            | Violation::HandshakeUpgradeMissing
+            | Violation::HandshakeConnectionMissing
+            | Violation::HandshakeKeyInvalid
+            | Violation::HandshakeVersionInvalid
+            | Violation::HandshakeClientFramesBeforeResponse
+    )
+}

@@ -1,0 +1,367 @@
+//! One TCP connection above TCP: it starts undecided, becomes plain HTTP (keep-alive
+//! requests and responses, bodies skipped), a WebSocket connection (after an Upgrade,
+//! or recognised by its frames when the handshake was not captured), or "other".
+//!
+//! State is kept per direction (RFC 6455 is asymmetric: the client masks, the server
+//! answers the handshake), as an explicit `Phase` per side. The HTTP exchange is in
+//! `exchange`, recognising WebSocket traffic without a handshake in `recognise`.
+
+mod exchange;
+mod recognise;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+
+use crate::http::HttpHead;
+use crate::http::body::{BodyLength, BodySkipper};
+use crate::model::{Connection, Dir, Ending, FlowKind};
+use crate::rules::Warning;
+use crate::source::Timestamp;
+use crate::tcp::{Endpoints, GapReason, Side, StreamEvent};
+use crate::ws::limits::Limits;
+use crate::ws::{DirectionDecoder, Negotiated};
+
+/// Settings shared by every session.
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    /// Resource limits.
+    pub limits: Limits,
+    /// Ports whose traffic is WebSocket even without a captured handshake (`--port`).
+    pub ws_ports: Vec<u16>,
+    /// Silences between frames longer than this many seconds are warned about.
+    pub idle_threshold: f64,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            limits: Limits::default(),
+            ws_ports: Vec::new(),
+            idle_threshold: crate::analysis::heartbeat::DEFAULT_IDLE_THRESHOLD_SECS,
+        }
+    }
+}
+
+/// What the flow has turned out to be so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Undecided,
+    Http,
+    WebSocket,
+    Other,
+}
+
+/// Where one direction of the connection is.
+#[derive(Debug)]
+enum Phase {
+    /// Collecting an HTTP head.
+    Head(Vec<u8>),
+    /// Skipping an HTTP body.
+    Body(BodySkipper),
+    /// The client only, after its Upgrade request: what it sent meanwhile (bytes,
+    /// packet, time), held until the server answers, and how many bytes that is.
+    AwaitUpgrade(Vec<(Vec<u8>, u64, Timestamp)>, usize),
+    /// WebSocket frames.
+    Ws,
+    /// Not decoded any further.
+    Opaque,
+}
+
+impl Phase {
+    /// What follows a head with a body of length `body`.
+    fn after_head(body: BodyLength) -> Self {
+        match BodySkipper::new(body) {
+            BodySkipper::Done => Phase::Head(Vec::new()),
+            skipper => Phase::Body(skipper),
+        }
+    }
+}
+
+/// A request waiting for its response.
+#[derive(Debug)]
+struct PendingRequest {
+    method: String,
+    /// The request's head, when it asked for an Upgrade.
+    upgrade: Option<HttpHead>,
+}
+
+/// The application-layer state of one TCP connection.
+#[derive(Debug)]
+pub struct Session {
+    flow_order: u64,
+    first_packet: u64,
+    first_ts: Timestamp,
+    endpoints: Endpoints,
+    /// Which TCP side is the (WebSocket or HTTP) client.
+    client_side: Side,
+    mode: Mode,
+    /// Index of this connection's record in the capture, once it is a WebSocket.
+    conn: Option<usize>,
+    /// Each direction's phase, by [`Dir::index`].
+    phases: [Phase; 2],
+    pending: VecDeque<PendingRequest>,
+    /// Boxed: only WebSocket flows have them, and the flow table stays small.
+    decoders: [Option<Box<DirectionDecoder>>; 2],
+    packets: [u64; 2],
+    header_bytes: [u64; 2],
+    bytes: [u64; 2],
+}
+
+impl Session {
+    /// A new session for a flow whose first packet is `first_packet`.
+    pub fn new(
+        endpoints: Endpoints,
+        flow_order: u64,
+        first_packet: u64,
+        first_ts: Timestamp,
+    ) -> Self {
+        Session {
+            flow_order,
+            first_packet,
+            first_ts,
+            endpoints,
+            client_side: Side::Opener,
+            mode: Mode::Undecided,
+            conn: None,
+            phases: [Phase::Head(Vec::new()), Phase::Head(Vec::new())],
+            pending: VecDeque::new(),
+            decoders: [None, None],
+            packets: [0; 2],
+            header_bytes: [0; 2],
+            bytes: [0; 2],
+        }
+    }
+
+    /// Bytes this session holds while waiting (partial HTTP heads, early client data).
+    pub fn held_bytes(&self) -> usize {
+        self.phases
+            .iter()
+            .map(|phase| match phase {
+                Phase::Head(b) => b.len(),
+                Phase::AwaitUpgrade(_, total) => *total,
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// The global buffer budget is exhausted: drop what this session holds, saying so
+    /// (`what` tells which budget, see [`crate::Pipeline`]).
+    pub fn shed(&mut self, conns: &mut [Connection], what: &str) {
+        if self.held_bytes() == 0 {
+            return;
+        }
+        if matches!(
+            self.phases[Dir::Client.index()],
+            Phase::Head(_) | Phase::AwaitUpgrade(..)
+        ) {
+            self.http_stop(conns, Dir::Client, Warning::LimitReached, what);
+        }
+        if matches!(self.phases[Dir::Server.index()], Phase::Head(ref b) if !b.is_empty()) {
+            self.http_stop(conns, Dir::Server, Warning::LimitReached, what);
+        }
+    }
+
+    /// Index of this flow's connection record in the capture, once it is a WebSocket.
+    pub fn connection_index(&self) -> Option<usize> {
+        self.conn
+    }
+
+    /// The capture's connection records moved (a finished one was taken out): this
+    /// flow's record is now at `index`.
+    pub fn set_connection_index(&mut self, index: usize) {
+        self.conn = Some(index);
+    }
+
+    /// This flow's connection holds `held` frames behind a message that has not ended:
+    /// the open messages are given up ([`DirectionDecoder::give_up_open`]).
+    pub fn give_up_open_messages(&mut self, conns: &mut [Connection], held: usize) {
+        let Some(conn) = self.conn.and_then(|i| conns.get_mut(i)) else {
+            return;
+        };
+        for decoder in self.decoders.iter_mut().flatten() {
+            decoder.give_up_open(conn, held);
+        }
+    }
+
+    /// Whether this flow is a WebSocket connection, once that is settled: `Some(true)`
+    /// when it has a connection record, `Some(false)` when its first payload was neither
+    /// HTTP nor WebSocket, `None` while it may still become one (no payload yet, or
+    /// plain HTTP that may still ask for an Upgrade).
+    pub fn websocket_decided(&self) -> Option<bool> {
+        if self.conn.is_some() {
+            return Some(true);
+        }
+        match self.mode {
+            Mode::Other => Some(false),
+            Mode::Undecided | Mode::Http | Mode::WebSocket => None,
+        }
+    }
+
+    /// What the flow turned out to be.
+    pub fn kind(&self) -> FlowKind {
+        match self.mode {
+            Mode::WebSocket => FlowKind::WebSocket,
+            Mode::Http => FlowKind::PlainHttp,
+            Mode::Undecided | Mode::Other => FlowKind::Other,
+        }
+    }
+
+    fn dir_of(&self, side: Side) -> Dir {
+        if side == self.client_side {
+            Dir::Client
+        } else {
+            Dir::Server
+        }
+    }
+
+    fn addr(&self, side: Side) -> SocketAddr {
+        match side {
+            Side::Opener => self.endpoints.opener,
+            Side::Accepter => self.endpoints.accepter,
+        }
+    }
+
+    /// Counts a packet sent by `side` (for per-connection statistics).
+    /// `header_bytes` is what the packet spent on link, IP and TCP headers.
+    pub fn packet(&mut self, side: Side, header_bytes: u64, conns: &mut [Connection]) {
+        let dir = self.dir_of(side);
+        self.packets[dir.index()] += 1;
+        self.header_bytes[dir.index()] += header_bytes;
+        if let Some(c) = self.conn {
+            conns[c].packets[dir.index()] += 1;
+            conns[c].header_bytes[dir.index()] += header_bytes;
+        }
+    }
+
+    /// Takes one stream event of `side`.
+    pub fn event(
+        &mut self,
+        side: Side,
+        ev: StreamEvent<'_>,
+        conns: &mut Vec<Connection>,
+        cfg: &SessionConfig,
+    ) {
+        match ev {
+            StreamEvent::Data { bytes, packet, ts } => {
+                if self.mode == Mode::Undecided {
+                    self.decide(side, bytes, packet, ts, conns, cfg);
+                }
+                let dir = self.dir_of(side);
+                self.bytes[dir.index()] += bytes.len() as u64;
+                if let Some(c) = self.conn {
+                    conns[c].tcp_bytes[dir.index()] += bytes.len() as u64;
+                }
+                if matches!(self.mode, Mode::Http | Mode::WebSocket) {
+                    self.bytes_of(dir, bytes, packet, ts, conns, cfg);
+                }
+            }
+            StreamEvent::Gap {
+                len,
+                reason,
+                packet,
+                ..
+            } => self.gap(self.dir_of(side), len, reason, packet, conns, cfg),
+            StreamEvent::RetransmissionDiffers { packet, offset } => {
+                if let Some(c) = self.conn {
+                    let dir = self.dir_of(side);
+                    conns[c].warning(Warning::RetransmissionDiffers, Some(dir), None, format!("packet {packet} retransmits stream byte {offset} with different content; the first copy is kept"));
+                }
+            }
+        }
+    }
+
+    /// `len` bytes of `dir`'s stream are missing from the capture.
+    fn gap(
+        &mut self,
+        dir: Dir,
+        len: u64,
+        reason: GapReason,
+        packet: u64,
+        conns: &mut [Connection],
+        cfg: &SessionConfig,
+    ) {
+        let snaplen = reason == GapReason::Snaplen;
+        if let (Some(c), GapReason::BufferLimit) = (self.conn, reason) {
+            conns[c].warning(
+                Warning::LimitReached,
+                Some(dir),
+                None,
+                format!(
+                    "more than {} bytes waited out of order (--max-out-of-order); a hole of {len} bytes was given up at packet {packet}",
+                    cfg.limits.max_out_of_order
+                ),
+            );
+        }
+        let in_ws = matches!(self.phases[dir.index()], Phase::Ws);
+        if let (Some(c), true) = (self.conn, in_ws) {
+            if let Some(d) = self.decoders[dir.index()].as_mut() {
+                d.gap(&mut conns[c], len, snaplen, packet);
+            }
+            return;
+        }
+        self.phases[dir.index()] = Phase::Opaque;
+        if let Some(c) = self.conn {
+            let w = if snaplen {
+                Warning::Truncated
+            } else {
+                Warning::TcpGap
+            };
+            conns[c].warning(w, Some(dir), None, format!("{len} bytes missing during the HTTP exchange (packet {packet}); the rest of this direction is not decoded"));
+        }
+    }
+
+    /// A new WebSocket connection record for this flow, counting what the flow carried
+    /// so far.
+    fn new_connection(&self) -> Connection {
+        let client = self.addr(self.client_side);
+        let server = self.addr(self.client_side.other());
+        let mut c = Connection::new(
+            client,
+            server,
+            self.flow_order,
+            self.first_packet,
+            self.first_ts,
+        );
+        c.packets = self.packets;
+        c.header_bytes = self.header_bytes;
+        c.tcp_bytes = self.bytes;
+        c
+    }
+
+    /// Adds this flow's connection record to the capture (numbered in the order
+    /// connections are recognised, until the capture is finished).
+    fn push_connection(&mut self, conn: Connection, conns: &mut Vec<Connection>) -> usize {
+        let mut conn = conn;
+        conn.id = conns.len() as u32 + 1;
+        conns.push(conn);
+        let index = conns.len() - 1;
+        self.conn = Some(index);
+        index
+    }
+
+    /// Both directions carry frames from now on, decoded as `client` and `server`
+    /// agreed (RFC 6455 §4: after the 101, or recognised without a handshake).
+    fn start_frames(&mut self, client: Negotiated, server: Negotiated, limits: Limits) {
+        self.decoders = [
+            Some(Box::new(DirectionDecoder::new(Dir::Client, client, limits))),
+            Some(Box::new(DirectionDecoder::new(Dir::Server, server, limits))),
+        ];
+        self.phases = [Phase::Ws, Phase::Ws];
+    }
+
+    fn http_stop(&mut self, conns: &mut [Connection], dir: Dir, warning: Warning, what: &str) {
+        self.phases[dir.index()] = Phase::Opaque;
+        if let Some(c) = self.conn {
+            conns[c].warning(warning, Some(dir), None, what.to_string());
+        }
+    }
+
+    /// The flow is over (closed, reset, or end of capture): settle what is open.
+    pub fn finish(&mut self, conns: &mut [Connection], ending: Ending) {
+        let Some(c) = self.conn else { return };
+        for d in self.decoders.iter_mut().flatten() {
+            d.finish(&mut conns[c]);
+        }
+        conns[c].ending = ending;
+    }
+}
