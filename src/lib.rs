@@ -13,7 +13,6 @@
 pub mod analysis;
 pub mod command;
 pub mod decode;
-pub mod explain;
 pub mod export;
 pub mod http;
 pub mod loader;

@@ -322,10 +322,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let input = Input::from_arg(Some(file));
             let capture = load(&input, common.session_config())?;
             let subject = frame.map_or(
-                wsscope::explain::Subject::Handshake,
-                wsscope::explain::Subject::Frame,
+                wsscope::command::explain::Subject::Handshake,
+                wsscope::command::explain::Subject::Frame,
             );
-            let text = wsscope::explain::explain(
+            let text = wsscope::command::explain::explain(
                 &capture,
                 &input.name(),
                 conn,

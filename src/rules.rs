@@ -128,7 +128,7 @@ impl Violation {
     }
 
     /// One sentence saying what the rule is and why it exists.
-    pub fn explain(self) -> &'static str {
+    pub fn sentence(self) -> &'static str {
         self.info().2
     }
 
@@ -392,7 +392,7 @@ mod tests {
             assert!(seen.insert(v.code()), "duplicate code {}", v.code());
             assert_eq!(Violation::from_code(v.code()), Some(v));
             assert!(v.rfc().starts_with("RFC "));
-            assert!(v.explain().ends_with('.'));
+            assert!(v.sentence().ends_with('.'));
         }
     }
 }

@@ -1183,7 +1183,7 @@ fn the_selection_stays_on_a_frame_a_connection_being_read_dropped() {
     );
     app.focus(wsscope::tui::app::Pane::Frames);
     let detail = |app: &App, capture: &Capture| {
-        wsscope::tui::views::detail::document(app, capture, 200)
+        app.detail_document(capture, 200)
             .lines
             .iter()
             .map(ToString::to_string)
@@ -1330,7 +1330,7 @@ fn a_long_connection_open_when_the_copy_stops_says_which_frames_it_lost() {
         };
         app.refresh(&capture);
         assert_eq!(app.frame, Some(lost as u32 + 1), "done {done}");
-        let text = wsscope::tui::views::detail::document(&app, &capture, 200)
+        let text = app.detail_document(&capture, 200)
             .lines
             .iter()
             .map(ToString::to_string)

@@ -10,7 +10,7 @@ use wsscope::pipeline::Pipeline;
 use wsscope::source::CaptureReader;
 use wsscope::tui::app::{App, LoadState, Pane, TimeFormat, View};
 use wsscope::tui::command::{Command, Mode, key_to_command};
-use wsscope::tui::explain::Field;
+use wsscope::tui::fields::Field;
 use wsscope::tui::theme::Theme;
 
 fn path(name: &str) -> String {
@@ -324,7 +324,7 @@ fn mouse_clicks_select_rows_and_fields() {
     );
     assert_eq!(a.frame, Some(5));
     // The detail pane's text starts at row 13; click the line that lists RSV1.
-    let doc = wsscope::tui::views::detail::document(&a, &cap, 78);
+    let doc = a.detail_document(&cap, 78);
     let row = doc.row_of(Field::Rsv1).expect("listed") as u16;
     assert!(row < 9, "visible without scrolling");
     a.update(Command::Click { x: 5, y: 13 + row }, &cap);

@@ -5,6 +5,7 @@ use crate::model::Capture;
 use super::app::{App, Pane, View};
 use super::app_scan::Purpose;
 use super::command::Command;
+use super::docs;
 use super::layout;
 use super::nav::target;
 use super::views;
@@ -20,8 +21,12 @@ impl App {
                 let (body, _) = layout::with_status(self.area);
                 let (w, rows) = (layout::inner_cols(body), layout::inner_rows(body));
                 let total = match self.view() {
-                    Some(View::Handshake) => views::handshake::document(self, capture, w).len(),
-                    Some(View::Stats) => views::stats::document(self, capture, w).len(),
+                    Some(View::Handshake) => {
+                        docs::handshake::document(self.connection(capture), w, self.theme).len()
+                    }
+                    Some(View::Stats) => {
+                        docs::stats::document(self.connection(capture), w, self.theme).len()
+                    }
                     _ => views::help::lines(self.theme, w).len(),
                 };
                 let max = total.saturating_sub(rows);
@@ -169,14 +174,14 @@ impl App {
         let (total, rows) = match pane {
             Pane::Detail => {
                 let (w, rows) = self.detail_size();
-                (views::detail::document(self, capture, w).lines.len(), rows)
+                (self.detail_document(capture, w).len(), rows)
             }
             Pane::Hex => {
                 let (w, rows) = self.hex_size();
-                let per_line = views::hex::bytes_per_line(w);
+                let per_line = docs::hexdump::bytes_per_line(w);
                 let total = self
                     .selected_frame(capture)
-                    .map_or(0, |(_, f)| views::hex::line_count(f, per_line));
+                    .map_or(0, |(_, f)| docs::hexdump::line_count(f, per_line));
                 (total, rows)
             }
             Pane::Connections | Pane::Frames => return,
@@ -214,7 +219,7 @@ impl App {
                     self.focus(Pane::Detail);
                     let r = a.detail.and_then(|d| row_in(d, 0));
                     let (w, _) = self.detail_size();
-                    let doc = views::detail::document(self, capture, w);
+                    let doc = self.detail_document(capture, w);
                     if let Some(f) = r.and_then(|r| doc.field_at(self.scroll.detail + r)) {
                         self.field = f;
                         self.field_changed(capture);

@@ -15,7 +15,9 @@ use crate::reread::FileIndex;
 
 use super::app_reread::{Pending, shown};
 use super::command::{Command, Mode};
-use super::explain::Field;
+use super::docs::detail::{Look, NoFrame};
+use super::docs::{self, Doc};
+use super::fields::Field;
 use super::filter::Filter;
 use super::search::Search;
 use super::theme::Theme;
@@ -293,6 +295,30 @@ impl App {
                     .map_or(u64::MAX, |c| c.flow_order)
             })
             .ok()
+    }
+
+    /// The detail document of the selected frame (or what the detail says instead),
+    /// `width` columns wide ([`docs::detail`]).
+    pub fn detail_document(&self, capture: &Capture, width: usize) -> Doc {
+        if let Some((conn, f)) = self.selected_frame(capture) {
+            let look = Look {
+                field: self.field,
+                focused: self.pane == Pane::Detail && self.view().is_none(),
+            };
+            return docs::detail::document(conn, f, look, width, self.theme);
+        }
+        let why = match (self.connection(capture), self.frame) {
+            (Some(c), _) if c.frames.is_empty() => NoFrame::Frameless(c),
+            (Some(c), Some(f)) if self.dropped_while_read(Some(c), f) => NoFrame::LeftMemory(f),
+            _ => NoFrame::Unselected,
+        };
+        docs::detail::no_frame(why, width, self.theme)
+    }
+
+    /// The hex pane's line (`width` columns wide) of the selected field's first byte.
+    pub fn hex_field_line(&self, capture: &Capture, width: usize) -> Option<usize> {
+        let (_, f) = self.selected_frame(capture)?;
+        docs::hexdump::field_line(f, self.field, width)
     }
 
     /// The selected frame and its connection.

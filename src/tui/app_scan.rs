@@ -217,7 +217,7 @@ impl App {
         self.scanning = Some(Scanning {
             purpose,
             flow_order: record.flow_order,
-            label: super::views::connections::label(record),
+            label: super::docs::labels::label(record),
             last: range.1,
             reached,
             result,

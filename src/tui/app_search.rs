@@ -10,8 +10,8 @@ use crate::model::{Capture, Connection};
 use super::app::App;
 use super::app_scan::Purpose;
 use super::command::{Command, Mode};
+use super::docs;
 use super::search::{self, Outcome, Pos, Scan, SearchSource, Walk};
-use super::views;
 
 /// What a search (n/N, Enter) looks through: connections in memory and compacted ones
 /// decoded again, within the time budget (long ones are scanned part by part, see
@@ -286,7 +286,7 @@ impl App {
         self.search_resume = Some((needle.to_string(), forward, at));
         let next = self
             .listed(at, capture)
-            .map(views::connections::label)
+            .map(docs::labels::label)
             .unwrap_or_default();
         self.notice = Some(format!(
             "no match for {needle:?} yet ({:.1} s spent decoding connections again); {} goes on from connection {next}",
@@ -317,7 +317,7 @@ impl App {
             None => {
                 let label = self
                     .connection(capture)
-                    .map(views::connections::label)
+                    .map(docs::labels::label)
                     .unwrap_or_default();
                 self.notice = Some(format!(
                     "match in the handshake of connection {label} (h shows it)"

@@ -5,10 +5,9 @@ use crate::model::{Capture, Connection};
 
 use super::app::{App, CacheKey, FrameSource, Pane, View};
 use super::command::Command;
-use super::explain::Field;
+use super::fields::Field;
 use super::filter::FrameTest;
 use super::layout;
-use super::views;
 
 /// The row a movement command leads to in a list of `len` rows, from `pos`.
 pub fn target(pos: Option<usize>, len: usize, cmd: Command, page: usize) -> Option<usize> {
@@ -198,12 +197,12 @@ impl App {
     /// Scrolls detail and hex so the selected field shows.
     pub(crate) fn field_changed(&mut self, capture: &Capture) {
         let (width, rows) = self.detail_size();
-        let doc = views::detail::document(self, capture, width);
+        let doc = self.detail_document(capture, width);
         if let Some(row) = doc.row_of(self.field) {
             self.scroll.detail = fit(self.scroll.detail, row, rows);
         }
         let (hex_width, hex_rows) = self.hex_size();
-        if let Some(line) = views::hex::field_line(self, capture, hex_width) {
+        if let Some(line) = self.hex_field_line(capture, hex_width) {
             self.scroll.hex = fit(self.scroll.hex, line, hex_rows);
         }
     }

@@ -5,8 +5,8 @@ use crate::model::Capture;
 
 use super::app::{App, Pane, View};
 use super::command::Command;
+use super::docs;
 use super::filter::Filter;
-use super::views;
 
 impl App {
     pub(crate) fn toggle_view(&mut self, cmd: Command, capture: &Capture) {
@@ -48,7 +48,7 @@ impl App {
         };
         let frame = match self.view() {
             Some(View::Violations) => {
-                let entries = views::violations::entries(c);
+                let entries = docs::findings::entries(c);
                 let Some(e) = entries.get(self.cursor) else {
                     return;
                 };
@@ -107,7 +107,7 @@ impl App {
             return 0;
         };
         match view {
-            View::Violations => views::violations::entries(c)
+            View::Violations => docs::findings::entries(c)
                 .iter()
                 .position(|e| e.frame == Some(f.index))
                 .unwrap_or(0),

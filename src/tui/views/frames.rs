@@ -13,7 +13,8 @@ use crate::tui::app::{App, Pane, TimeFormat};
 use crate::tui::format;
 use crate::ws::frame::{DataOpcode, Opcode};
 
-use super::{pane_block, payload};
+use super::pane_block;
+use crate::tui::docs::payload;
 
 /// The opcode in at most 6 characters.
 pub fn short_opcode(op: Opcode) -> String {
@@ -137,7 +138,7 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
     let mut title = match conn {
         Some(c) => format!(
             " Frames of {} ({}",
-            super::connections::label(c),
+            crate::tui::docs::labels::label(c),
             c.frame_count()
         ),
         None => " Frames (".to_string(),

@@ -12,55 +12,11 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use crate::model::{Capture, FrameRecord};
 use crate::tui::app::{App, Pane};
-use crate::tui::explain::Field;
+use crate::tui::fields::Field;
 use crate::tui::theme::Theme;
 
 use super::pane_block;
-
-/// Lines above the dump.
-pub const HEADER_LINES: usize = 2;
-
-/// Bytes a line for a pane `width` columns wide (inside its border).
-pub fn bytes_per_line(width: usize) -> usize {
-    if width >= 74 { 16 } else { 8 }
-}
-
-/// Lines of the hex document of frame `f`: header, dump, byte map.
-pub fn line_count(f: &FrameRecord, per_line: usize) -> usize {
-    HEADER_LINES + dump_lines(f, per_line) + 2 + groups(f).len()
-}
-
-fn dump_lines(f: &FrameRecord, per_line: usize) -> usize {
-    f.raw.len().div_ceil(per_line.max(1))
-}
-
-/// The byte map: each run of bytes, what it holds, and the fields it holds.
-fn groups(f: &FrameRecord) -> Vec<(Range<usize>, String, &'static [Field])> {
-    const BYTE0: &[Field] = &[
-        Field::Fin,
-        Field::Rsv1,
-        Field::Rsv2,
-        Field::Rsv3,
-        Field::Opcode,
-    ];
-    const BYTE1: &[Field] = &[Field::Mask, Field::PayloadLen];
-    let h = &f.header;
-    let mut out = vec![
-        (0..1, "FIN, RSV1-3, opcode".to_string(), BYTE0),
-        (1..2, "MASK, payload len".to_string(), BYTE1),
-    ];
-    if let Some(r) = Field::ExtendedLen.byte_range(h) {
-        out.push((r, "extended payload length".into(), &[Field::ExtendedLen]));
-    }
-    if let Some(r) = Field::MaskingKey.byte_range(h) {
-        out.push((r, "masking key".into(), &[Field::MaskingKey]));
-    }
-    if let Some(r) = Field::Payload.byte_range(h) {
-        let label = format!("payload ({} B)", h.payload_len);
-        out.push((r, label, &[Field::Payload]));
-    }
-    out
-}
+use crate::tui::docs::hexdump::{HEADER_LINES, bytes_per_line, dump_lines, groups, line_count};
 
 fn map_line(app: &App, i: usize, f: &FrameRecord) -> Line<'static> {
     let groups = groups(f);
@@ -84,13 +40,6 @@ fn map_line(app: &App, i: usize, f: &FrameRecord) -> Line<'static> {
             None => Line::default(),
         },
     }
-}
-
-/// The document line where the selected field's first byte is.
-pub fn field_line(app: &App, capture: &Capture, width: usize) -> Option<usize> {
-    let (_, f) = app.selected_frame(capture)?;
-    let range = app.field.byte_range(&f.header)?;
-    Some(HEADER_LINES + range.start / bytes_per_line(width))
 }
 
 struct Styler {

@@ -10,7 +10,8 @@ use crate::model::{Capture, Connection, Dir, MessageKind, MessageRecord};
 use crate::tui::app::{App, TimeFormat};
 use crate::tui::{format, layout};
 
-use super::{connections, pane_block, payload};
+use super::pane_block;
+use crate::tui::docs::{labels, payload};
 
 fn frames_text(m: &MessageRecord) -> String {
     match (m.frames.first(), m.frames.last()) {
@@ -74,7 +75,7 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
     };
     let title = format!(
         " Messages of {} ({held}) · → client, ← server · Enter: frame · Esc: back ",
-        connections::label(c),
+        labels::label(c),
     );
     let block = pane_block(&title, true, theme);
     let inner = block.inner(list_area);

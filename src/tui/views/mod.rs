@@ -3,18 +3,13 @@
 
 pub mod connections;
 pub mod detail;
-mod detail_parts;
-pub mod diagram;
 pub mod frames;
 pub mod handshake;
-mod handshake_checks;
 pub mod help;
 pub mod hex;
 pub mod messages;
-pub mod payload;
 pub mod stats;
 pub mod status;
-pub mod unmask;
 pub mod violations;
 
 use ratatui::buffer::Buffer;
@@ -22,7 +17,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Widget};
 
-use crate::model::{Capture, Dir};
+use crate::model::Capture;
 
 use super::app::{App, View};
 use super::layout;
@@ -87,14 +82,6 @@ pub fn pane_block(title: &str, focused: bool, theme: Theme) -> Block<'static> {
     Block::bordered()
         .border_style(style)
         .title(Span::styled(title.to_string(), title_style))
-}
-
-/// `client → server` or `server → client`.
-pub fn dir_arrow(dir: Dir) -> &'static str {
-    match dir {
-        Dir::Client => "client → server",
-        Dir::Server => "server → client",
-    }
 }
 
 /// Writes `lines start-end of total` on the bottom border when the text does not fit.

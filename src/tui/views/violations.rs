@@ -6,59 +6,14 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use crate::model::{Capture, Connection, Dir};
+use crate::model::{Capture, Dir};
 use crate::tui::app::App;
 use crate::tui::{format, layout};
 
-use super::{connections, pane_block};
+use super::pane_block;
+use crate::tui::docs::findings::{Entry, entries};
+use crate::tui::docs::labels;
 
-/// One row: a violation or a warning.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
-    /// A broken rule (true) or a capture problem (false).
-    pub violation: bool,
-    /// Stable code.
-    pub code: &'static str,
-    /// RFC section (violations only).
-    pub rfc: &'static str,
-    /// Who sent the offending bytes.
-    pub dir: Option<Dir>,
-    /// The frame concerned.
-    pub frame: Option<u32>,
-    /// What was seen.
-    pub detail: String,
-    /// The rule in one sentence (violations only).
-    pub explain: &'static str,
-    /// A rule of the opening handshake (its place is the handshake view).
-    pub handshake: bool,
-}
-
-/// The rows for a connection: violations first, then warnings.
-pub fn entries(c: &Connection) -> Vec<Entry> {
-    let v = c.violations.iter().map(|v| Entry {
-        violation: true,
-        code: v.rule.code(),
-        rfc: v.rule.rfc(),
-        dir: v.dir,
-        frame: v.frame,
-        detail: v.detail.clone(),
-        explain: v.rule.explain(),
-        handshake: v.rule.code().starts_with("handshake-"),
-    });
-    let w = c.warnings.iter().map(|w| Entry {
-        violation: false,
-        code: w.warning.code(),
-        rfc: "",
-        dir: w.dir,
-        frame: w.frame,
-        detail: w.detail.clone(),
-        explain: "A problem of the capture, not of the peers: wsscope shows what it could decode.",
-        handshake: false,
-    });
-    v.chain(w).collect()
-}
-
-/// `§5.2` for RFC 6455 sections, `7692 §7.1` for others.
 fn short_rfc(rfc: &str) -> String {
     rfc.strip_prefix("RFC 6455 ")
         .map(str::to_string)
@@ -87,7 +42,7 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
     let (list_area, detail_area) = layout::list_and_detail(area, list.len());
     let title = format!(
         " Violations of {}: {}, warnings: {} · Enter: frame · Esc: back ",
-        connections::label(c),
+        labels::label(c),
         c.violations.len(),
         c.warnings.len()
     );

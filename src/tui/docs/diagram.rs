@@ -4,7 +4,7 @@
 
 use ratatui::text::{Line, Span};
 
-use crate::tui::explain::{Field, extended_len_bytes};
+use crate::tui::fields::{Field, extended_len_bytes};
 use crate::tui::theme::Theme;
 use crate::ws::frame::FrameHeader;
 

@@ -6,10 +6,10 @@ use ratatui::text::{Line, Span};
 use crate::http::Handshake;
 use crate::tui::format;
 
-use super::handshake::Page;
+use super::Doc;
 
 /// Every check: ✓ or ✗, rule, RFC section, detail; a failed rule is explained.
-pub(super) fn checks(p: &mut Page, h: &Handshake) {
+pub(super) fn checks(p: &mut Doc, h: &Handshake) {
     p.heading("Checks (RFC 6455 §4)");
     let theme = p.theme;
     for c in &h.checks {
@@ -38,13 +38,13 @@ pub(super) fn checks(p: &mut Page, h: &Handshake) {
             p.lines.push(Line::raw(format!("{:lead$}{more}", "")));
         }
         if !c.ok {
-            p.para(c.rule.explain(), 6, theme.dim());
+            p.para(c.rule.sentence(), 6, theme.dim());
         }
     }
 }
 
 /// The Accept computation, step by step, and whether the server's value matches.
-pub(super) fn accept(p: &mut Page, h: &Handshake) {
+pub(super) fn accept(p: &mut Doc, h: &Handshake) {
     let Some(a) = &h.accept else {
         return;
     };

@@ -1,14 +1,14 @@
 //! `wsscope explain`: the TUI's frame detail or handshake view as plain text. The words
-//! come from the very documents the TUI draws (`tui::views::detail` and `handshake`), so
-//! the command and the UI can never disagree.
+//! come from the very documents the TUI draws ([`crate::tui::docs::detail`] and
+//! [`crate::tui::docs::handshake`]), so the command and the UI can never disagree.
 
-use ratatui::layout::Rect;
 use ratatui::text::Line;
 
 use crate::model::Capture;
-use crate::tui::app::{App, LoadState};
+use crate::tui::docs::detail::Look;
+use crate::tui::docs::{detail, handshake};
+use crate::tui::fields::Field;
 use crate::tui::theme::Theme;
-use crate::tui::views::{detail, handshake};
 
 /// What to explain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,30 +53,30 @@ pub fn explain(
     subject: Subject,
     width: u16,
 ) -> Result<String, ExplainError> {
-    let pos = capture
+    let c = capture
         .connections
         .iter()
-        .position(|c| c.id == conn)
+        .find(|c| c.id == conn)
         .ok_or(ExplainError::NoConnection(conn, capture.connections.len()))?;
-    let mut app = App::new(name, Theme::new(false), Rect::new(0, 0, width, 60));
-    app.loading = LoadState::finished();
-    app.refresh(capture);
-    app.select_conn(pos, capture);
-    let c = &capture.connections[pos];
+    let (theme, width) = (Theme::new(false), usize::from(width));
     let header = format!(
         "{name} · connection #{} {} → {}\n\n",
         c.id, c.client, c.server
     );
     match subject {
         Subject::Handshake => {
-            Ok(header + &flatten(&handshake::document(&app, capture, usize::from(width))))
+            Ok(header + &flatten(&handshake::document(Some(c), width, theme).lines))
         }
         Subject::Frame(k) => {
-            if !c.frames.iter().any(|f| f.index == k) {
-                return Err(ExplainError::NoFrame(conn, k, c.frames.len()));
-            }
-            app.frame = Some(k);
-            let doc = detail::document(&app, capture, usize::from(width));
+            let f = c
+                .frame(k)
+                .ok_or(ExplainError::NoFrame(conn, k, c.frames.len()))?;
+            // As the detail pane first shows a frame: its FIN bit selected.
+            let look = Look {
+                field: Field::Fin,
+                focused: false,
+            };
+            let doc = detail::document(c, f, look, width, theme);
             Ok(header + &flatten(&doc.lines))
         }
     }

@@ -4,25 +4,23 @@
 use ratatui::text::{Line, Span};
 
 use crate::model::{Connection, FrameRecord, MessageKind, MessageRecord};
-use crate::tui::app::App;
 use crate::tui::format;
-use crate::tui::theme::Theme;
 
-use super::detail::Doc;
-use super::payload;
+use super::{Doc, payload};
 
 /// Lines of the rendered payload shown at most.
 const PAYLOAD_LINES: usize = 200;
 
-pub(crate) fn summary(doc: &mut Doc, app: &App, conn: &Connection, f: &FrameRecord, width: usize) {
-    let theme = app.theme;
+/// The summary at the top: which frame, when, how long, which packets, which message.
+pub(super) fn summary(doc: &mut Doc, conn: &Connection, f: &FrameRecord) {
+    let theme = doc.theme;
     let h = &f.header;
     doc.push(Line::from(vec![
         Span::styled(format!("Frame {}", f.index), theme.title()),
         Span::raw(format!(
             " of {} · {} · {} · {}",
             conn.frame_count(),
-            super::dir_arrow(f.dir),
+            super::labels::dir_arrow(f.dir),
             h.opcode.name(),
             if h.fin { "FIN" } else { "not final" }
         )),
@@ -43,7 +41,7 @@ pub(crate) fn summary(doc: &mut Doc, app: &App, conn: &Connection, f: &FrameReco
         format::relative(f.ts, conn.first_ts),
         format::absolute(f.ts)
     );
-    doc.para(&text, 0, width, theme.text());
+    doc.para(&text, 0, theme.text());
     let packets: Vec<String> = f.packets.iter().map(u64::to_string).collect();
     let mut carried = format!(
         "carried by packet{} {}",
@@ -62,16 +60,12 @@ pub(crate) fn summary(doc: &mut Doc, app: &App, conn: &Connection, f: &FrameReco
     if !f.complete {
         carried.push_str(" · not every payload byte is available (capture gap or keep limit)");
     }
-    doc.para(&carried, 0, width, theme.dim());
+    doc.para(&carried, 0, theme.dim());
 }
 
-pub(crate) fn problems(
-    doc: &mut Doc,
-    conn: &Connection,
-    f: &FrameRecord,
-    width: usize,
-    theme: Theme,
-) {
+/// The frame's violations (with their rules) and warnings.
+pub(super) fn problems(doc: &mut Doc, conn: &Connection, f: &FrameRecord) {
+    let theme = doc.theme;
     for v in conn.violations.iter().filter(|v| v.frame == Some(f.index)) {
         doc.push(Line::default());
         doc.push(Line::from(vec![
@@ -79,8 +73,8 @@ pub(crate) fn problems(
             Span::styled(v.rule.code(), theme.bad()),
             Span::raw(format!("  ({})", v.rule.rfc())),
         ]));
-        doc.para(&v.detail, 2, width, theme.text());
-        doc.para(v.rule.explain(), 2, width, theme.dim());
+        doc.para(&v.detail, 2, theme.text());
+        doc.para(v.rule.sentence(), 2, theme.dim());
     }
     for w in conn.warnings.iter().filter(|w| w.frame == Some(f.index)) {
         doc.push(Line::default());
@@ -89,23 +83,19 @@ pub(crate) fn problems(
             Span::styled(w.warning.code(), theme.warn()),
             Span::raw("  (a capture problem, not a rule)"),
         ]));
-        doc.para(&w.detail, 2, width, theme.text());
+        doc.para(&w.detail, 2, theme.text());
     }
 }
 
-pub(crate) fn payload_section(
-    doc: &mut Doc,
-    conn: &Connection,
-    f: &FrameRecord,
-    width: usize,
-    theme: Theme,
-) {
+/// The payload: unmasked, decompressed, rendered; the whole message of a fragment.
+pub(super) fn payload_section(doc: &mut Doc, conn: &Connection, f: &FrameRecord) {
+    let (theme, width) = (doc.theme, doc.width);
     let msg = conn.message_of(f);
     let own = f.unmasked_payload();
     let text = msg.is_some_and(|m| m.kind == MessageKind::Text);
     match msg {
         Some(m) if m.compressed => {
-            doc.heading("Decompression (permessage-deflate, RFC 7692 §7.2.2)", theme);
+            doc.heading("Decompression (permessage-deflate, RFC 7692 §7.2.2)");
             let frames: Vec<String> = m.frames.iter().map(u32::to_string).collect();
             let note = format!(
                 "RSV1 on frame {} marks the message compressed. The payloads of its frame{} {} ({} B), followed by 00 00 ff ff, form a raw DEFLATE stream that inflates to {} B.",
@@ -115,20 +105,17 @@ pub(crate) fn payload_section(
                 m.wire_len,
                 m.len
             );
-            doc.para(&note, 2, width, theme.text());
-            doc.heading(
-                format!(
-                    "Before decompression: this frame's payload ({} B, unmasked)",
-                    own.len()
-                ),
-                theme,
-            );
+            doc.para(&note, 2, theme.text());
+            doc.heading(format!(
+                "Before decompression: this frame's payload ({} B, unmasked)",
+                own.len()
+            ));
             let (_, lines) = payload::render(&own, false, width, 8, theme);
             doc.lines.extend(lines);
-            message_body(doc, m, "After decompression: the message", width, theme);
+            message_body(doc, m, "After decompression: the message");
         }
         Some(m) if m.kind == MessageKind::Close => {
-            doc.heading("Close payload (RFC 6455 §5.5.1, status codes §7.4)", theme);
+            doc.heading("Close payload (RFC 6455 §5.5.1, status codes §7.4)");
             doc.lines.extend(payload::close_lines(&own, width, theme));
         }
         Some(m) if m.frames.len() > 1 => {
@@ -138,66 +125,53 @@ pub(crate) fn payload_section(
                 .position(|i| *i == f.index)
                 .map_or(0, |p| p + 1);
             let (label, lines) = payload::render(&own, text, width, PAYLOAD_LINES, theme);
-            doc.heading(
-                format!(
-                    "This fragment ({at} of {}): {label}, {} B",
-                    m.frames.len(),
-                    own.len()
-                ),
-                theme,
-            );
+            doc.heading(format!(
+                "This fragment ({at} of {}): {label}, {} B",
+                m.frames.len(),
+                own.len()
+            ));
             doc.lines.extend(lines);
-            message_body(doc, m, "The whole message", width, theme);
+            message_body(doc, m, "The whole message");
         }
         _ if own.is_empty() && f.header.payload_len > 0 => {
-            doc.heading(
-                format!(
-                    "Payload: not in the capture ({} B declared)",
-                    f.header.payload_len
-                ),
-                theme,
-            );
+            doc.heading(format!(
+                "Payload: not in the capture ({} B declared)",
+                f.header.payload_len
+            ));
         }
         _ => {
             let (label, lines) = payload::render(&own, text, width, PAYLOAD_LINES, theme);
-            doc.heading(format!("Payload: {label}, {} B", own.len()), theme);
+            doc.heading(format!("Payload: {label}, {} B", own.len()));
             doc.lines.extend(lines);
         }
     }
     if let Some(m) = msg.filter(|m| m.finished && m.frames.last() == Some(&f.index)) {
-        subprotocol_section(doc, conn, m, width, theme);
+        subprotocol_section(doc, conn, m);
     }
 }
 
 /// What rides on WebSocket: the message decoded by its subprotocol (MQTT, STOMP) or as
 /// JSON, shown on the message's last frame (where the whole message is known).
-fn subprotocol_section(
-    doc: &mut Doc,
-    conn: &Connection,
-    m: &MessageRecord,
-    width: usize,
-    theme: Theme,
-) {
+fn subprotocol_section(doc: &mut Doc, conn: &Connection, m: &MessageRecord) {
+    let theme = doc.theme;
     let Some(d) = crate::analysis::subprotocol::decode_message(conn, m) else {
         return;
     };
     if d.protocol == "JSON" {
         // JSON is already pretty-printed above; say what it is.
-        doc.heading("Inside: JSON", theme);
-        doc.para(d.explain, 2, width, theme.dim());
+        doc.heading("Inside: JSON");
+        doc.para(d.explain, 2, theme.dim());
         return;
     }
-    doc.heading(
-        format!("Inside: {} ({})", d.protocol, d.units.join(", ")),
-        theme,
-    );
-    doc.para(d.explain, 2, width, theme.dim());
+    doc.heading(format!("Inside: {} ({})", d.protocol, d.units.join(", ")));
+    doc.para(d.explain, 2, theme.dim());
     for line in &d.lines {
-        doc.para(line, 2, width, theme.text());
+        doc.para(line, 2, theme.text());
     }
 }
 
-fn message_body(doc: &mut Doc, m: &MessageRecord, title: &str, width: usize, theme: Theme) {
+fn message_body(doc: &mut Doc, m: &MessageRecord, title: &str) {
+    let (theme, width) = (doc.theme, doc.width);
     let (label, lines) = payload::render(
         &m.data,
         m.kind == MessageKind::Text,
@@ -211,6 +185,6 @@ fn message_body(doc: &mut Doc, m: &MessageRecord, title: &str, width: usize, the
     } else if m.data_cut {
         head.push_str(" (only the first bytes were kept)");
     }
-    doc.heading(head, theme);
+    doc.heading(head);
     doc.lines.extend(lines);
 }
