@@ -1330,7 +1330,8 @@ fn a_long_connection_open_when_the_copy_stops_says_which_frames_it_lost() {
         };
         app.refresh(&capture);
         assert_eq!(app.frame, Some(lost as u32 + 1), "done {done}");
-        let text = app.detail_document(&capture, 200)
+        let text = app
+            .detail_document(&capture, 200)
             .lines
             .iter()
             .map(ToString::to_string)

@@ -13,7 +13,8 @@ use crate::reread::{FileIndex, Watch};
 
 use super::app::App;
 use super::filter::{Filter, FrameTest};
-use super::search::{self, Scan};
+use super::matching;
+use super::search::Scan;
 
 /// What a scan is looking for, and what its answer is for.
 #[derive(Clone, Debug)]
@@ -104,7 +105,7 @@ fn scan_for(
             && matcher
                 .text
                 .as_deref()
-                .is_none_or(|needle| search::frame_matches(part, f, needle))
+                .is_none_or(|needle| matching::frame_matches(part, f, needle))
     };
     let mut found = None;
     let scanned = index.scan(record, cancel, &mut |part| {

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use crate::model::{Connection, Dir, FrameRecord};
 
-use super::search;
+use super::matching;
 
 /// Frames of data (text, binary, continuation) or of control (close, ping, pong).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,6 +162,6 @@ impl<'a> FrameTest<'a> {
             && (!self.filter.matching
                 || self
                     .needle
-                    .is_none_or(|n| search::frame_matches(conn, f, n)))
+                    .is_none_or(|n| matching::frame_matches(conn, f, n)))
     }
 }

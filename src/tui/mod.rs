@@ -21,6 +21,7 @@ pub mod fields;
 pub mod filter;
 pub mod format;
 pub mod layout;
+pub mod matching;
 pub mod nav;
 mod overlay;
 pub mod search;
