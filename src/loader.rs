@@ -1,34 +1,36 @@
 //! Decoding on a background thread while a viewer shows what is decoded so far.
 //!
-//! The decode thread feeds packets into a shared [`Pipeline`] in batches, taking the
-//! lock once per batch, so a viewer that locks it to draw a frame waits at most one
-//! batch. Progress (bytes read) and completion are atomics the viewer polls.
+//! The decode thread owns its [`Pipeline`] and drives it ([`crate::pipeline::drive`]);
+//! the viewer shares only the model, the [`Capture`]. The capture is the pipeline's while
+//! a batch of packets is decoded and the viewer's in between: the decode thread takes
+//! it for a batch (waiting for the input first, without it) and hands it back with a
+//! fair unlock, so a viewer waiting to draw gets it next and waits at most one batch.
+//! Progress (bytes read) and completion are atomics the viewer reads.
 
 use std::io::Read;
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use crate::model::Capture;
 use crate::pipeline::Pipeline;
+use crate::pipeline::drive::{Packets, Progress, Steer, Step, drive, read_batch};
 use crate::pipeline::keep::Purpose;
 use crate::pipeline::session::SessionConfig;
 use crate::reread::FileIndex;
 use crate::rules::Warning;
 use crate::source::spool::{Spool, SpoolFailure, SpoolState};
-use crate::source::{CaptureReader, Next, PacketRef, SourceError};
+use crate::source::{CaptureReader, PacketRef, SourceError};
 
-/// Packets decoded per lock of the shared pipeline.
-const BATCH: usize = 2_000;
+/// The capture shared between the decode thread and the viewer.
+type SharedCapture = Arc<parking_lot::Mutex<Capture>>;
 
 /// Shared state between the decode thread and the viewer.
 #[derive(Clone)]
 pub struct Loading {
-    pipeline: Arc<Mutex<Pipeline>>,
-    /// The viewer is waiting for the lock: the decoder steps aside between batches (a
-    /// `Mutex` is not fair, and a decoder that re-locks at once could starve the viewer
-    /// for seconds).
-    viewer_waiting: Arc<AtomicBool>,
+    /// The capture decoded so far.
+    capture: SharedCapture,
     bytes_read: Arc<AtomicU64>,
     done: Arc<AtomicBool>,
     /// Total size of the input, when known (a file; not a pipe).
@@ -68,37 +70,10 @@ impl Loading {
             .map(|t| (self.bytes_read() as f64 / t as f64).min(1.0))
     }
 
-    /// Locks the pipeline to change the capture (a note added before decoding starts).
-    fn capture_mut(&self) -> MutexGuard<'_, Pipeline> {
-        self.pipeline.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Locks the pipeline to read the capture decoded so far.
-    pub fn capture(&self) -> CaptureGuard<'_> {
-        self.viewer_waiting.store(true, Ordering::Release);
-        let guard = self.pipeline.lock().unwrap_or_else(PoisonError::into_inner);
-        self.viewer_waiting.store(false, Ordering::Release);
-        CaptureGuard(guard)
-    }
-
-    /// Decoder side, between batches (lock released): lets a waiting viewer go first.
-    fn let_viewer_in(&self) {
-        for _ in 0..10_000 {
-            if !self.viewer_waiting.load(Ordering::Acquire) {
-                return;
-            }
-            std::thread::yield_now();
-        }
-    }
-}
-
-/// A locked view of the capture being decoded.
-pub struct CaptureGuard<'a>(MutexGuard<'a, Pipeline>);
-
-impl std::ops::Deref for CaptureGuard<'_> {
-    type Target = Capture;
-    fn deref(&self) -> &Capture {
-        &self.0.capture
+    /// The capture decoded so far, locked: the decode thread waits until it is let go
+    /// (it takes it back between two batches of packets).
+    pub fn capture(&self) -> parking_lot::MutexGuard<'_, Capture> {
+        self.capture.lock()
     }
 }
 
@@ -176,7 +151,7 @@ fn spool_stream<R: Read + Send + 'static>(
                 ..Extras::default()
             };
             let (loading, handle) = spawn_indexed(reader, config, extras)?;
-            loading.capture_mut().capture.notes.push(format!(
+            loading.capture().notes.push(format!(
                 "could not make a temporary copy of the stream ({e}): every payload is kept in memory"
             ));
             return Ok((loading, handle, None));
@@ -254,15 +229,14 @@ fn spawn_indexed<R: Read + Send + 'static>(
         spool,
         live,
     } = extras;
-    let mut source = CaptureReader::new(reader)?;
+    let reader = CaptureReader::new(reader)?;
     let mut pipeline = Pipeline::new(config);
     if index.is_some() {
         pipeline.set_compacting();
     }
     pipeline.set_live(live.is_some());
     let loading = Loading {
-        pipeline: Arc::new(Mutex::new(pipeline)),
-        viewer_waiting: Arc::new(AtomicBool::new(false)),
+        capture: Arc::new(parking_lot::Mutex::new(Capture::default())),
         bytes_read: Arc::new(AtomicU64::new(0)),
         done: Arc::new(AtomicBool::new(false)),
         total_bytes,
@@ -275,105 +249,154 @@ fn spawn_indexed<R: Read + Send + 'static>(
     let handle = std::thread::Builder::new()
         .name("wsscope-decode".into())
         .spawn(move || {
-            let mut error = None;
-            let mut copy_lost = false;
-            'outer: loop {
-                // Waiting for the input happens without the lock (a pipe from a live
-                // tcpdump can be idle for minutes); what has arrived is then decoded
-                // under it, a batch at most.
-                let first = match source.next_packet() {
-                    Ok(Some(packet)) => packet,
-                    Ok(None) => break 'outer,
-                    Err(e) => {
-                        error = Some(e.to_string());
-                        break 'outer;
-                    }
-                };
-                let mut pipeline = shared
-                    .pipeline
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                feed(&mut pipeline, &first, spool.as_deref(), &mut copy_lost);
-                let number = first.number;
-                if let Some(index) = &index {
-                    index.note(&source, number);
-                }
-                for _ in 1..BATCH {
-                    let packet = match source.next_buffered() {
-                        Ok(Next::Packet(packet)) => packet,
-                        Ok(Next::NeedsRead) => break,
-                        Ok(Next::End) => break 'outer,
-                        Err(e) => {
-                            error = Some(e.to_string());
-                            break 'outer;
-                        }
-                    };
-                    feed(&mut pipeline, &packet, spool.as_deref(), &mut copy_lost);
-                    let number = packet.number;
-                    if let Some(index) = &index {
-                        index.note(&source, number);
-                    }
-                }
-                shared.bytes_read.store(source.offset(), Ordering::Relaxed);
-                drop(pipeline);
-                shared.let_viewer_in();
-            }
-            let mut pipeline = shared
-                .pipeline
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            pipeline.capture.stats.skipped_blocks = source.skipped_blocks();
-            pipeline.finish_in_place();
+            let mut packets = Indexed { reader, index };
+            let mut steer = Share {
+                loading: &shared,
+                held: None,
+                spool: spool.as_deref(),
+                copy_lost: false,
+            };
+            let Ok(_) = drive(&mut packets, &mut pipeline, &mut steer);
             let live_error =
                 live.and_then(|e| e.lock().unwrap_or_else(PoisonError::into_inner).take());
-            pipeline.capture.source_error = live_error.or(error);
-            shared.bytes_read.store(source.offset(), Ordering::Relaxed);
+            if let Some(error) = live_error {
+                pipeline.capture.source_error = Some(error);
+            }
+            steer.hand_back(&mut pipeline);
+            shared
+                .bytes_read
+                .store(packets.reader.offset(), Ordering::Relaxed);
             shared.done.store(true, Ordering::Release);
         })
         .map_err(SourceError::Io)?;
     Ok((loading, handle))
 }
 
-/// Decodes one packet of a capture read as a file or a stream. When the stream's copy
-/// has stopped (`spool`), this packet may be past its end: from it on, connections that
-/// end keep their records (once, with a note).
-fn feed(
-    pipeline: &mut Pipeline,
-    packet: &PacketRef<'_>,
-    spool: Option<&SpoolState>,
-    copy_lost: &mut bool,
-) {
-    if let Some(state) = spool
-        && !*copy_lost
-        && state.stopped.load(Ordering::Acquire)
-    {
-        *copy_lost = true;
-        pipeline.stop_compacting();
-        let failure = state
-            .failure
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        if let Some(failure) = failure {
-            pipeline.capture.notes.push(spool_note(&failure));
-        }
-        // Long connections still open have let go of their oldest frames, to be decoded
-        // again from the copy: they cannot be now.
-        for conn in &mut pipeline.capture.connections {
-            if conn.held.some_left() {
-                let lost = conn.held.before.frames;
-                conn.warning(
-                    Warning::LimitReached,
-                    None,
-                    None,
-                    format!(
-                        "frames 1–{lost} were let go while the stream was read and cannot be shown: the temporary copy of the stream stopped"
-                    ),
-                );
+/// A capture read for the viewer: a checkpoint is noted in the file's index (when it has
+/// one) as packets are read, to decode connections again from there.
+struct Indexed<'r> {
+    reader: CaptureReader<'r>,
+    index: Option<Arc<FileIndex>>,
+}
+
+impl Packets for Indexed<'_> {
+    fn next_batch(
+        &mut self,
+        each: &mut dyn FnMut(&PacketRef<'_>) -> ControlFlow<()>,
+    ) -> Result<bool, SourceError> {
+        let index = self.index.as_deref();
+        read_batch(&mut self.reader, each, &mut |reader, number| {
+            if let Some(index) = index {
+                index.note(reader, number);
             }
+        })
+    }
+
+    fn skipped_blocks(&self) -> u64 {
+        self.reader.skipped_blocks()
+    }
+
+    fn progress(&self) -> Progress {
+        Progress {
+            bytes: self.reader.offset(),
+            through: None,
         }
     }
-    pipeline.packet(packet);
+}
+
+/// Decodes into the shared capture: takes it before the first packet of a batch, hands
+/// it back after the batch; and, for a stream copied as it is read, stops compacting
+/// once the copy has stopped.
+struct Share<'a> {
+    loading: &'a Loading,
+    /// The viewer's lock, held while a batch is decoded.
+    held: Option<parking_lot::MutexGuard<'a, Capture>>,
+    spool: Option<&'a SpoolState>,
+    copy_lost: bool,
+}
+
+impl<'a> Share<'a> {
+    /// The capture becomes the pipeline's, until [`Share::hand_back`].
+    fn take(&mut self, pipeline: &mut Pipeline) {
+        if self.held.is_none() {
+            let mut shared = self.loading.capture.lock();
+            std::mem::swap(&mut pipeline.capture, &mut *shared);
+            self.held = Some(shared);
+        }
+    }
+
+    /// The capture becomes the viewer's again, and a viewer waiting for it gets it next.
+    fn hand_back(&mut self, pipeline: &mut Pipeline) {
+        if let Some(mut shared) = self.held.take() {
+            std::mem::swap(&mut pipeline.capture, &mut *shared);
+            parking_lot::MutexGuard::unlock_fair(shared);
+        }
+    }
+}
+
+impl Steer for Share<'_> {
+    type Error = std::convert::Infallible;
+
+    fn before(
+        &mut self,
+        pipeline: &mut Pipeline,
+        _packet: &PacketRef<'_>,
+    ) -> Result<Step, Self::Error> {
+        self.take(pipeline);
+        if let Some(state) = self.spool
+            && !self.copy_lost
+            && state.stopped.load(Ordering::Acquire)
+        {
+            self.copy_lost = true;
+            copy_stopped(pipeline, state);
+        }
+        Ok(Step::Decode)
+    }
+
+    fn ending(&mut self, pipeline: &mut Pipeline) {
+        self.take(pipeline);
+    }
+
+    fn batch_done(
+        &mut self,
+        pipeline: &mut Pipeline,
+        progress: Progress,
+    ) -> Result<ControlFlow<()>, Self::Error> {
+        self.loading
+            .bytes_read
+            .store(progress.bytes, Ordering::Relaxed);
+        self.hand_back(pipeline);
+        Ok(ControlFlow::Continue(()))
+    }
+}
+
+/// The copy of a stream has stopped ([`spawn_spooled`]): the next packet may be past its
+/// end, so connections that end from now on keep their records (once, with a note).
+fn copy_stopped(pipeline: &mut Pipeline, state: &SpoolState) {
+    pipeline.stop_compacting();
+    let failure = state
+        .failure
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    if let Some(failure) = failure {
+        pipeline.capture.notes.push(spool_note(&failure));
+    }
+    // Long connections still open have let go of their oldest frames, to be decoded
+    // again from the copy: they cannot be now.
+    for conn in &mut pipeline.capture.connections {
+        if conn.held.some_left() {
+            let lost = conn.held.before.frames;
+            conn.warning(
+                Warning::LimitReached,
+                None,
+                None,
+                format!(
+                    "frames 1–{lost} were let go while the stream was read and cannot be shown: the temporary copy of the stream stopped"
+                ),
+            );
+        }
+    }
 }
 
 /// Decodes a live capture on a new thread until the capture stops (its `stop` flag is

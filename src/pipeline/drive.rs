@@ -88,6 +88,10 @@ pub trait Steer {
         Ok(ControlFlow::Continue(()))
     }
 
+    /// Once the input has ended (or the steer stopped the drive), before the common
+    /// ending settles the open flows.
+    fn ending(&mut self, _pipeline: &mut Pipeline) {}
+
     /// After each batch, with how far the input has been read.
     fn batch_done(
         &mut self,
@@ -171,6 +175,7 @@ pub fn drive<S: Steer>(
             break Ok(());
         }
     };
+    steer.ending(pipeline);
     pipeline.capture.stats.skipped_blocks = packets.skipped_blocks();
     pipeline.finish_in_place();
     let source_error = read.err();
