@@ -12,6 +12,7 @@ use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use crate::model::Capture;
 use crate::pipeline::Pipeline;
@@ -22,15 +23,25 @@ use crate::reread::FileIndex;
 use crate::rules::Warning;
 use crate::source::spool::{Spool, SpoolFailure, SpoolState};
 use crate::source::{CaptureReader, PacketRef, SourceError};
+use crate::tui::Feed;
+use crate::tui::app::LoadState;
 
 /// The capture shared between the decode thread and the viewer.
 type SharedCapture = Arc<parking_lot::Mutex<Capture>>;
+
+/// What the viewer wants called when the capture grows ([`Feed::on_growth`]).
+type Wake = Arc<parking_lot::Mutex<Option<Arc<dyn Fn() + Send + Sync>>>>;
+
+/// The viewer is woken at most this often while a capture is read.
+const WAKE_EVERY: Duration = Duration::from_millis(50);
 
 /// Shared state between the decode thread and the viewer.
 #[derive(Clone)]
 pub struct Loading {
     /// The capture decoded so far.
     capture: SharedCapture,
+    /// Called now and then while the capture grows, and when it is read.
+    wake: Wake,
     bytes_read: Arc<AtomicU64>,
     done: Arc<AtomicBool>,
     /// Total size of the input, when known (a file; not a pipe).
@@ -74,6 +85,49 @@ impl Loading {
     /// (it takes it back between two batches of packets).
     pub fn capture(&self) -> parking_lot::MutexGuard<'_, Capture> {
         self.capture.lock()
+    }
+
+    /// Tells the viewer the capture grew.
+    fn wake(&self) {
+        let wake = self.wake.lock().clone();
+        if let Some(wake) = wake {
+            wake();
+        }
+    }
+}
+
+impl Feed for Loading {
+    fn capture(&self) -> Box<dyn std::ops::Deref<Target = Capture> + '_> {
+        Box::new(Loading::capture(self))
+    }
+
+    fn state(&self) -> LoadState {
+        #[cfg(feature = "live")]
+        let live = self.live.as_ref().map(|s| {
+            use std::sync::atomic::Ordering::Relaxed;
+            [
+                s.seen.load(Relaxed),
+                s.kernel_dropped.load(Relaxed),
+                s.queue_dropped.load(Relaxed),
+            ]
+        });
+        #[cfg(not(feature = "live"))]
+        let live = None;
+        LoadState {
+            done: self.done(),
+            progress: self.progress(),
+            bytes_read: self.bytes_read(),
+            live,
+            copy_lost: self.copy_lost(),
+        }
+    }
+
+    fn index(&self) -> Option<Arc<FileIndex>> {
+        self.index.clone()
+    }
+
+    fn on_growth(&self, wake: Arc<dyn Fn() + Send + Sync>) {
+        *self.wake.lock() = Some(wake);
     }
 }
 
@@ -237,6 +291,7 @@ fn spawn_indexed<R: Read + Send + 'static>(
     pipeline.set_live(live.is_some());
     let loading = Loading {
         capture: Arc::new(parking_lot::Mutex::new(Capture::default())),
+        wake: Arc::default(),
         bytes_read: Arc::new(AtomicU64::new(0)),
         done: Arc::new(AtomicBool::new(false)),
         total_bytes,
@@ -255,6 +310,7 @@ fn spawn_indexed<R: Read + Send + 'static>(
                 held: None,
                 spool: spool.as_deref(),
                 copy_lost: false,
+                woken: Instant::now(),
             };
             let Ok(_) = drive(&mut packets, &mut pipeline, &mut steer);
             let live_error =
@@ -267,6 +323,7 @@ fn spawn_indexed<R: Read + Send + 'static>(
                 .bytes_read
                 .store(packets.reader.offset(), Ordering::Relaxed);
             shared.done.store(true, Ordering::Release);
+            shared.wake();
         })
         .map_err(SourceError::Io)?;
     Ok((loading, handle))
@@ -313,6 +370,8 @@ struct Share<'a> {
     held: Option<parking_lot::MutexGuard<'a, Capture>>,
     spool: Option<&'a SpoolState>,
     copy_lost: bool,
+    /// When the viewer was last woken.
+    woken: Instant,
 }
 
 impl<'a> Share<'a> {
@@ -366,6 +425,10 @@ impl Steer for Share<'_> {
             .bytes_read
             .store(progress.bytes, Ordering::Relaxed);
         self.hand_back(pipeline);
+        if self.woken.elapsed() >= WAKE_EVERY {
+            self.woken = Instant::now();
+            self.loading.wake();
+        }
         Ok(ControlFlow::Continue(()))
     }
 }

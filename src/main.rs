@@ -389,7 +389,7 @@ fn open_ui(input: &Input, common: &Common) -> Result<ExitCode> {
     // terminal is restored and the stream's temporary copy deleted.
     remember_copy(stream_copy.as_ref());
     let _ = ctrlc::set_handler(end_on_signal);
-    wsscope::tui::run(loading.clone(), input.name(), common.no_color)?;
+    wsscope::tui::run(&loading, input.name(), common.no_color)?;
     // Not joining the decoder: quitting must not wait for a large file to finish.
     let capture = loading.capture();
     if let Some(err) = &capture.source_error {
@@ -582,7 +582,7 @@ fn live_ui(args: &LiveArgs, common: &Common) -> Result<ExitCode> {
     let (loading, decoder, capture_copy) =
         wsscope::loader::spawn_live(live, common.session_config())?;
     remember_copy(capture_copy.as_ref());
-    let shown = wsscope::tui::run(loading.clone(), name, common.no_color);
+    let shown = wsscope::tui::run(&loading, name, common.no_color);
     // Quitting the UI stops the capture; the decoder then flushes -w and ends.
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = decoder.join();

@@ -345,7 +345,7 @@ fn a_connection_compacted_while_shown_is_listed_again_from_its_new_source() {
         Theme::new(false),
         ratatui::layout::Rect::new(0, 0, 120, 40),
     );
-    app.index = Some(std::sync::Arc::new(index));
+    app.set_index(Some(std::sync::Arc::new(index)));
     app.background_frames = 10;
     // While the file is read the connection is open: its own records are listed.
     app.refresh(&whole);
@@ -1235,7 +1235,7 @@ fn the_selection_stays_on_a_frame_a_connection_being_read_dropped() {
         index.note(&reader, number);
     }
     let capture = pipeline.finish();
-    app.index = Some(std::sync::Arc::new(index));
+    app.set_index(Some(std::sync::Arc::new(index)));
     app.loading = LoadState::finished();
     app.refresh(&capture);
     wait_while_busy(&mut app, &capture);
@@ -1322,7 +1322,7 @@ fn a_long_connection_open_when_the_copy_stops_says_which_frames_it_lost() {
             Theme::new(false),
             ratatui::layout::Rect::new(0, 0, 120, 40),
         );
-        app.index = loading.index.clone();
+        app.set_index(loading.index.clone());
         app.loading = LoadState {
             done,
             copy_lost,

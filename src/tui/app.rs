@@ -13,6 +13,9 @@ use ratatui::layout::Rect;
 use crate::model::{Capture, Connection, FrameRecord};
 use crate::reread::FileIndex;
 
+use super::event::Inbox;
+use super::jobs::{Done, Jobs};
+
 use super::app_reread::{Pending, shown};
 use super::command::{Command, Mode};
 use super::docs::detail::{Look, NoFrame};
@@ -150,7 +153,7 @@ pub(crate) enum FrameSource {
 }
 
 /// The whole UI state.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct App {
     /// Shown in the status line.
     pub file_name: String,
@@ -201,9 +204,11 @@ pub struct App {
     /// Time one search (n/N) may spend decoding compacted connections again before it
     /// stops and says where the next one goes on (at least one is always decoded).
     pub search_budget: std::time::Duration,
-    /// The capture file's index, when finished connections are compacted
+    /// Decode jobs over the capture file, when finished connections are compacted
     /// ([`crate::reread`]): the selected one is decoded again from the file.
-    pub index: Option<Arc<FileIndex>>,
+    pub jobs: Jobs,
+    /// The UI's one channel: terminal input, the decode thread's word, job results.
+    pub inbox: Inbox,
     /// The selected connection decoded again, when its record in the capture is compacted.
     pub(crate) full: Option<Arc<Connection>>,
     /// A large connection being decoded again on a background thread.
@@ -225,6 +230,7 @@ pub struct App {
 impl App {
     /// A fresh state for a terminal of `area`.
     pub fn new(file_name: impl Into<String>, theme: Theme, area: Rect) -> Self {
+        let inbox = Inbox::default();
         App {
             file_name: file_name.into(),
             theme,
@@ -251,7 +257,8 @@ impl App {
             search_origin: None,
             search_resume: None,
             search_budget: std::time::Duration::from_secs(1),
-            index: None,
+            jobs: Jobs::new(inbox.reply()),
+            inbox,
             full: None,
             pending: None,
             scanning: None,
@@ -260,6 +267,21 @@ impl App {
             reread_failed: None,
             defer_full: false,
         }
+    }
+
+    /// Finished connections are compacted and decoded again from the file `index`
+    /// describes.
+    pub fn set_index(&mut self, index: Option<Arc<FileIndex>>) {
+        self.jobs.set_index(index);
+    }
+
+    /// A decode job finished: its connection is shown, or its scan's answer taken up.
+    pub fn job_done(&mut self, done: Done, capture: &Capture) {
+        match done {
+            Done::Decoded { id, result } => self.decoded(id, result, capture),
+            Done::Scanned { id, found } => self.scanned_job(id, found, capture),
+        }
+        self.refresh(capture);
     }
 
     /// The innermost open view, `None` for the main view.

@@ -1,17 +1,18 @@
 //! Showing compacted connections: on a file, the loader keeps only compacted records of
 //! finished connections ([`crate::reread`]); the selected one is decoded again from the
-//! file, on the UI thread when it is small, on a background thread when it is large
-//! (the frame list says so meanwhile), and search decodes others as it reaches them.
+//! file by a job ([`super::jobs`]). A small one is waited for, so a step shows it
+//! complete; a large one is decoded in the background (the frame list says so
+//! meanwhile) and shown when its result arrives. Search decodes others as it reaches
+//! them.
 
 use std::borrow::Cow;
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::model::{Capture, Connection};
-use crate::reread::{FileIndex, RereadError, Watch};
-use crate::rules::Warning;
 
 use super::app::App;
+use super::jobs::{Done, Job, JobId, Ticket, windowed};
 
 /// Connections with at least this many frames are decoded again in the background
 /// (about 0.3 s of decoding); smaller ones at once, so a step shows them complete.
@@ -21,7 +22,11 @@ pub const BACKGROUND_FRAMES: usize = 100_000;
 /// decoded again in the background too: the whole span is read (about 0.15 s).
 pub const BACKGROUND_SPAN: u64 = 500_000;
 
-/// A connection being decoded again on a background thread.
+/// How long the UI waits for a job it needs at once (a small connection, a search
+/// match) before it lets the job go on in the background.
+pub const QUICK_WAIT: Duration = Duration::from_secs(2);
+
+/// A connection being decoded again by a job, in the background.
 #[derive(Clone, Debug)]
 pub(crate) struct Pending {
     /// Which connection ([`Connection::flow_order`]).
@@ -31,9 +36,8 @@ pub(crate) struct Pending {
     /// The frame whose window is decoded, when the connection is a long one shown a
     /// window at a time.
     pub(crate) around: Option<u32>,
-    result: Arc<Mutex<Option<Result<Connection, String>>>>,
-    /// Stops the thread (the connection is no longer selected); tells how far it got.
-    pub(crate) watch: Arc<Watch>,
+    /// The job: stopped when the connection is no longer selected; tells how far it got.
+    pub(crate) ticket: Ticket,
 }
 
 /// What to show for a connection `record`: `full`, its frames and messages decoded again,
@@ -57,40 +61,6 @@ fn holds(conn: &Connection, index: u32) -> bool {
             .is_some_and(|(first, last)| (first..=last).contains(&index))
 }
 
-/// `record` has more frames, or more bytes, than a window holds: it is shown a window
-/// at a time.
-pub(crate) fn windowed(index: &FileIndex, record: &Connection) -> bool {
-    let size = index.window();
-    let bytes = record.tcp_bytes.iter().sum::<u64>();
-    record.frame_count() > size.frames || bytes > size.bytes as u64
-}
-
-/// A compacted `record` with its frames and messages decoded again from the file;
-/// stopped early when `cancel` is set. A connection of more frames or bytes than a
-/// window holds ([`windowed`]) is decoded as a window around frame `around`
-/// ([`FileIndex::reread_window`]).
-fn decoded_again(
-    index: &FileIndex,
-    record: &Connection,
-    around: u32,
-    cancel: Option<&Watch>,
-) -> Result<Connection, RereadError> {
-    if windowed(index, record) {
-        return index.reread_window(record, around, cancel);
-    }
-    let again = index.reread_until(record, cancel)?;
-    let mut full = record.clone();
-    full.restore(again.frames, again.messages);
-    // The first pass kept previews only, so it never warned about the --max-message
-    // limit: those warnings come from the full decode.
-    for w in again.warnings {
-        if w.warning == Warning::LimitReached && !full.warnings.contains(&w) {
-            full.warnings.push(w);
-        }
-    }
-    Ok(full)
-}
-
 impl App {
     /// A large connection is being decoded again, or scanned, in the background: the UI
     /// should redraw on each tick to show it (or how far it got).
@@ -103,8 +73,8 @@ impl App {
     pub(crate) fn long(&self, record: &Connection) -> bool {
         record.held.dropped().is_some()
             && self
-                .index
-                .as_ref()
+                .jobs
+                .index()
                 .is_some_and(|index| windowed(index, record))
     }
 
@@ -145,7 +115,7 @@ impl App {
             && Some(p.flow_order) != selected
         {
             // Another connection was selected meanwhile: its decode is stopped.
-            p.watch.cancel.store(true, Ordering::Relaxed);
+            p.ticket.cancel();
             self.pending = None;
         }
         let Some(c) = self.record(capture) else {
@@ -172,7 +142,7 @@ impl App {
                 // Back inside the window shown (or given up): another window being
                 // decoded is no longer wanted.
                 if let Some(p) = self.pending.take() {
-                    p.watch.cancel.store(true, Ordering::Relaxed);
+                    p.ticket.cancel();
                 }
                 return;
             }
@@ -186,63 +156,69 @@ impl App {
         {
             return;
         }
-        let Some(index) = self.index.clone() else {
+        let Some(index) = self.jobs.index().cloned() else {
             return;
         };
         if let Some(p) = self.pending.take() {
-            let done = p
-                .result
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take();
-            match done {
-                Some(result) => {
-                    self.take_reread(c.flow_order, c.id, result);
-                    return;
-                }
-                // Wanted at once (a search match): the thread is stopped, decoded below.
-                None if self.full_at_once => p.watch.cancel.store(true, Ordering::Relaxed),
+            match () {
+                // Wanted at once (a search match): the job is stopped, decoded below.
+                () if self.full_at_once => p.ticket.cancel(),
                 // A window of a long connection around another frame (g or G pressed
                 // meanwhile): that decode is stopped, this one started below.
-                None if p.around.is_some() && p.around != Some(around) => {
-                    p.watch.cancel.store(true, Ordering::Relaxed);
-                }
-                None => {
+                () if p.around.is_some() && p.around != Some(around) => p.ticket.cancel(),
+                () => {
                     self.pending = Some(p);
                     return;
                 }
             }
         }
-        // Small, and close together in the file (or wanted at once): decoded here.
-        if self.full_at_once || !self.in_background(c) {
-            let result = decoded_again(&index, c, around, None).map_err(|e| e.to_string());
-            self.take_reread(c.flow_order, c.id, result);
-            return;
-        }
         let long = windowed(&index, c);
-        let result = Arc::new(Mutex::new(None));
-        let watch = Arc::new(Watch::default());
-        let (slot, stop) = (Arc::clone(&result), Arc::clone(&watch));
-        let record = c.clone();
-        let spawned = std::thread::Builder::new()
-            .name("wsscope-reread".into())
-            .spawn(move || {
-                let again =
-                    decoded_again(&index, &record, around, Some(&stop)).map_err(|e| e.to_string());
-                *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(again);
-            });
-        match spawned {
-            Ok(_) => {
-                self.pending = Some(Pending {
-                    flow_order: c.flow_order,
-                    frames: c.frame_count(),
-                    around: long.then_some(around),
-                    result,
-                    watch,
-                });
-            }
-            Err(e) => self.take_reread(c.flow_order, c.id, Err(e.to_string())),
+        let quick = self.full_at_once || !self.in_background(c);
+        let (flow_order, id, frames) = (c.flow_order, c.id, c.frame_count());
+        let job = Job::Decode {
+            record: c.clone(),
+            around,
+        };
+        let ticket = match self.jobs.start(job) {
+            Ok(ticket) => ticket,
+            Err(e) => return self.take_reread(flow_order, id, Err(e)),
+        };
+        // Small, and close together in the file (or wanted at once): waited for.
+        if quick && let Some(Done::Decoded { result, .. }) = self.wait_for(ticket.id) {
+            return self.take_reread(flow_order, id, result.map(|c| *c));
         }
+        self.pending = Some(Pending {
+            flow_order,
+            frames,
+            around: long.then_some(around),
+            ticket,
+        });
+    }
+
+    /// Waits (at most [`QUICK_WAIT`]) for the result of job `id`, keeping every other
+    /// event for later.
+    pub(crate) fn wait_for(&self, id: JobId) -> Option<Done> {
+        self.inbox.wait_for(id, Instant::now() + QUICK_WAIT)
+    }
+
+    /// A background decode finished: its connection is shown, if it is still wanted.
+    pub(crate) fn decoded(
+        &mut self,
+        id: JobId,
+        result: Result<Box<Connection>, String>,
+        capture: &Capture,
+    ) {
+        let Some(p) = self.pending.take_if(|p| p.ticket.id == id) else {
+            return;
+        };
+        let Some(record) = self
+            .record(capture)
+            .filter(|c| c.flow_order == p.flow_order)
+        else {
+            return;
+        };
+        let id = record.id;
+        self.take_reread(p.flow_order, id, result.map(|c| *c));
     }
 
     fn take_reread(&mut self, flow_order: u64, id: u32, result: Result<Connection, String>) {
@@ -274,11 +250,24 @@ impl App {
         {
             return Cow::Borrowed(full);
         }
-        match &self.index {
-            Some(index) if reread && record.frame_count() > 0 => {
-                decoded_again(index, record, 1, None).map_or(Cow::Borrowed(record), Cow::Owned)
+        if !reread || record.frame_count() == 0 {
+            return Cow::Borrowed(record);
+        }
+        let job = Job::Decode {
+            record: record.clone(),
+            around: 1,
+        };
+        let Ok(ticket) = self.jobs.start(job) else {
+            return Cow::Borrowed(record);
+        };
+        match self.wait_for(ticket.id) {
+            Some(Done::Decoded {
+                result: Ok(full), ..
+            }) => Cow::Owned(*full),
+            _ => {
+                ticket.cancel();
+                Cow::Borrowed(record)
             }
-            _ => Cow::Borrowed(record),
         }
     }
 }

@@ -5,15 +5,13 @@
 //! got, Esc (or any other key but n/N) stops it, and the UI stays usable meanwhile.
 //! Small connections are scanned at once, as they are decoded again at once.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::Ordering;
 
-use crate::model::{Capture, Connection, FrameRecord};
-use crate::reread::{FileIndex, Watch};
+use crate::model::{Capture, Connection};
 
 use super::app::App;
-use super::filter::{Filter, FrameTest};
-use super::matching;
+use super::filter::Filter;
+use super::jobs::{Done, Job, JobId, Matcher, Ticket};
 use super::search::Scan;
 
 /// What a scan is looking for, and what its answer is for.
@@ -37,7 +35,7 @@ pub(crate) enum Purpose {
     },
 }
 
-/// A scan running on a background thread.
+/// A scan running in the background.
 #[derive(Clone, Debug)]
 pub(crate) struct Scanning {
     pub(crate) purpose: Purpose,
@@ -46,12 +44,8 @@ pub(crate) struct Scanning {
     label: String,
     /// The last frame index the scan looks at.
     last: u32,
-    /// The last frame index it has read so far.
-    reached: Arc<AtomicU32>,
-    /// `Some` once done: the frame found, if any.
-    result: Arc<Mutex<Option<Option<u32>>>>,
-    /// Stops the thread.
-    watch: Arc<Watch>,
+    /// The job: stops it, tells the last frame index read so far.
+    ticket: Ticket,
 }
 
 impl Scanning {
@@ -72,60 +66,10 @@ impl Scanning {
         };
         format!(
             "{what}: read up to frame {} of {}… (Esc stops)",
-            self.reached.load(Ordering::Relaxed),
+            self.ticket.reached.load(Ordering::Relaxed),
             self.last
         )
     }
-}
-
-/// What a scan tests each frame with: the filter (prepared for the connection by
-/// [`FrameTest::new`] with `filter_needle`) and, for a search, the text to match.
-#[derive(Clone, Debug)]
-struct Matcher {
-    filter: Filter,
-    filter_needle: Option<String>,
-    text: Option<String>,
-}
-
-/// Reads the long connection `record` again part by part: the first (`forward`) or
-/// last frame index in `lo..=hi` that `matcher` takes. `reached` follows the reading;
-/// a scan stopped by `cancel`, or of a connection that cannot be read again, finds none.
-fn scan_for(
-    index: &FileIndex,
-    record: &Connection,
-    (lo, hi): (u32, u32),
-    forward: bool,
-    matcher: &Matcher,
-    cancel: Option<&Watch>,
-    reached: Option<&AtomicU32>,
-) -> Option<u32> {
-    let test = FrameTest::new(&matcher.filter, record, matcher.filter_needle.as_deref());
-    let accept = |part: &Connection, f: &FrameRecord| {
-        test.accepts(part, f)
-            && matcher
-                .text
-                .as_deref()
-                .is_none_or(|needle| matching::frame_matches(part, f, needle))
-    };
-    let mut found = None;
-    let scanned = index.scan(record, cancel, &mut |part| {
-        if let (Some(reached), Some(f)) = (reached, part.frames.last()) {
-            reached.store(f.index.min(hi), Ordering::Relaxed);
-        }
-        for f in &part.frames {
-            if f.index > hi {
-                return false;
-            }
-            if f.index >= lo && accept(part, f) {
-                found = Some(f.index);
-                if forward {
-                    return false;
-                }
-            }
-        }
-        true
-    });
-    scanned.ok().and(found)
 }
 
 impl App {
@@ -144,13 +88,13 @@ impl App {
     /// Stops the scan running in the background, if any.
     pub(crate) fn stop_scan(&mut self) {
         if let Some(s) = self.scanning.take() {
-            s.watch.cancel.store(true, Ordering::Relaxed);
+            s.ticket.cancel();
         }
     }
 
-    /// Scans frames `range` of `record` for `purpose`: at once when the connection is
-    /// small (the answer is returned), else on a background thread (`None`; the answer
-    /// is taken up by [`App::poll_scan`]).
+    /// Scans frames `range` of `record` for `purpose`, by a job: waited for when the
+    /// connection is small (the answer is returned), else left to run in the background
+    /// (`None`; the answer is taken up by [`App::scanned_job`]).
     pub(crate) fn start_scan(
         &mut self,
         record: &Connection,
@@ -158,9 +102,9 @@ impl App {
         purpose: Purpose,
     ) -> Option<Option<u32>> {
         self.stop_scan();
-        let Some(index) = self.index.clone() else {
+        if self.jobs.index().is_none() {
             return Some(None);
-        };
+        }
         let (forward, matcher) = match &purpose {
             Purpose::Search { needle, scan, .. } => (
                 scan.next.forward,
@@ -183,65 +127,38 @@ impl App {
                 },
             ),
         };
-        if !self.in_background(record) {
-            return Some(scan_for(
-                &index, record, range, forward, &matcher, None, None,
-            ));
-        }
-        let result = Arc::new(Mutex::new(None));
-        let watch = Arc::new(Watch::default());
-        let reached = Arc::new(AtomicU32::new(0));
-        let (slot, stop, progress) = (
-            Arc::clone(&result),
-            Arc::clone(&watch),
-            Arc::clone(&reached),
-        );
-        let owned = record.clone();
-        let spawned = std::thread::Builder::new()
-            .name("wsscope-scan".into())
-            .spawn(move || {
-                let found = scan_for(
-                    &index,
-                    &owned,
-                    range,
-                    forward,
-                    &matcher,
-                    Some(&stop),
-                    Some(&progress),
-                );
-                *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(found);
-            });
-        if let Err(e) = spawned {
-            self.notice = Some(format!("could not start the search: {e}"));
-            return None;
+        let job = Job::Scan {
+            record: record.clone(),
+            range,
+            forward,
+            matcher,
+        };
+        let ticket = match self.jobs.start(job) {
+            Ok(ticket) => ticket,
+            Err(e) => {
+                self.notice = Some(format!("could not start the search: {e}"));
+                return None;
+            }
+        };
+        if !self.in_background(record)
+            && let Some(Done::Scanned { found, .. }) = self.wait_for(ticket.id)
+        {
+            return Some(found);
         }
         self.scanning = Some(Scanning {
             purpose,
             flow_order: record.flow_order,
             label: super::docs::labels::label(record),
             last: range.1,
-            reached,
-            result,
-            watch,
+            ticket,
         });
         None
     }
 
-    /// Takes up the answer of the scan running in the background once it is done (each
-    /// tick): the search goes on or shows its match, the move goes to its frame.
-    pub(crate) fn poll_scan(&mut self, capture: &Capture) {
-        let Some(s) = self.scanning.as_ref() else {
-            return;
-        };
-        let Some(found) = s
-            .result
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        else {
-            return;
-        };
-        let Some(s) = self.scanning.take() else {
+    /// A scan in the background finished with `found` (or nothing): the search goes on
+    /// or shows its match, the move goes to its frame.
+    pub(crate) fn scanned_job(&mut self, id: JobId, found: Option<u32>, capture: &Capture) {
+        let Some(s) = self.scanning.take_if(|s| s.ticket.id == id) else {
             return;
         };
         match s.purpose {

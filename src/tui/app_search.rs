@@ -173,7 +173,7 @@ impl App {
 
     /// Walks on with the search from `walk`: shows the match, says there is none, or
     /// scans the next long connection, in the background when it is large (and goes on
-    /// from [`App::poll_scan`] once that is done).
+    /// from [`App::scanned_job`] once that is done).
     fn go_on(&mut self, needle: &str, mut walk: Walk, reread: bool, capture: &Capture) {
         // Decoding compacted connections again costs time: a search stops after a
         // second of it, and says where the next n goes on from.

@@ -1,13 +1,16 @@
 //! The terminal UI: event → command → state → render, kept apart.
 //!
-//! - [`event`] reads terminal events with a timeout (a tick every 100 ms);
+//! - [`event`]: everything the UI reacts to comes on one channel, the
+//!   [`event::Inbox`]: terminal input (read on its own thread), the decode thread's word
+//!   that the capture grew, the results of decode jobs ([`jobs`]);
 //! - [`command`] turns keys and mouse events into [`command::Command`]s (pure functions);
 //! - [`app::App::update`] applies a command to the state ([`app`], [`nav`], `actions`);
-//! - [`views`] draws the state over the capture ([`views::AppView`]), one widget a pane.
+//! - [`views`] draws the state over the capture ([`views::AppView`]), one widget a pane,
+//!   from the documents of [`docs`].
 //!
-//! The capture is decoded on a background thread ([`crate::loader`]); each tick the UI
-//! locks it, follows what was added ([`app::App::sync`]) and redraws, so a large file is
-//! browsable while it is read.
+//! The capture is decoded on a background thread that shares the model with the UI
+//! ([`Feed`]); the UI follows what was added ([`app::App::sync`]) and redraws, so a
+//! large file is browsable while it is read.
 
 mod actions;
 pub mod app;
@@ -20,6 +23,7 @@ pub mod event;
 pub mod fields;
 pub mod filter;
 pub mod format;
+pub mod jobs;
 pub mod layout;
 pub mod matching;
 pub mod nav;
@@ -30,12 +34,15 @@ pub mod theme;
 pub mod views;
 
 use std::io;
+use std::ops::Deref;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use ratatui::layout::Rect;
 
-use crate::loader::Loading;
+use crate::model::Capture;
+use crate::reread::FileIndex;
 
 use app::{App, LoadState};
 use event::Event;
@@ -45,39 +52,41 @@ use views::AppView;
 /// How often the UI wakes up without input, to show reading progress.
 pub const TICK: Duration = Duration::from_millis(100);
 
-/// Runs the UI on the capture `loading` is decoding until the user quits. `file_name`
-/// is shown in the status line; `no_color` (or the `NO_COLOR` environment variable)
-/// turns colours off. The terminal is restored on return, on error and on panic.
-pub fn run(loading: Loading, file_name: String, no_color: bool) -> io::Result<()> {
+/// Where the UI's capture comes from: a capture decoded on another thread, shared
+/// with the UI (the loader), or one decoded already.
+pub trait Feed {
+    /// The capture decoded so far; the decoder waits while it is looked at.
+    fn capture(&self) -> Box<dyn Deref<Target = Capture> + '_>;
+    /// How far reading has got.
+    fn state(&self) -> LoadState;
+    /// The capture file's index, when finished connections are compacted (they are
+    /// decoded again from the file when shown).
+    fn index(&self) -> Option<Arc<FileIndex>>;
+    /// From now on, `wake` is called (now and then, not for every packet) when the
+    /// capture grew or its reading ended.
+    fn on_growth(&self, wake: Arc<dyn Fn() + Send + Sync>);
+}
+
+/// Runs the UI on the capture `feed` gives until the user quits. `file_name` is shown
+/// in the status line; `no_color` (or the `NO_COLOR` environment variable) turns colours
+/// off. The terminal is restored on return, on error and on panic.
+pub fn run(feed: &dyn Feed, file_name: String, no_color: bool) -> io::Result<()> {
     let (mut terminal, guard) = terminal::setup()?;
     let size = terminal.size()?;
     let theme = Theme::from_env(no_color);
     let mut app = App::new(file_name, theme, Rect::new(0, 0, size.width, size.height));
-    app.index = loading.index.clone();
-    let result = event_loop(&mut terminal, &mut app, &loading);
+    app.set_index(feed.index());
+    let stop = Arc::new(AtomicBool::new(false));
+    let input = event::read_terminal(app.inbox.sender(), stop.clone())?;
+    let grew = app.inbox.sender();
+    feed.on_growth(Arc::new(move || {
+        let _ = grew.send(Event::Decoded);
+    }));
+    let result = event_loop(&mut terminal, &mut app, feed);
+    stop.store(true, Ordering::Relaxed);
     drop(guard);
+    let _ = input.join();
     result
-}
-
-fn load_state(loading: &Loading) -> LoadState {
-    #[cfg(feature = "live")]
-    let live = loading.live.as_ref().map(|s| {
-        use std::sync::atomic::Ordering::Relaxed;
-        [
-            s.seen.load(Relaxed),
-            s.kernel_dropped.load(Relaxed),
-            s.queue_dropped.load(Relaxed),
-        ]
-    });
-    #[cfg(not(feature = "live"))]
-    let live = None;
-    LoadState {
-        done: loading.done(),
-        progress: loading.progress(),
-        bytes_read: loading.bytes_read(),
-        live,
-        copy_lost: loading.copy_lost(),
-    }
 }
 
 /// Set by [`request_quit`]: the UI ends at its next tick, as if `q` were pressed.
@@ -90,7 +99,7 @@ pub fn request_quit() {
     QUIT.store(true, Ordering::Relaxed);
 }
 
-fn event_loop(term: &mut terminal::Term, app: &mut App, loading: &Loading) -> io::Result<()> {
+fn event_loop(term: &mut terminal::Term, app: &mut App, feed: &dyn Feed) -> io::Result<()> {
     let mut dirty = true;
     loop {
         if QUIT.load(Ordering::Relaxed) {
@@ -102,12 +111,12 @@ fn event_loop(term: &mut terminal::Term, app: &mut App, loading: &Loading) -> io
             ));
         }
         let was_done = app.loading.done;
-        app.loading = load_state(loading);
+        app.loading = feed.state();
         if !was_done || app.busy() {
             dirty = true;
         }
         if dirty {
-            let capture = loading.capture();
+            let capture = feed.capture();
             app.refresh(&capture);
             term.draw(|frame| frame.render_widget(&AppView::new(app, &capture), frame.area()))?;
             dirty = false;
@@ -115,22 +124,44 @@ fn event_loop(term: &mut terminal::Term, app: &mut App, loading: &Loading) -> io
         if app.quit {
             return Ok(());
         }
-        let mut ev = event::next(TICK)?;
+        let mut ev = app.inbox.next(TICK);
         // Handle every event already waiting before drawing again; within such a burst
         // (a held key) only the last one decodes a compacted connection again.
-        while ev != Event::Tick {
-            let next = event::next(Duration::ZERO)?;
-            if let Some(cmd) = event::to_command(ev, &app.mode) {
-                let capture = loading.capture();
-                app.defer_full = next != Event::Tick;
-                app.update(cmd, &capture);
-                app.defer_full = false;
-                dirty = true;
+        loop {
+            match ev {
+                Event::Tick => break,
+                Event::Failed(kind, why) => return Err(io::Error::new(kind, why)),
+                Event::Decoded => dirty = true,
+                Event::Job(done) => {
+                    let capture = feed.capture();
+                    app.job_done(done, &capture);
+                    dirty = true;
+                }
+                input => {
+                    let next = app.inbox.try_next();
+                    if let Some(cmd) = event::to_command(&input, &app.mode) {
+                        let capture = feed.capture();
+                        app.defer_full = next.as_ref().is_some_and(Event::is_input);
+                        app.update(cmd, &capture);
+                        app.defer_full = false;
+                        dirty = true;
+                    }
+                    if app.quit {
+                        return Ok(());
+                    }
+                    match next {
+                        Some(next) => {
+                            ev = next;
+                            continue;
+                        }
+                        None => break,
+                    }
+                }
             }
-            if app.quit {
-                return Ok(());
+            match app.inbox.try_next() {
+                Some(next) => ev = next,
+                None => break,
             }
-            ev = next;
         }
     }
 }

@@ -3,6 +3,8 @@
 
 use crate::model::{Capture, Connection};
 
+use super::jobs::Done;
+
 use super::app::{App, CacheKey, FrameSource, Pane, View};
 use super::command::Command;
 use super::fields::Field;
@@ -139,8 +141,15 @@ impl App {
 
     /// Follows the capture and keeps the selection on screen (each tick).
     pub fn refresh(&mut self, capture: &Capture) {
+        // Results of jobs that finished in the background (the UI loop hands them over
+        // as they come; tests and waits pick them up here).
+        while let Some(done) = self.inbox.try_job() {
+            match done {
+                Done::Decoded { id, result } => self.decoded(id, result, capture),
+                Done::Scanned { id, found } => self.scanned_job(id, found, capture),
+            }
+        }
         self.sync(capture);
-        self.poll_scan(capture);
         self.keep_visible(capture);
     }
 

@@ -81,7 +81,7 @@ pub fn app_over(index: FileIndex) -> App {
         Theme::new(false),
         ratatui::layout::Rect::new(0, 0, 120, 40),
     );
-    app.index = Some(std::sync::Arc::new(index));
+    app.set_index(Some(std::sync::Arc::new(index)));
     app.loading = LoadState::finished();
     app
 }

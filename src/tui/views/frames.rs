@@ -155,7 +155,7 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
         let read = app
             .record(capture)
             .filter(|r| r.flow_order == p.flow_order)
-            .map(|r| format!(" {} % of the connection read", p.watch.percent(r)))
+            .map(|r| format!(" {} % of the connection read", p.ticket.watch.percent(r)))
             .unwrap_or_default();
         title.push_str(&format!(", decoding the part around {around}…{read}"));
     }
@@ -180,7 +180,7 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
             format!(
                 "Decoding this connection's {} frames again from the file… {} % read",
                 p.frames,
-                p.watch.percent(conn)
+                p.ticket.watch.percent(conn)
             )
         } else if conn.held.dropped().is_some() && app.reread_failed == Some(conn.flow_order) {
             "The frames could not be read again from the file (the status line says why).".into()

@@ -130,7 +130,7 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
             },
             frames_text(m),
             m.sha256.as_deref().map_or(
-                if app.index.is_some() && !app.loading.done {
+                if app.jobs.index().is_some() && !app.loading.done {
                     // The loader's first pass hashes nothing (see `loader::spawn_file`).
                     "computed once the file is read".to_string()
                 } else {
