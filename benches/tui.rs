@@ -67,7 +67,7 @@ fn steps(c: &mut Criterion) {
         app.refresh(&capture);
         let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap_or_else(|e| panic!("{e}"));
         app.update(Command::NextFrame, &capture); // frame 2: the 10 MiB binary one
-        assert_eq!(app.frame, Some(2));
+        assert_eq!(app.panes.frame, Some(2));
         let frames = &capture.connections[0].frames;
         assert_eq!(frames[1].header.payload_len, BIG as u64);
         assert_eq!(frames[2].header.payload_len, BIG as u64);
@@ -76,7 +76,7 @@ fn steps(c: &mut Criterion) {
                 app.update(Command::PrevFrame, &capture);
                 app.update(Command::NextFrame, &capture);
                 draw(&mut terminal, &app, &capture);
-                black_box(app.frame)
+                black_box(app.panes.frame)
             })
         });
         app.update(Command::NextFrame, &capture); // frame 3: the 10 MiB masked text one
@@ -85,7 +85,7 @@ fn steps(c: &mut Criterion) {
                 app.update(Command::PrevFrame, &capture);
                 app.update(Command::NextFrame, &capture);
                 draw(&mut terminal, &app, &capture);
-                black_box(app.frame)
+                black_box(app.panes.frame)
             })
         });
         app.focus(Pane::Hex);
@@ -100,7 +100,7 @@ fn steps(c: &mut Criterion) {
                 };
                 app.update(cmd, &capture);
                 draw(&mut terminal, &app, &capture);
-                black_box(app.scroll.hex)
+                black_box(app.panes.scroll.hex)
             })
         });
         app.focus(Pane::Frames);
@@ -109,7 +109,7 @@ fn steps(c: &mut Criterion) {
                 app.update(Command::Messages, &capture);
                 draw(&mut terminal, &app, &capture);
                 app.update(Command::Back, &capture);
-                black_box(app.frame)
+                black_box(app.panes.frame)
             })
         });
     }

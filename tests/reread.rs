@@ -176,7 +176,7 @@ fn the_ui_shows_and_searches_compacted_connections_in_full() {
             .connection(&capture)
             .unwrap_or_else(|| panic!("no connection"));
         assert_eq!(shown.frames.len(), 50, "connection {pos}");
-        assert_eq!(app.visible.len(), 50, "connection {pos}");
+        assert_eq!(app.panes.visible.len(), 50, "connection {pos}");
         let text = String::from_utf8_lossy(shown.frames[7].wire_payload()).into_owned();
         assert!(text.starts_with(&format!("conn {pos} frame 7")), "{text}");
     }
@@ -224,7 +224,7 @@ fn a_search_out_of_time_goes_on_where_it_stopped() {
     let (capture, index) = first_pass(&path, 32);
     let mut app = compacted_app(&capture, index);
     // No time at all: each n decodes one more connection again.
-    app.search_budget = std::time::Duration::ZERO;
+    app.search.budget = std::time::Duration::ZERO;
     search(&mut app, &capture, "conn 4 frame 33");
     let mut presses = 0;
     loop {
@@ -252,7 +252,7 @@ fn a_match_in_a_large_connection_is_selected_at_once() {
     let path = temp_capture(&interleaved(4, 50), "large-match");
     let (capture, index) = first_pass(&path, 32);
     let mut app = compacted_app(&capture, index);
-    app.background_frames = 10;
+    app.decoding.background_frames = 10;
     search(&mut app, &capture, "conn 2 frame 33");
     app.update(Command::NextMatch, &capture);
     assert!(!app.busy());
@@ -277,12 +277,12 @@ fn leaving_a_connection_being_decoded_drops_its_decode() {
     // The third connection is still open (not compacted), as while a file is read.
     capture.connections[2] = whole.connections[2].clone();
     let mut app = compacted_app(&capture, index);
-    app.background_frames = 10;
+    app.decoding.background_frames = 10;
     app.select_conn(1, &capture);
     assert!(app.busy());
     app.select_conn(2, &capture);
     assert!(!app.busy(), "the decode of connection 2 is still pending");
-    assert_eq!(app.visible.len(), 50);
+    assert_eq!(app.panes.visible.len(), 50);
     // Back to the second: decoded again from the start, and shown.
     app.select_conn(1, &capture);
     wait_while_busy(&mut app, &capture);
@@ -291,7 +291,7 @@ fn leaving_a_connection_being_decoded_drops_its_decode() {
         app.connection(&capture).map(|c| c.client.port()),
         Some(40001)
     );
-    assert_eq!(app.visible.len(), 50);
+    assert_eq!(app.panes.visible.len(), 50);
 }
 
 #[test]
@@ -300,13 +300,13 @@ fn a_large_connection_is_decoded_again_in_the_background() {
     let (capture, index) = first_pass(&path, 32);
     let mut app = compacted_app(&capture, index);
     // Every connection counts as large here.
-    app.background_frames = 10;
+    app.decoding.background_frames = 10;
     app.select_conn(1, &capture);
     assert!(app.busy(), "decoding should have started in the background");
     let shown = app
         .connection(&capture)
         .unwrap_or_else(|| panic!("no connection"));
-    assert!(shown.frames.is_empty() && app.visible.is_empty());
+    assert!(shown.frames.is_empty() && app.panes.visible.is_empty());
     wait_while_busy(&mut app, &capture);
     assert!(!app.busy(), "still decoding after 5 s");
     let shown = app
@@ -314,9 +314,9 @@ fn a_large_connection_is_decoded_again_in_the_background() {
         .unwrap_or_else(|| panic!("no connection"));
     assert_eq!(shown.client.port(), 40001);
     assert_eq!(shown.frames.len(), 50);
-    assert_eq!(app.visible.len(), 50);
+    assert_eq!(app.panes.visible.len(), 50);
     assert_eq!(
-        app.frame,
+        app.panes.frame,
         Some(1),
         "the first frame is selected once they arrive"
     );
@@ -346,21 +346,25 @@ fn a_connection_compacted_while_shown_is_listed_again_from_its_new_source() {
         ratatui::layout::Rect::new(0, 0, 120, 40),
     );
     app.set_index(Some(std::sync::Arc::new(index)));
-    app.background_frames = 10;
+    app.decoding.background_frames = 10;
     // While the file is read the connection is open: its own records are listed.
     app.refresh(&whole);
     app.update(Command::Down, &whole);
-    assert_eq!(app.visible.len(), 40);
-    assert_eq!(app.frame, Some(2));
+    assert_eq!(app.panes.visible.len(), 40);
+    assert_eq!(app.panes.frame, Some(2));
     // Its flow ends and its record is compacted: nothing stale is listed while it is
     // decoded again, and the selected frame is still selected afterwards.
     app.refresh(&compacted);
     assert!(app.busy());
-    assert!(app.visible.is_empty(), "{} stale rows", app.visible.len());
-    assert_eq!(app.frame, Some(2));
+    assert!(
+        app.panes.visible.is_empty(),
+        "{} stale rows",
+        app.panes.visible.len()
+    );
+    assert_eq!(app.panes.frame, Some(2));
     wait_while_busy(&mut app, &compacted);
-    assert_eq!(app.visible.len(), 40);
-    assert_eq!(app.frame, Some(2));
+    assert_eq!(app.panes.visible.len(), 40);
+    assert_eq!(app.panes.frame, Some(2));
 }
 
 #[test]
@@ -570,16 +574,16 @@ fn the_ui_shows_a_long_connection_a_window_at_a_time() {
             .unwrap_or_else(|| panic!("nothing held"))
     };
     assert_eq!(held(&app), (1, 40));
-    assert_eq!(app.visible.len(), 40);
-    assert_eq!(app.frame, Some(1));
+    assert_eq!(app.panes.visible.len(), 40);
+    assert_eq!(app.panes.frame, Some(1));
     // Past the end of the window: the next one is decoded and the step goes on.
     app.focus(wsscope::tui::app::Pane::Frames);
     for _ in 0..39 {
         app.update(Command::Down, &capture);
     }
-    assert_eq!(app.frame, Some(40));
+    assert_eq!(app.panes.frame, Some(40));
     app.update(Command::Down, &capture);
-    assert_eq!(app.frame, Some(41));
+    assert_eq!(app.panes.frame, Some(41));
     let (first, last) = held(&app);
     assert!(
         first <= 41 && last >= 41 && last - first < 40,
@@ -587,13 +591,13 @@ fn the_ui_shows_a_long_connection_a_window_at_a_time() {
     );
     // The last frame, then back past the start of its window.
     app.update(Command::Last, &capture);
-    assert_eq!(app.frame, Some(300));
+    assert_eq!(app.panes.frame, Some(300));
     assert_eq!(held(&app).1, 300);
     let (first, _) = held(&app);
     for _ in 0..(300 - first + 1) {
         app.update(Command::Up, &capture);
     }
-    assert_eq!(app.frame, Some(first - 1));
+    assert_eq!(app.panes.frame, Some(first - 1));
     let text = app
         .selected_frame(&capture)
         .map(|(_, f)| String::from_utf8_lossy(f.wire_payload()).into_owned())
@@ -603,35 +607,35 @@ fn the_ui_shows_a_long_connection_a_window_at_a_time() {
         "{text}"
     );
     app.update(Command::First, &capture);
-    assert_eq!(app.frame, Some(1));
+    assert_eq!(app.panes.frame, Some(1));
     assert_eq!(held(&app).0, 1);
     // `]` steps on past the window's end too, whatever pane has focus.
     app.focus(wsscope::tui::app::Pane::Detail);
     for _ in 0..40 {
         app.update(Command::NextFrame, &capture);
     }
-    assert_eq!(app.frame, Some(41));
+    assert_eq!(app.panes.frame, Some(41));
     assert!(held(&app).1 > 41);
     app.update(Command::First, &capture);
     app.focus(wsscope::tui::app::Pane::Frames);
     app.update(Command::First, &capture);
-    assert_eq!(app.frame, Some(1));
+    assert_eq!(app.panes.frame, Some(1));
     // In the background when large: the window shown stays until the next one is ready.
-    app.background_frames = 10;
+    app.decoding.background_frames = 10;
     app.update(Command::Last, &capture);
     // (Unless the decode already ended inside the key's own refresh.)
     if app.busy() {
         assert_eq!(held(&app).0, 1, "the old window stays shown meanwhile");
     }
     wait_while_busy(&mut app, &capture);
-    assert_eq!(app.frame, Some(300));
+    assert_eq!(app.panes.frame, Some(300));
     assert_eq!(held(&app).1, 300);
     // G while the first window of another connection is still being decoded: that
     // decode gives way to the one at its end.
     app.select_conn(1, &capture);
     app.update(Command::Last, &capture);
     wait_while_busy(&mut app, &capture);
-    assert_eq!(app.frame, Some(300));
+    assert_eq!(app.panes.frame, Some(300));
     let shown = app
         .connection(&capture)
         .unwrap_or_else(|| panic!("no connection"));
@@ -657,7 +661,7 @@ fn search_outside_the_window(background: bool) {
     let index = index.with_window(frames_of(40));
     let mut app = compacted_app(&capture, index);
     if background {
-        app.background_frames = 10;
+        app.decoding.background_frames = 10;
         wait_while_busy(&mut app, &capture);
     }
     let selected = |app: &App| {
@@ -782,20 +786,20 @@ fn filtered_moves(background: bool) {
     let bytes = sparse(300, |k| [5, 35, 60, 250].contains(&k));
     let (_path, capture, mut app) = windowed_app(&bytes, "filtered", frames_of(40));
     if background {
-        app.background_frames = 10;
+        app.decoding.background_frames = 10;
     }
     app.update(
         Command::Filter(wsscope::tui::filter::FilterChoice::Client),
         &capture,
     );
-    let mut seen = vec![app.frame];
+    let mut seen = vec![app.panes.frame];
     for k in 0..4 {
         app.update(Command::Down, &capture);
         if background && k > 0 {
             assert!(app.busy(), "no scan in the background after move {k}");
         }
         wait_while_busy(&mut app, &capture);
-        seen.push(app.frame);
+        seen.push(app.panes.frame);
     }
     assert_eq!(seen, [Some(6), Some(36), Some(61), Some(251), Some(251)]);
     assert!(
@@ -809,15 +813,15 @@ fn filtered_moves(background: bool) {
     for _ in 0..3 {
         app.update(Command::Up, &capture);
         wait_while_busy(&mut app, &capture);
-        seen.push(app.frame);
+        seen.push(app.panes.frame);
     }
     assert_eq!(seen, [Some(61), Some(36), Some(6)]);
     app.update(Command::Last, &capture);
     wait_while_busy(&mut app, &capture);
-    assert_eq!(app.frame, Some(251));
+    assert_eq!(app.panes.frame, Some(251));
     app.update(Command::First, &capture);
     wait_while_busy(&mut app, &capture);
-    assert_eq!(app.frame, Some(6));
+    assert_eq!(app.panes.frame, Some(6));
 }
 
 #[test]
@@ -825,7 +829,7 @@ fn a_scan_in_the_background_shows_how_far_it_got_and_stops_on_esc() {
     let path = temp_capture(&interleaved(2, 300), "scan-stop");
     let (capture, index) = first_pass(&path, 32);
     let mut app = compacted_app(&capture, index.with_window(frames_of(40)));
-    app.background_frames = 10;
+    app.decoding.background_frames = 10;
     wait_while_busy(&mut app, &capture);
     app.focus(wsscope::tui::app::Pane::Frames);
     let status = |app: &App| {
@@ -853,7 +857,7 @@ fn a_scan_in_the_background_shows_how_far_it_got_and_stops_on_esc() {
     assert_eq!(app.notice.as_deref(), Some("search stopped"));
     std::thread::sleep(std::time::Duration::from_millis(300));
     app.refresh(&capture);
-    assert_eq!(app.frame, Some(1));
+    assert_eq!(app.panes.frame, Some(1));
     assert_eq!(app.conn_pos(&capture), Some(0));
     // Any other key gives the scan up too, and does what it does.
     app.update(Command::NextMatch, &capture);
@@ -862,7 +866,10 @@ fn a_scan_in_the_background_shows_how_far_it_got_and_stops_on_esc() {
     assert!(!app.busy());
     std::thread::sleep(std::time::Duration::from_millis(300));
     app.refresh(&capture);
-    assert_eq!((app.conn_pos(&capture), app.frame), (Some(0), Some(2)));
+    assert_eq!(
+        (app.conn_pos(&capture), app.panes.frame),
+        (Some(0), Some(2))
+    );
     // Left alone, it goes through connection #1 into #2 and shows the match there.
     app.update(Command::NextMatch, &capture);
     wait_while_busy(&mut app, &capture);
@@ -878,15 +885,18 @@ fn moving_back_into_the_window_drops_the_decode_of_another() {
     let path = temp_capture(&bytes, "back");
     let (capture, index) = first_pass(&path, 64);
     let mut app = compacted_app(&capture, index.with_window(frames_of(40)));
-    app.background_frames = 10;
+    app.decoding.background_frames = 10;
     wait_while_busy(&mut app, &capture);
     app.focus(wsscope::tui::app::Pane::Frames);
-    assert_eq!(app.frame, Some(1));
+    assert_eq!(app.panes.frame, Some(1));
     app.update(Command::Last, &capture);
     app.update(Command::Down, &capture);
     wait_while_busy(&mut app, &capture);
     assert!(!app.busy(), "still decoding after 5 s");
-    let frame = app.frame.unwrap_or_else(|| panic!("nothing selected"));
+    let frame = app
+        .panes
+        .frame
+        .unwrap_or_else(|| panic!("nothing selected"));
     assert!(
         app.selected_frame(&capture).is_some(),
         "frame {frame} selected but not shown"
@@ -917,7 +927,7 @@ fn a_violation_outside_the_window_is_reached_from_the_violations_view() {
     app.update(Command::Down, &capture);
     app.update(Command::Open, &capture);
     wait_while_busy(&mut app, &capture);
-    assert_eq!(app.frame, Some(251));
+    assert_eq!(app.panes.frame, Some(251));
     assert!(app.selected_frame(&capture).is_some());
 }
 
@@ -937,8 +947,8 @@ fn the_messages_view_starts_on_the_selected_frames_message_in_a_window() {
     app.update(Command::Messages, &capture);
     let m = conn
         .messages
-        .get(app.cursor)
-        .unwrap_or_else(|| panic!("cursor {} past the messages held", app.cursor));
+        .get(app.overlays.cursor)
+        .unwrap_or_else(|| panic!("cursor {} past the messages held", app.overlays.cursor));
     assert_eq!(m.frames.as_slice(), [295]);
 }
 
@@ -969,7 +979,7 @@ fn a_connection_of_few_large_frames_is_windowed_by_its_bytes() {
     assert!(bytes <= 10_000 + 2 * 2_010, "{bytes} bytes held");
     assert!(shown.frames.len() < 50);
     app.update(Command::Last, &capture);
-    assert_eq!(app.frame, Some(50));
+    assert_eq!(app.panes.frame, Some(50));
 }
 
 /// Hands out at most 1,000 bytes a read, as a pipe may.
@@ -1210,25 +1220,25 @@ fn the_selection_stays_on_a_frame_a_connection_being_read_dropped() {
         .held_frames()
         .map_or(0, |(first, _)| first);
     assert!(first_held > 1, "nothing dropped yet");
-    assert_eq!(app.frame, Some(1));
+    assert_eq!(app.panes.frame, Some(1));
     assert!(app.selected_frame(&reading).is_none());
     let text = detail(&app, &reading);
     assert!(text.contains("Frame 1 is no longer in memory"), "{text}");
     // j goes on to the first frame held (found in review: it skipped it).
     app.update(Command::Down, &reading);
-    assert_eq!(app.frame, Some(first_held));
+    assert_eq!(app.panes.frame, Some(first_held));
     // G still goes to the latest frame held.
     app.update(Command::Last, &reading);
     let last = reading.connections[0].frame_count() as u32;
-    assert_eq!(app.frame, Some(last));
+    assert_eq!(app.panes.frame, Some(last));
     app.update(Command::First, &reading);
     assert_eq!(
-        app.frame,
+        app.panes.frame,
         Some(first_held),
         "g goes to the first frame held"
     );
     // Back on frame 1 as when the connection was selected; once read, it is shown.
-    app.frame = Some(1);
+    app.panes.frame = Some(1);
     while let Ok(Some(p)) = reader.next_packet() {
         pipeline.packet(&p);
         let number = p.number;
@@ -1329,7 +1339,7 @@ fn a_long_connection_open_when_the_copy_stops_says_which_frames_it_lost() {
             ..LoadState::finished()
         };
         app.refresh(&capture);
-        assert_eq!(app.frame, Some(lost as u32 + 1), "done {done}");
+        assert_eq!(app.panes.frame, Some(lost as u32 + 1), "done {done}");
         let text = app
             .detail_document(&capture, 200)
             .lines

@@ -127,8 +127,8 @@ pub fn generated(rng: &mut Rng, sizes: &[usize]) -> Vec<u8> {
 pub fn app_on(capture: &Capture, path: &Path, window: usize, background: usize) -> App {
     let (_, index) = first_pass(path, 16);
     let mut app = app_over(index.with_window(frames_of(window)));
-    app.background_frames = background;
-    app.search_budget = std::time::Duration::from_secs(600);
+    app.decoding.background_frames = background;
+    app.search.budget = std::time::Duration::from_secs(600);
     app.refresh(capture);
     wait_while_busy(&mut app, capture);
     app.focus(Pane::Frames);
@@ -191,7 +191,7 @@ fn shown(app: &App, capture: &Capture) -> Found {
     if !notice.is_empty() && !notice.contains("wrapped") {
         return Found::Other(notice);
     }
-    match app.frame {
+    match app.panes.frame {
         Some(f) => Found::Frame(conn, f, notice.contains("wrapped")),
         None => Found::Other(format!("no frame selected, notice {notice:?}")),
     }
@@ -201,6 +201,7 @@ fn shown(app: &App, capture: &Capture) -> Found {
 /// token. Returns whether it got there.
 fn position(app: &mut App, capture: &Capture, conn: usize, frame: Option<u32>) -> bool {
     let g = app
+        .panes
         .order
         .get(conn)
         .and_then(|&i| capture.connections.get(i))
@@ -216,7 +217,7 @@ fn position(app: &mut App, capture: &Capture, conn: usize, frame: Option<u32>) -
         wait_while_busy(app, capture);
     }
     app.refresh(capture);
-    app.conn_pos(capture) == Some(conn) && (frame.is_none() || app.frame == frame)
+    app.conn_pos(capture) == Some(conn) && (frame.is_none() || app.panes.frame == frame)
 }
 
 fn filters() -> Vec<Filter> {
@@ -285,7 +286,7 @@ fn trial(
         return Err(format!(
             "could not position at {start:?}: at {:?} {:?} notice {:?}",
             app.conn_pos(capture),
-            app.frame,
+            app.panes.frame,
             app.notice
         ));
     }
@@ -295,14 +296,14 @@ fn trial(
     wait_while_busy(app, capture);
     let from = Pos {
         conn: app.conn_pos(capture).unwrap_or(0),
-        frame: app.frame,
+        frame: app.panes.frame,
     };
     if std::env::var("SCAN_TEST_DEBUG").is_ok() {
         eprintln!(
             "DEBUG bg {} start {from:?} held {:?} visible {:?}",
-            app.background_frames,
+            app.decoding.background_frames,
             app.connection(capture).and_then(|c| c.held_frames()),
-            app.visible
+            app.panes.visible
         );
     }
     app.notice = None;
@@ -343,6 +344,7 @@ fn differential(seed: u64, captures: usize, trials: usize) -> Vec<String> {
         let mut at_once = app_on(&capture, &path, 20, usize::MAX);
         // Frame counts by list position.
         let by_pos: Vec<usize> = at_once
+            .panes
             .order
             .iter()
             .map(|&i| sizes[usize::from(capture.connections[i].client.port() - 40000)])
@@ -496,15 +498,15 @@ fn move_differential(seed: u64, trials: usize) -> Vec<String> {
             app.filter = filter.clone();
             app.refresh(&capture);
             wait_while_busy(app, &capture);
-            let mut frames = vec![app.frame];
+            let mut frames = vec![app.panes.frame];
             let mut problems = Vec::new();
             for &cmd in &cmds {
-                let before = app.frame;
+                let before = app.panes.frame;
                 app.update(cmd, &capture);
                 if !wait_while_busy(app, &capture) {
                     problems.push(format!("busy for good after {cmd:?}"));
                 }
-                frames.push(app.frame);
+                frames.push(app.panes.frame);
                 // Reference for the moves that go to the nearest passing frame.
                 let want = match (cmd, before) {
                     (Command::First, _) => pass.first().copied().or(before),
@@ -515,18 +517,18 @@ fn move_differential(seed: u64, trials: usize) -> Vec<String> {
                     (Command::Up, Some(b)) if pass.contains(&b) => {
                         pass.iter().rev().find(|&&f| f < b).copied().or(before)
                     }
-                    _ => app.frame,
+                    _ => app.panes.frame,
                 };
-                if app.frame != want {
+                if app.panes.frame != want {
                     problems.push(format!(
                         "{cmd:?} from {before:?}: at {:?}, nearest passing {want:?} (notice {:?})",
-                        app.frame, app.notice
+                        app.panes.frame, app.notice
                     ));
                 }
-                if let Some(f) = app.frame
+                if let Some(f) = app.panes.frame
                     && !pass.is_empty()
                     && !pass.contains(&f)
-                    && app.visible.contains(&f)
+                    && app.panes.visible.contains(&f)
                 {
                     problems.push(format!("{cmd:?}: frame {f} shown but does not pass"));
                 }
@@ -534,7 +536,7 @@ fn move_differential(seed: u64, trials: usize) -> Vec<String> {
             if !problems.is_empty() {
                 failures.push(format!(
                     "{what}: background_frames {}: {problems:?}; frames {frames:?}; passing {pass:?}",
-                    app.background_frames
+                    app.decoding.background_frames
                 ));
             }
             seen.push(frames);
@@ -634,20 +636,20 @@ fn race_fuzz(seed: u64, rounds: usize, scale: usize) -> Vec<String> {
         app.refresh(&capture);
         let shown = app.connection(&capture);
         let held = shown.and_then(|c| c.held_frames());
-        if let (Some(f), Some((lo, hi))) = (app.frame, held)
-            && !app.visible.is_empty()
-            && (f < lo || f > hi || !app.visible.contains(&f))
+        if let (Some(f), Some((lo, hi))) = (app.panes.frame, held)
+            && !app.panes.visible.is_empty()
+            && (f < lo || f > hi || !app.panes.visible.contains(&f))
         {
             failures.push(format!(
                 "{what}: frame {f} not shown: window {lo}..={hi}, visible {:?}",
-                app.visible
+                app.panes.visible
             ));
         }
         // A last n/N, waited for.
         let forward = rng.chance(50);
         let from = Pos {
             conn: app.conn_pos(&capture).unwrap_or(0),
-            frame: app.frame,
+            frame: app.panes.frame,
         };
         app.notice = None;
         app.update(
@@ -792,7 +794,7 @@ fn the_search_budget_holds_with_scans_at_once_and_in_the_background() {
     let (capture, _) = first_pass(&path, 16);
     for forward in [true, false] {
         let mut app = app_on(&capture, &path, 20, 50);
-        app.search_budget = std::time::Duration::ZERO;
+        app.search.budget = std::time::Duration::ZERO;
         app.select_conn(if forward { 0 } else { 6 }, &capture);
         wait_while_busy(&mut app, &capture);
         app.search.query = Some("needle".into());

@@ -49,10 +49,10 @@ fn keys(app: &mut App, capture: &Capture, text: &str) {
 fn starts_on_the_first_frame_of_the_first_connection() {
     let cap = load("demo.pcapng");
     let a = app(&cap);
-    assert_eq!(a.conn, Some(cap.connections[0].flow_order));
-    assert_eq!(a.frame, Some(1));
-    assert_eq!(a.pane, Pane::Frames);
-    assert_eq!(a.visible.len(), 13);
+    assert_eq!(a.panes.conn, Some(cap.connections[0].flow_order));
+    assert_eq!(a.panes.frame, Some(1));
+    assert_eq!(a.panes.pane, Pane::Frames);
+    assert_eq!(a.panes.visible.len(), 13);
 }
 
 #[test]
@@ -60,28 +60,28 @@ fn j_k_g_and_page_keys_move_through_frames() {
     let cap = load("demo.pcapng");
     let mut a = app(&cap);
     keys(&mut a, &cap, "jjj");
-    assert_eq!(a.frame, Some(4));
+    assert_eq!(a.panes.frame, Some(4));
     keys(&mut a, &cap, "k");
-    assert_eq!(a.frame, Some(3));
+    assert_eq!(a.panes.frame, Some(3));
     keys(&mut a, &cap, "G");
-    assert_eq!(a.frame, Some(13));
+    assert_eq!(a.panes.frame, Some(13));
     keys(&mut a, &cap, "j");
-    assert_eq!(a.frame, Some(13), "stays on the last frame");
+    assert_eq!(a.panes.frame, Some(13), "stays on the last frame");
     keys(&mut a, &cap, "g");
-    assert_eq!(a.frame, Some(1));
+    assert_eq!(a.panes.frame, Some(1));
     key(&mut a, &cap, KeyCode::PageDown);
     assert_eq!(
-        a.frame,
+        a.panes.frame,
         Some(7),
         "a page is the 6 rows the frame list shows at 80x24"
     );
     assert!(
-        a.scroll.frames > 0,
+        a.panes.scroll.frames > 0,
         "the list scrolled to keep the selection visible"
     );
     key(&mut a, &cap, KeyCode::PageUp);
-    assert_eq!(a.frame, Some(1));
-    assert_eq!(a.scroll.frames, 0);
+    assert_eq!(a.panes.frame, Some(1));
+    assert_eq!(a.panes.scroll.frames, 0);
 }
 
 #[test]
@@ -89,28 +89,28 @@ fn tab_cycles_panes_and_enter_esc_open_and_go_back() {
     let cap = load("demo.pcapng");
     let mut a = app(&cap);
     key(&mut a, &cap, KeyCode::Tab);
-    assert_eq!(a.pane, Pane::Detail);
-    assert!(!a.show_hex);
+    assert_eq!(a.panes.pane, Pane::Detail);
+    assert!(!a.panes.show_hex);
     key(&mut a, &cap, KeyCode::Tab);
-    assert_eq!(a.pane, Pane::Hex);
+    assert_eq!(a.panes.pane, Pane::Hex);
     assert!(
-        a.show_hex,
+        a.panes.show_hex,
         "at 80x24 the lower area switches to the hex dump"
     );
     key(&mut a, &cap, KeyCode::Tab);
-    assert_eq!(a.pane, Pane::Connections);
+    assert_eq!(a.panes.pane, Pane::Connections);
     key(&mut a, &cap, KeyCode::BackTab);
-    assert_eq!(a.pane, Pane::Hex);
+    assert_eq!(a.panes.pane, Pane::Hex);
     key(&mut a, &cap, KeyCode::Esc);
-    assert_eq!(a.pane, Pane::Detail);
+    assert_eq!(a.panes.pane, Pane::Detail);
     key(&mut a, &cap, KeyCode::Esc);
-    assert_eq!(a.pane, Pane::Frames);
+    assert_eq!(a.panes.pane, Pane::Frames);
     key(&mut a, &cap, KeyCode::Esc);
-    assert_eq!(a.pane, Pane::Connections);
+    assert_eq!(a.panes.pane, Pane::Connections);
     key(&mut a, &cap, KeyCode::Enter);
-    assert_eq!(a.pane, Pane::Frames);
+    assert_eq!(a.panes.pane, Pane::Frames);
     key(&mut a, &cap, KeyCode::Enter);
-    assert_eq!(a.pane, Pane::Detail);
+    assert_eq!(a.panes.pane, Pane::Detail);
 }
 
 #[test]
@@ -118,22 +118,22 @@ fn detail_pane_steps_through_the_fields_present() {
     let cap = load("demo.pcapng");
     let mut a = app(&cap);
     key(&mut a, &cap, KeyCode::Tab);
-    assert_eq!(a.field, Field::Fin);
+    assert_eq!(a.panes.field, Field::Fin);
     keys(&mut a, &cap, "jjjjjj");
-    assert_eq!(a.field, Field::PayloadLen);
+    assert_eq!(a.panes.field, Field::PayloadLen);
     keys(&mut a, &cap, "j");
     // Frame 1 has no extended length: the next field is the masking key.
-    assert_eq!(a.field, Field::MaskingKey);
+    assert_eq!(a.panes.field, Field::MaskingKey);
     // Stepping frames keeps the field; frame 2 (server) has no key, so Right/Left
     // still move from where the field would be.
     keys(&mut a, &cap, "]");
-    assert_eq!(a.frame, Some(2));
-    assert_eq!(a.field, Field::MaskingKey);
+    assert_eq!(a.panes.frame, Some(2));
+    assert_eq!(a.panes.field, Field::MaskingKey);
     key(&mut a, &cap, KeyCode::Right);
-    assert_eq!(a.field, Field::Payload);
+    assert_eq!(a.panes.field, Field::Payload);
     key(&mut a, &cap, KeyCode::Left);
     key(&mut a, &cap, KeyCode::Left);
-    assert_eq!(a.field, Field::Mask);
+    assert_eq!(a.panes.field, Field::Mask);
 }
 
 #[test]
@@ -142,14 +142,14 @@ fn next_frame_keys_work_from_any_pane() {
     let mut a = app(&cap);
     key(&mut a, &cap, KeyCode::Tab);
     key(&mut a, &cap, KeyCode::Tab);
-    assert_eq!(a.pane, Pane::Hex);
+    assert_eq!(a.panes.pane, Pane::Hex);
     keys(&mut a, &cap, "]]");
-    assert_eq!(a.frame, Some(3));
+    assert_eq!(a.panes.frame, Some(3));
     key_mod(&mut a, &cap, KeyCode::Char('p'), KeyModifiers::CONTROL);
-    assert_eq!(a.frame, Some(2));
+    assert_eq!(a.panes.frame, Some(2));
     key_mod(&mut a, &cap, KeyCode::Down, KeyModifiers::CONTROL);
-    assert_eq!(a.frame, Some(3));
-    assert_eq!(a.pane, Pane::Hex);
+    assert_eq!(a.panes.frame, Some(3));
+    assert_eq!(a.panes.pane, Pane::Hex);
 }
 
 #[test]
@@ -159,7 +159,7 @@ fn views_open_and_close() {
     keys(&mut a, &cap, "h");
     assert_eq!(a.view(), Some(View::Handshake));
     keys(&mut a, &cap, "jj");
-    assert_eq!(a.scroll.page, 2);
+    assert_eq!(a.overlays.page, 2);
     keys(&mut a, &cap, "?");
     assert_eq!(a.view(), Some(View::Help));
     key(&mut a, &cap, KeyCode::Esc);
@@ -181,14 +181,14 @@ fn messages_view_enter_goes_to_the_first_frame_of_the_message() {
     keys(&mut a, &cap, "m");
     // Message 8 is the server's text in three compressed frames (8, 9, 10).
     keys(&mut a, &cap, "jjjjjjj");
-    assert_eq!(a.cursor, 7);
+    assert_eq!(a.overlays.cursor, 7);
     key(&mut a, &cap, KeyCode::Enter);
     assert_eq!(a.view(), None);
-    assert_eq!(a.frame, Some(8));
-    assert_eq!(a.pane, Pane::Detail);
+    assert_eq!(a.panes.frame, Some(8));
+    assert_eq!(a.panes.pane, Pane::Detail);
     // Reopening starts on the selected frame's message.
     keys(&mut a, &cap, "]m");
-    assert_eq!(a.cursor, 7, "frame 9 belongs to message 8");
+    assert_eq!(a.overlays.cursor, 7, "frame 9 belongs to message 8");
 }
 
 #[test]
@@ -197,20 +197,20 @@ fn violations_view_jumps_to_the_offending_frame() {
     let mut a = app(&cap);
     keys(&mut a, &cap, "v");
     assert_eq!(a.view(), Some(View::Violations));
-    assert_eq!(a.cursor, 0);
+    assert_eq!(a.overlays.cursor, 0);
     keys(&mut a, &cap, "jjjj");
     key(&mut a, &cap, KeyCode::Enter);
     assert_eq!(a.view(), None);
     assert_eq!(
-        a.frame,
+        a.panes.frame,
         Some(7),
         "the fifth violation is the non-minimal length of frame 7"
     );
-    assert_eq!(a.pane, Pane::Detail);
+    assert_eq!(a.panes.pane, Pane::Detail);
     // Opening the view on a frame with a violation selects it.
     keys(&mut a, &cap, "[[v");
-    assert_eq!(a.frame, Some(5));
-    assert_eq!(a.cursor, 2);
+    assert_eq!(a.panes.frame, Some(5));
+    assert_eq!(a.overlays.cursor, 2);
 }
 
 #[test]
@@ -222,24 +222,24 @@ fn filter_menu_narrows_the_frame_list() {
     keys(&mut a, &cap, "s");
     assert_eq!(a.mode, Mode::Normal);
     assert_eq!(a.filter.dir, Some(Dir::Server));
-    assert_eq!(a.visible, vec![2, 4, 6, 8, 9, 10, 13]);
+    assert_eq!(a.panes.visible, vec![2, 4, 6, 8, 9, 10, 13]);
     assert_eq!(
-        a.frame,
+        a.panes.frame,
         Some(2),
         "frame 1 is hidden: the next shown frame is selected"
     );
     keys(&mut a, &cap, "fo");
     assert_eq!(
-        a.visible,
+        a.panes.visible,
         vec![6, 13],
         "server control frames: the pong and the close"
     );
     keys(&mut a, &cap, "fx");
-    assert_eq!(a.visible.len(), 13);
+    assert_eq!(a.panes.visible.len(), 13);
     // Violations only, on a capture without violations: nothing.
     keys(&mut a, &cap, "fv");
-    assert!(a.visible.is_empty());
-    assert_eq!(a.frame, None);
+    assert!(a.panes.visible.is_empty());
+    assert_eq!(a.panes.frame, None);
     key(&mut a, &cap, KeyCode::Char('f'));
     key(&mut a, &cap, KeyCode::Esc);
     assert_eq!(a.mode, Mode::Normal);
@@ -253,7 +253,7 @@ fn search_is_incremental_confirmed_with_enter_and_cancelled_with_esc() {
     assert_eq!(a.mode, Mode::Search);
     keys(&mut a, &cap, "grace");
     assert_eq!(
-        a.frame,
+        a.panes.frame,
         Some(2),
         "the first frame mentioning grace, found while typing"
     );
@@ -262,27 +262,27 @@ fn search_is_incremental_confirmed_with_enter_and_cancelled_with_esc() {
     assert_eq!(a.search.query.as_deref(), Some("grace"));
     assert_eq!(a.search.count, Some(4));
     keys(&mut a, &cap, "n");
-    assert_eq!(a.frame, Some(3));
+    assert_eq!(a.panes.frame, Some(3));
     keys(&mut a, &cap, "nn");
     assert_eq!(
-        a.frame,
+        a.panes.frame,
         Some(8),
         "inside the decompressed three-frame message"
     );
     keys(&mut a, &cap, "n");
-    assert_eq!(a.frame, Some(2), "wraps around");
+    assert_eq!(a.panes.frame, Some(2), "wraps around");
     assert!(a.notice.as_deref().is_some_and(|n| n.contains("wrapped")));
     keys(&mut a, &cap, "N");
-    assert_eq!(a.frame, Some(8));
+    assert_eq!(a.panes.frame, Some(8));
     // Esc goes back where the search started and keeps the previous query.
     keys(&mut a, &cap, "/are-you");
-    assert_eq!(a.frame, Some(5));
+    assert_eq!(a.panes.frame, Some(5));
     key(&mut a, &cap, KeyCode::Esc);
-    assert_eq!(a.frame, Some(8));
+    assert_eq!(a.panes.frame, Some(8));
     assert_eq!(a.search.query.as_deref(), Some("grace"));
     // The matching-search filter shows only the matches.
     keys(&mut a, &cap, "ft");
-    assert_eq!(a.visible, vec![2, 3, 4, 8]);
+    assert_eq!(a.panes.visible, vec![2, 3, 4, 8]);
 }
 
 #[test]
@@ -291,7 +291,7 @@ fn search_matches_opcode_names_and_handshake_headers() {
     let mut a = app(&cap);
     keys(&mut a, &cap, "/pong");
     key(&mut a, &cap, KeyCode::Enter);
-    assert_eq!(a.frame, Some(6));
+    assert_eq!(a.panes.frame, Some(6));
     keys(&mut a, &cap, "/chat.v1");
     key(&mut a, &cap, KeyCode::Enter);
     assert_eq!(
@@ -312,8 +312,8 @@ fn mouse_clicks_select_rows_and_fields() {
     let mut a = app(&cap);
     // At 80x24: connections rows 0-2, frames 3-11 (border, header, rows 5-10).
     a.update(Command::Click { x: 20, y: 8 }, &cap);
-    assert_eq!(a.frame, Some(4));
-    assert_eq!(a.pane, Pane::Frames);
+    assert_eq!(a.panes.frame, Some(4));
+    assert_eq!(a.panes.pane, Pane::Frames);
     a.update(
         Command::Scroll {
             x: 20,
@@ -322,14 +322,14 @@ fn mouse_clicks_select_rows_and_fields() {
         },
         &cap,
     );
-    assert_eq!(a.frame, Some(5));
+    assert_eq!(a.panes.frame, Some(5));
     // The detail pane's text starts at row 13; click the line that lists RSV1.
     let doc = a.detail_document(&cap, 78);
     let row = doc.row_of(Field::Rsv1).expect("listed") as u16;
     assert!(row < 9, "visible without scrolling");
     a.update(Command::Click { x: 5, y: 13 + row }, &cap);
-    assert_eq!(a.pane, Pane::Detail);
-    assert_eq!(a.field, Field::Rsv1);
+    assert_eq!(a.panes.pane, Pane::Detail);
+    assert_eq!(a.panes.field, Field::Rsv1);
     a.update(
         Command::Click {
             x: 5,
@@ -337,9 +337,9 @@ fn mouse_clicks_select_rows_and_fields() {
         },
         &cap,
     );
-    assert_eq!(a.field, Field::Fin);
+    assert_eq!(a.panes.field, Field::Fin);
     a.update(Command::Click { x: 5, y: 1 }, &cap);
-    assert_eq!(a.pane, Pane::Connections);
+    assert_eq!(a.panes.pane, Pane::Connections);
 }
 
 #[test]
@@ -347,8 +347,8 @@ fn time_and_unmask_toggles_and_resize() {
     let cap = load("demo.pcapng");
     let mut a = app(&cap);
     keys(&mut a, &cap, "tu");
-    assert_eq!(a.time, TimeFormat::Absolute);
-    assert!(a.unmask_hex);
+    assert_eq!(a.panes.time, TimeFormat::Absolute);
+    assert!(a.panes.unmask_hex);
     a.update(
         Command::Resize {
             width: 160,
@@ -358,14 +358,18 @@ fn time_and_unmask_toggles_and_resize() {
     );
     assert_eq!(a.area, Rect::new(0, 0, 160, 48));
     key(&mut a, &cap, KeyCode::PageDown);
-    assert_eq!(a.frame, Some(13), "a page at 160x48 covers the whole list");
+    assert_eq!(
+        a.panes.frame,
+        Some(13),
+        "a page at 160x48 covers the whole list"
+    );
 }
 
 #[test]
 fn refused_and_midstream_connections_have_no_surprises() {
     let cap = load("refused-426.pcap");
     let mut a = app(&cap);
-    assert_eq!(a.frame, None);
+    assert_eq!(a.panes.frame, None);
     keys(&mut a, &cap, "jkgG]\t\tjjm\n\x1bv\nh");
     assert_eq!(a.view(), Some(View::Handshake));
     let cap = load("midstream.pcap");
@@ -393,19 +397,19 @@ fn selection_does_not_move_while_the_capture_grows() {
                 // The user picks the second connection and its second frame.
                 a.update(Command::Back, &pipeline.capture);
                 a.update(Command::Back, &pipeline.capture);
-                assert_eq!(a.pane, Pane::Connections);
+                assert_eq!(a.panes.pane, Pane::Connections);
                 a.update(Command::Down, &pipeline.capture);
                 a.update(Command::Open, &pipeline.capture);
-                if a.visible.len() >= 2 {
+                if a.panes.visible.len() >= 2 {
                     a.update(Command::Down, &pipeline.capture);
-                    chosen = Some((a.conn, a.frame));
+                    chosen = Some((a.panes.conn, a.panes.frame));
                 } else {
                     a.update(Command::Back, &pipeline.capture);
                     a.update(Command::First, &pipeline.capture);
                     a.focus(Pane::Frames);
                 }
             }
-            Some(sel) => assert_eq!((a.conn, a.frame), sel, "after packet {n}"),
+            Some(sel) => assert_eq!((a.panes.conn, a.panes.frame), sel, "after packet {n}"),
             None => {}
         }
     }
@@ -413,7 +417,7 @@ fn selection_does_not_move_while_the_capture_grows() {
     a.loading = LoadState::finished();
     a.refresh(&pipeline.capture);
     let (conn, frame) = chosen.expect("a selection was made while reading");
-    assert_eq!((a.conn, a.frame), (conn, frame));
+    assert_eq!((a.panes.conn, a.panes.frame), (conn, frame));
     let c = a.connection(&pipeline.capture).expect("still selected");
     assert_eq!(c.id, 2, "numbered once reading finished, by first packet");
     assert_eq!(frame, Some(2));

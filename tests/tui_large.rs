@@ -94,18 +94,18 @@ fn large_frames_and_long_connections_stay_browsable() {
         app.update(Command::Last, &capture);
         draw(&mut terminal, &app, &capture);
         assert!(
-            app.scroll.hex > 60_000,
+            app.panes.scroll.hex > 60_000,
             "scrolled to the end: {}",
-            app.scroll.hex
+            app.panes.scroll.hex
         );
         steps(&mut app, &capture, &mut terminal, Command::Up, 200);
         // Step through the small frames and page through all 100 000.
         app.focus(Pane::Frames);
         steps(&mut app, &capture, &mut terminal, Command::Down, 500);
-        assert_eq!(app.frame, Some(501));
+        assert_eq!(app.panes.frame, Some(501));
         steps(&mut app, &capture, &mut terminal, Command::PageDown, 200);
         app.update(Command::Last, &capture);
-        assert_eq!(app.frame, Some(100_001));
+        assert_eq!(app.panes.frame, Some(100_001));
     }
 }
 
@@ -142,8 +142,8 @@ fn follows_a_capture_decoded_in_the_background() {
     }
     handle.join().expect("decoder thread");
     let capture = loading.capture();
-    assert_eq!(app.frame, Some(1));
-    assert_eq!(app.visible.len(), 20_001);
+    assert_eq!(app.panes.frame, Some(1));
+    assert_eq!(app.panes.visible.len(), 20_001);
     assert_eq!(capture.connections[0].id, 1);
     let screen = terminal.backend().to_string();
     assert!(

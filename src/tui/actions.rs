@@ -3,8 +3,8 @@
 use crate::model::Capture;
 
 use super::app::{App, Pane, View};
-use super::app_scan::Purpose;
 use super::command::Command;
+use super::decoding::Purpose;
 use super::docs;
 use super::layout;
 use super::nav::target;
@@ -30,15 +30,17 @@ impl App {
                     _ => views::help::lines(self.theme, w).len(),
                 };
                 let max = total.saturating_sub(rows);
-                if let Some(p) = target(Some(self.scroll.page), max + 1, cmd, rows) {
-                    self.scroll.page = p;
+                if let Some(p) = target(Some(self.overlays.page), max + 1, cmd, rows) {
+                    self.overlays.page = p;
                 }
             }
             Some(View::Violations | View::Messages) => {
                 if cmd == Command::Open {
                     self.open_list_item(capture);
-                } else if let Some(p) = target(Some(self.cursor), self.list_len(capture), cmd, 10) {
-                    self.cursor = p;
+                } else if let Some(p) =
+                    target(Some(self.overlays.cursor), self.list_len(capture), cmd, 10)
+                {
+                    self.overlays.cursor = p;
                 }
             }
         }
@@ -50,7 +52,7 @@ impl App {
             return;
         }
         if cmd == Command::Open {
-            match self.pane {
+            match self.panes.pane {
                 Pane::Connections => self.focus(Pane::Frames),
                 Pane::Frames => self.focus(Pane::Detail),
                 Pane::Detail => self.focus(Pane::Hex),
@@ -58,10 +60,10 @@ impl App {
             }
             return;
         }
-        let page = self.page(self.pane);
-        match self.pane {
+        let page = self.page(self.panes.pane);
+        match self.panes.pane {
             Pane::Connections => {
-                if let Some(p) = target(self.conn_pos(capture), self.order.len(), cmd, page) {
+                if let Some(p) = target(self.conn_pos(capture), self.panes.order.len(), cmd, page) {
                     self.select_conn(p, capture);
                 }
             }
@@ -69,14 +71,15 @@ impl App {
                 // On a frame a connection being read has let go: the frames held all
                 // come after it, so a step down goes to the first of them.
                 let before_held = self
+                    .panes
                     .frame
                     .is_some_and(|f| self.dropped_while_read(self.record(capture), f));
                 if before_held && matches!(cmd, Command::Down | Command::PageDown) {
-                    if !self.visible.is_empty() {
+                    if !self.panes.visible.is_empty() {
                         self.select_frame_pos(0, capture);
                     }
                 } else if !self.move_past_window(cmd, page, capture)
-                    && let Some(p) = target(self.frame_pos(), self.visible.len(), cmd, page)
+                    && let Some(p) = target(self.frame_pos(), self.panes.visible.len(), cmd, page)
                 {
                     self.select_frame_pos(p, capture);
                 }
@@ -132,10 +135,10 @@ impl App {
         let (first, last) = conn.held_frames().unwrap_or((u32::MAX, 0));
         let total = u32::try_from(conn.frame_count()).unwrap_or(u32::MAX);
         let pos = self.frame_pos();
-        let len = self.visible.len();
+        let len = self.panes.visible.len();
         let page = page.max(1);
         let step = u32::try_from(page).unwrap_or(u32::MAX);
-        let current = self.frame.unwrap_or(1);
+        let current = self.panes.frame.unwrap_or(1);
         // With nothing in the list (a filter that no frame of the window passes), the
         // keys move past the window's ends.
         let (wanted, forward) = match (cmd, pos) {
@@ -164,7 +167,7 @@ impl App {
     /// Selects frame `index`, outside the window of a long connection shown: the window
     /// around it is decoded (the selection waits for it).
     pub(crate) fn go_past_window(&mut self, index: u32, capture: &Capture) {
-        self.frame = Some(index);
+        self.panes.frame = Some(index);
         self.load_full(capture);
         self.sync(capture);
     }
@@ -188,9 +191,9 @@ impl App {
         };
         let max = total.saturating_sub(rows);
         let scroll = if pane == Pane::Detail {
-            &mut self.scroll.detail
+            &mut self.panes.scroll.detail
         } else {
-            &mut self.scroll.hex
+            &mut self.panes.scroll.hex
         };
         if let Some(p) = target(Some((*scroll).min(max)), max + 1, cmd, rows) {
             *scroll = p;
@@ -204,24 +207,24 @@ impl App {
         };
         match self.view() {
             None => {
-                let a = self.main_areas(self.show_hex);
+                let a = self.main_areas(self.panes.show_hex);
                 if a.connections.contains(at) {
                     self.focus(Pane::Connections);
                     if let Some(r) = row_in(a.connections, 0) {
-                        self.select_conn(self.scroll.connections + r, capture);
+                        self.select_conn(self.panes.scroll.connections + r, capture);
                     }
                 } else if a.frames.contains(at) {
                     self.focus(Pane::Frames);
                     if let Some(r) = row_in(a.frames, 1) {
-                        self.select_frame_pos(self.scroll.frames + r, capture);
+                        self.select_frame_pos(self.panes.scroll.frames + r, capture);
                     }
                 } else if a.detail.is_some_and(|d| d.contains(at)) {
                     self.focus(Pane::Detail);
                     let r = a.detail.and_then(|d| row_in(d, 0));
                     let (w, _) = self.detail_size();
                     let doc = self.detail_document(capture, w);
-                    if let Some(f) = r.and_then(|r| doc.field_at(self.scroll.detail + r)) {
-                        self.field = f;
+                    if let Some(f) = r.and_then(|r| doc.field_at(self.panes.scroll.detail + r)) {
+                        self.panes.field = f;
                         self.field_changed(capture);
                     }
                 } else if a.hex.is_some_and(|h| h.contains(at)) {
@@ -232,9 +235,9 @@ impl App {
                 let (body, _) = layout::with_status(self.area);
                 let (list, _) = layout::list_and_detail(body, self.list_len(capture));
                 if let Some(r) = row_in(list, 1) {
-                    let pos = self.scroll.list + r;
+                    let pos = self.overlays.list + r;
                     if pos < self.list_len(capture) {
-                        self.cursor = pos;
+                        self.overlays.cursor = pos;
                     }
                 }
             }
@@ -255,9 +258,9 @@ impl App {
             }
             return;
         }
-        let a = self.main_areas(self.show_hex);
+        let a = self.main_areas(self.panes.show_hex);
         if a.connections.contains(at) {
-            if let Some(p) = target(self.conn_pos(capture), self.order.len(), step, 1) {
+            if let Some(p) = target(self.conn_pos(capture), self.panes.order.len(), step, 1) {
                 self.select_conn(p, capture);
             }
         } else if a.frames.contains(at) {

@@ -16,8 +16,8 @@ use crate::reread::FileIndex;
 use super::event::Inbox;
 use super::jobs::{Done, Jobs};
 
-use super::app_reread::{Pending, shown};
 use super::command::{Command, Mode};
+use super::decoding::{Decoding, shown};
 use super::docs::detail::{Look, NoFrame};
 use super::docs::{self, Doc};
 use super::fields::Field;
@@ -26,11 +26,12 @@ use super::search::Search;
 use super::theme::Theme;
 
 /// A pane of the main view.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Pane {
     /// The connection list.
     Connections,
     /// The frame list.
+    #[default]
     Frames,
     /// The selected frame, field by field.
     Detail,
@@ -106,7 +107,7 @@ impl LoadState {
     }
 }
 
-/// Scroll offsets (first visible row or line) of each scrollable area.
+/// Scroll offsets (first visible row or line) of the main view's panes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Scroll {
     /// Connection list.
@@ -117,10 +118,47 @@ pub struct Scroll {
     pub detail: usize,
     /// Hex pane.
     pub hex: usize,
-    /// Handshake and help views.
+}
+
+/// The main view's panes: which has the focus, what is selected, the lists shown and
+/// how far each is scrolled.
+#[derive(Clone, Debug, Default)]
+pub struct Panes {
+    /// The focused pane.
+    pub pane: Pane,
+    /// Which of detail and hex the lower area shows when only one fits.
+    pub show_hex: bool,
+    /// The selected connection, by [`Connection::flow_order`].
+    pub conn: Option<u64>,
+    /// The selected frame's index.
+    pub frame: Option<u32>,
+    /// The header field selected in the detail pane (highlighted in the hex pane).
+    pub field: Field,
+    /// Relative or absolute times.
+    pub time: TimeFormat,
+    /// The hex pane shows the payload unmasked.
+    pub unmask_hex: bool,
+    /// Scroll offsets.
+    pub scroll: Scroll,
+    /// Connection indices sorted by first packet (refreshed by [`App::sync`]).
+    pub order: Vec<usize>,
+    /// Indices of the selected connection's frames that pass the filter.
+    pub visible: Vec<u32>,
+    /// What `visible` was last built for.
+    pub(crate) cache: CacheKey,
+}
+
+/// The views opened over the main one (handshake, violations, messages, stats, help).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Overlays {
+    /// Open, innermost last.
+    pub views: Vec<View>,
+    /// Scroll offset of the handshake, stats and help pages.
     pub page: usize,
-    /// List of the violations and messages views.
+    /// Scroll offset of the violations and messages lists.
     pub list: usize,
+    /// Selected row of the violations or messages list.
+    pub cursor: usize,
 }
 
 /// What the frame list was last built for.
@@ -152,7 +190,8 @@ pub(crate) enum FrameSource {
     Full,
 }
 
-/// The whole UI state.
+/// The whole UI state, made of parts: the main view's panes, the views over it, the
+/// filter and search, and the decoding of compacted connections (jobs and their results).
 #[derive(Debug)]
 pub struct App {
     /// Shown in the status line.
@@ -163,68 +202,24 @@ pub struct App {
     pub area: Rect,
     /// Reading progress.
     pub loading: LoadState,
-    /// The focused pane of the main view.
-    pub pane: Pane,
-    /// Which of detail and hex the lower area shows when only one fits.
-    pub show_hex: bool,
-    /// Views opened over the main view, innermost last.
-    pub views: Vec<View>,
     /// How keys are read.
     pub mode: Mode,
-    /// The selected connection, by [`Connection::flow_order`].
-    pub conn: Option<u64>,
-    /// The selected frame's index.
-    pub frame: Option<u32>,
-    /// The header field selected in the detail pane (highlighted in the hex pane).
-    pub field: Field,
+    /// The main view's panes.
+    pub panes: Panes,
+    /// The views opened over the main view.
+    pub overlays: Overlays,
     /// Frame filter.
     pub filter: Filter,
     /// Search state.
     pub search: Search,
-    /// Relative or absolute times.
-    pub time: TimeFormat,
-    /// The hex pane shows the payload unmasked.
-    pub unmask_hex: bool,
-    /// Scroll offsets.
-    pub scroll: Scroll,
-    /// Selected row of the violations or messages view.
-    pub cursor: usize,
+    /// Compacted connections decoded again.
+    pub decoding: Decoding,
+    /// The UI's one channel: terminal input, the decode thread's word, job results.
+    pub inbox: Inbox,
     /// A one-off message for the status line.
     pub notice: Option<String>,
     /// The user asked to quit.
     pub quit: bool,
-    /// Connection indices sorted by first packet (refreshed by [`App::sync`]).
-    pub order: Vec<usize>,
-    /// Indices of the selected connection's frames that pass the filter.
-    pub visible: Vec<u32>,
-    pub(crate) cache: CacheKey,
-    pub(crate) search_origin: Option<(Option<u64>, Option<u32>)>,
-    /// A search stopped for time: its needle, direction and the connection to go on with.
-    pub(crate) search_resume: Option<(String, bool, usize)>,
-    /// Time one search (n/N) may spend decoding compacted connections again before it
-    /// stops and says where the next one goes on (at least one is always decoded).
-    pub search_budget: std::time::Duration,
-    /// Decode jobs over the capture file, when finished connections are compacted
-    /// ([`crate::reread`]): the selected one is decoded again from the file.
-    pub jobs: Jobs,
-    /// The UI's one channel: terminal input, the decode thread's word, job results.
-    pub inbox: Inbox,
-    /// The selected connection decoded again, when its record in the capture is compacted.
-    pub(crate) full: Option<Arc<Connection>>,
-    /// A large connection being decoded again on a background thread.
-    pub(crate) pending: Option<Pending>,
-    /// A long connection being scanned on a background thread (search, filtered moves).
-    pub(crate) scanning: Option<super::app_scan::Scanning>,
-    /// Compacted connections with at least this many frames are decoded again in the
-    /// background (100,000 unless changed).
-    pub background_frames: usize,
-    /// Set while a search selects its match: decoded at once, however large.
-    pub(crate) full_at_once: bool,
-    /// A compacted connection that could not be decoded again (not retried).
-    pub(crate) reread_failed: Option<u64>,
-    /// Set while a burst of keys is applied (a held arrow key): a compacted connection
-    /// passed over is not decoded again, only the one the burst ends on.
-    pub defer_full: bool,
 }
 
 impl App {
@@ -236,43 +231,22 @@ impl App {
             theme,
             area,
             loading: LoadState::default(),
-            pane: Pane::Frames,
-            show_hex: false,
-            views: Vec::new(),
             mode: Mode::Normal,
-            conn: None,
-            frame: None,
-            field: Field::Fin,
+            panes: Panes::default(),
+            overlays: Overlays::default(),
             filter: Filter::default(),
             search: Search::default(),
-            time: TimeFormat::default(),
-            unmask_hex: false,
-            scroll: Scroll::default(),
-            cursor: 0,
+            decoding: Decoding::new(Jobs::new(inbox.reply())),
+            inbox,
             notice: None,
             quit: false,
-            order: Vec::new(),
-            visible: Vec::new(),
-            cache: CacheKey::default(),
-            search_origin: None,
-            search_resume: None,
-            search_budget: std::time::Duration::from_secs(1),
-            jobs: Jobs::new(inbox.reply()),
-            inbox,
-            full: None,
-            pending: None,
-            scanning: None,
-            background_frames: super::app_reread::BACKGROUND_FRAMES,
-            full_at_once: false,
-            reread_failed: None,
-            defer_full: false,
         }
     }
 
     /// Finished connections are compacted and decoded again from the file `index`
     /// describes.
     pub fn set_index(&mut self, index: Option<Arc<FileIndex>>) {
-        self.jobs.set_index(index);
+        self.decoding.jobs.set_index(index);
     }
 
     /// A decode job finished: its connection is shown, or its scan's answer taken up.
@@ -286,12 +260,12 @@ impl App {
 
     /// The innermost open view, `None` for the main view.
     pub fn view(&self) -> Option<View> {
-        self.views.last().copied()
+        self.overlays.views.last().copied()
     }
 
     /// The selected connection (decoded again from the file when its record is compacted).
     pub fn connection<'c>(&'c self, capture: &'c Capture) -> Option<&'c Connection> {
-        shown(self.full.as_deref(), self.record(capture))
+        shown(self.decoding.full.as_deref(), self.record(capture))
     }
 
     /// The selected connection's record in the capture (possibly compacted).
@@ -301,7 +275,8 @@ impl App {
 
     /// The record at position `pos` of the sorted connection list.
     pub(crate) fn listed<'c>(&self, pos: usize, capture: &'c Capture) -> Option<&'c Connection> {
-        self.order
+        self.panes
+            .order
             .get(pos)
             .and_then(|&i| capture.connections.get(i))
     }
@@ -309,7 +284,8 @@ impl App {
     /// Position in the sorted list of the connection `flow_order`
     /// ([`Connection::flow_order`]).
     pub(crate) fn position_of(&self, flow_order: u64, capture: &Capture) -> Option<usize> {
-        self.order
+        self.panes
+            .order
             .binary_search_by_key(&flow_order, |&i| {
                 capture
                     .connections
@@ -324,12 +300,12 @@ impl App {
     pub fn detail_document(&self, capture: &Capture, width: usize) -> Doc {
         if let Some((conn, f)) = self.selected_frame(capture) {
             let look = Look {
-                field: self.field,
-                focused: self.pane == Pane::Detail && self.view().is_none(),
+                field: self.panes.field,
+                focused: self.panes.pane == Pane::Detail && self.view().is_none(),
             };
             return docs::detail::document(conn, f, look, width, self.theme);
         }
-        let why = match (self.connection(capture), self.frame) {
+        let why = match (self.connection(capture), self.panes.frame) {
             (Some(c), _) if c.frames.is_empty() => NoFrame::Frameless(c),
             (Some(c), Some(f)) if self.dropped_while_read(Some(c), f) => NoFrame::LeftMemory(f),
             _ => NoFrame::Unselected,
@@ -340,7 +316,7 @@ impl App {
     /// The hex pane's line (`width` columns wide) of the selected field's first byte.
     pub fn hex_field_line(&self, capture: &Capture, width: usize) -> Option<usize> {
         let (_, f) = self.selected_frame(capture)?;
-        docs::hexdump::field_line(f, self.field, width)
+        docs::hexdump::field_line(f, self.panes.field, width)
     }
 
     /// The selected frame and its connection.
@@ -349,18 +325,18 @@ impl App {
         capture: &'c Capture,
     ) -> Option<(&'c Connection, &'c FrameRecord)> {
         let conn = self.connection(capture)?;
-        let f = conn.frame(self.frame?)?;
+        let f = conn.frame(self.panes.frame?)?;
         Some((conn, f))
     }
 
     /// Position of the selected connection in the sorted list.
     pub fn conn_pos(&self, capture: &Capture) -> Option<usize> {
-        self.position_of(self.conn?, capture)
+        self.position_of(self.panes.conn?, capture)
     }
 
     /// Position of the selected frame in the (filtered) frame list.
     pub fn frame_pos(&self) -> Option<usize> {
-        self.visible.binary_search(&self.frame?).ok()
+        self.panes.visible.binary_search(&self.panes.frame?).ok()
     }
 
     /// Applies one command.
@@ -403,7 +379,7 @@ impl App {
             | Command::Stats => self.toggle_view(cmd, capture),
             Command::Back => self.back(),
             Command::NextPane | Command::PrevPane if self.view().is_none() => {
-                self.focus(self.pane.step(cmd == Command::NextPane));
+                self.focus(self.panes.pane.step(cmd == Command::NextPane));
             }
             Command::NextFrame => self.step_frame(1, capture),
             Command::PrevFrame => self.step_frame(-1, capture),
@@ -425,12 +401,12 @@ impl App {
                 }
             }
             Command::ToggleTime => {
-                self.time = match self.time {
+                self.panes.time = match self.panes.time {
                     TimeFormat::Relative => TimeFormat::Absolute,
                     TimeFormat::Absolute => TimeFormat::Relative,
                 }
             }
-            Command::ToggleUnmask => self.unmask_hex = !self.unmask_hex,
+            Command::ToggleUnmask => self.panes.unmask_hex = !self.panes.unmask_hex,
             Command::Click { x, y } => self.click(x, y, capture),
             Command::Scroll { x, y, down } => self.wheel(x, y, down, capture),
             _ => self.movement(cmd, capture),
@@ -441,10 +417,10 @@ impl App {
 
     /// Focuses a pane of the main view.
     pub fn focus(&mut self, pane: Pane) {
-        self.pane = pane;
+        self.panes.pane = pane;
         match pane {
-            Pane::Detail => self.show_hex = false,
-            Pane::Hex => self.show_hex = true,
+            Pane::Detail => self.panes.show_hex = false,
+            Pane::Hex => self.panes.show_hex = true,
             Pane::Connections | Pane::Frames => {}
         }
     }

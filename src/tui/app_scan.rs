@@ -5,89 +5,30 @@
 //! got, Esc (or any other key but n/N) stops it, and the UI stays usable meanwhile.
 //! Small connections are scanned at once, as they are decoded again at once.
 
-use std::sync::atomic::Ordering;
-
 use crate::model::{Capture, Connection};
 
 use super::app::App;
+use super::decoding::{Purpose, Scanning};
 use super::filter::Filter;
-use super::jobs::{Done, Job, JobId, Matcher, Ticket};
-use super::search::Scan;
-
-/// What a scan is looking for, and what its answer is for.
-#[derive(Clone, Debug)]
-pub(crate) enum Purpose {
-    /// The next (or previous) search match in a long connection the search reached.
-    Search {
-        /// The lower-cased query.
-        needle: String,
-        /// Where the search stands.
-        scan: Scan,
-        /// The connection it started in ([`Connection::flow_order`]), to find it again
-        /// if the list changes meanwhile.
-        start_flow: u64,
-    },
-    /// The frame nearest to the one wanted that passes the filter, past the window of
-    /// the selected connection.
-    Move {
-        /// A frame at or after the one wanted (else at or before it).
-        forward: bool,
-    },
-}
-
-/// A scan running in the background.
-#[derive(Clone, Debug)]
-pub(crate) struct Scanning {
-    pub(crate) purpose: Purpose,
-    /// The connection scanned ([`Connection::flow_order`]) and its label.
-    flow_order: u64,
-    label: String,
-    /// The last frame index the scan looks at.
-    last: u32,
-    /// The job: stops it, tells the last frame index read so far.
-    ticket: Ticket,
-}
-
-impl Scanning {
-    /// What the status line says meanwhile.
-    pub(crate) fn describe(&self) -> String {
-        let what = match &self.purpose {
-            Purpose::Search { needle, .. } => format!("searching {} for {needle:?}", self.label),
-            Purpose::Move { forward: true } => {
-                format!(
-                    "looking for a later frame of {} that passes the filter",
-                    self.label
-                )
-            }
-            Purpose::Move { forward: false } => format!(
-                "looking for an earlier frame of {} that passes the filter",
-                self.label
-            ),
-        };
-        format!(
-            "{what}: read up to frame {} of {}… (Esc stops)",
-            self.ticket.reached.load(Ordering::Relaxed),
-            self.last
-        )
-    }
-}
+use super::jobs::{Done, Job, JobId, Matcher};
 
 impl App {
     /// A scan is running in the background.
     pub(crate) fn scanning(&self) -> bool {
-        self.scanning.is_some()
+        self.decoding.scanning.is_some()
     }
 
     /// The scan running in the background is one for a search (n/N).
     pub(crate) fn scanning_for_search(&self) -> bool {
-        self.scanning
+        self.decoding
+            .scanning
             .as_ref()
             .is_some_and(|s| matches!(s.purpose, Purpose::Search { .. }))
     }
 
     /// Stops the scan running in the background, if any.
     pub(crate) fn stop_scan(&mut self) {
-        if let Some(s) = self.scanning.take() {
+        if let Some(s) = self.decoding.scanning.take() {
             s.ticket.cancel();
         }
     }
@@ -102,7 +43,7 @@ impl App {
         purpose: Purpose,
     ) -> Option<Option<u32>> {
         self.stop_scan();
-        if self.jobs.index().is_none() {
+        if self.decoding.jobs.index().is_none() {
             return Some(None);
         }
         let (forward, matcher) = match &purpose {
@@ -133,7 +74,7 @@ impl App {
             forward,
             matcher,
         };
-        let ticket = match self.jobs.start(job) {
+        let ticket = match self.decoding.jobs.start(job) {
             Ok(ticket) => ticket,
             Err(e) => {
                 self.notice = Some(format!("could not start the search: {e}"));
@@ -145,7 +86,7 @@ impl App {
         {
             return Some(found);
         }
-        self.scanning = Some(Scanning {
+        self.decoding.scanning = Some(Scanning {
             purpose,
             flow_order: record.flow_order,
             label: super::docs::labels::label(record),
@@ -158,7 +99,7 @@ impl App {
     /// A scan in the background finished with `found` (or nothing): the search goes on
     /// or shows its match, the move goes to its frame.
     pub(crate) fn scanned_job(&mut self, id: JobId, found: Option<u32>, capture: &Capture) {
-        let Some(s) = self.scanning.take_if(|s| s.ticket.id == id) else {
+        let Some(s) = self.decoding.scanning.take_if(|s| s.ticket.id == id) else {
             return;
         };
         match s.purpose {
@@ -175,7 +116,7 @@ impl App {
                 ) else {
                     return;
                 };
-                let scan = scan.relisted(at, start, self.order.len());
+                let scan = scan.relisted(at, start, self.panes.order.len());
                 self.scanned(&needle, scan, found, capture);
             }
             Purpose::Move { forward } => {

@@ -8,8 +8,8 @@ use std::borrow::Cow;
 use crate::model::{Capture, Connection};
 
 use super::app::App;
-use super::app_scan::Purpose;
 use super::command::{Command, Mode};
+use super::decoding::Purpose;
 use super::docs;
 use super::search::{self, Outcome, Pos, Scan, SearchSource, Walk};
 
@@ -29,7 +29,7 @@ impl Searching<'_> {
     /// One more connection is decoded again, unless the time is spent (at least one per
     /// search, so n always gets further).
     fn spend(&mut self) -> bool {
-        if self.decoded > 0 && self.started.elapsed() >= self.app.search_budget {
+        if self.decoded > 0 && self.started.elapsed() >= self.app.search.budget {
             return false;
         }
         self.decoded += 1;
@@ -56,7 +56,7 @@ impl App {
             Command::SearchStart => {
                 self.mode = Mode::Search;
                 self.search.input.clear();
-                self.search_origin = Some((self.conn, self.frame));
+                self.search.origin = Some((self.panes.conn, self.panes.frame));
             }
             Command::SearchChar(c) => {
                 self.search.input.push(c);
@@ -72,7 +72,7 @@ impl App {
             }
             Command::SearchConfirm => {
                 self.mode = Mode::Normal;
-                self.search_origin = None;
+                self.search.origin = None;
                 let input = std::mem::take(&mut self.search.input);
                 if input.is_empty() {
                     self.search.query = None;
@@ -82,10 +82,15 @@ impl App {
                 let needle = input.to_lowercase();
                 // Counted in what is in memory: counting in every compacted connection
                 // would decode the whole file again.
-                let n = search::count(capture, &self.order, &self.filter, &needle, &mut |c| {
-                    self.searchable(c, false)
-                });
+                let n = search::count(
+                    capture,
+                    &self.panes.order,
+                    &self.filter,
+                    &needle,
+                    &mut |c| self.searchable(c, false),
+                );
                 let unsearched = self
+                    .panes
                     .order
                     .iter()
                     .filter_map(|&i| capture.connections.get(i))
@@ -105,7 +110,7 @@ impl App {
                 self.mode = Mode::Normal;
                 self.search.input.clear();
                 self.restore_origin(capture);
-                self.search_origin = None;
+                self.search.origin = None;
             }
             Command::NextMatch | Command::PrevMatch => match self.search.needle() {
                 Some(needle) => self.find(&needle, cmd == Command::NextMatch, false, true, capture),
@@ -116,10 +121,10 @@ impl App {
     }
 
     fn restore_origin(&mut self, capture: &Capture) {
-        if let Some((conn, frame)) = self.search_origin {
-            self.conn = conn;
+        if let Some((conn, frame)) = self.search.origin {
+            self.panes.conn = conn;
             self.sync(capture);
-            if let Some(pos) = frame.and_then(|f| self.visible.binary_search(&f).ok()) {
+            if let Some(pos) = frame.and_then(|f| self.panes.visible.binary_search(&f).ok()) {
                 self.select_frame_pos(pos, capture);
             }
         }
@@ -146,12 +151,12 @@ impl App {
         let mut walk = Walk::from(
             Pos {
                 conn: self.conn_pos(capture).unwrap_or(0),
-                frame: self.frame,
+                frame: self.panes.frame,
             },
             forward,
             inclusive,
         );
-        if let Some((resume, dir, at)) = self.search_resume.take()
+        if let Some((resume, dir, at)) = self.search.resume.take()
             && resume == needle
             && dir == forward
         {
@@ -188,7 +193,7 @@ impl App {
             };
             let found = search::find(
                 capture,
-                &self.order,
+                &self.panes.order,
                 &self.filter,
                 needle,
                 walk,
@@ -211,14 +216,14 @@ impl App {
             let Some(record) = self.listed(scan.conn, capture) else {
                 return;
             };
-            if decoded > 0 && started.elapsed() >= self.search_budget && !self.in_background(record)
+            if decoded > 0 && started.elapsed() >= self.search.budget && !self.in_background(record)
             {
                 return self.stopped_at(needle, walk.forward, scan.conn, started, capture);
             }
             decoded += 1;
             let start_flow = self
                 .listed(
-                    walk.from.conn.min(self.order.len().saturating_sub(1)),
+                    walk.from.conn.min(self.panes.order.len().saturating_sub(1)),
                     capture,
                 )
                 .map_or(0, |c| c.flow_order);
@@ -283,7 +288,7 @@ impl App {
         started: Instant,
         capture: &Capture,
     ) {
-        self.search_resume = Some((needle.to_string(), forward, at));
+        self.search.resume = Some((needle.to_string(), forward, at));
         let next = self
             .listed(at, capture)
             .map(docs::labels::label)
@@ -308,7 +313,7 @@ impl App {
         }
         match pos.frame {
             Some(index) => {
-                if let Ok(p) = self.visible.binary_search(&index) {
+                if let Ok(p) = self.panes.visible.binary_search(&index) {
                     self.select_frame_pos(p, capture);
                 } else if long {
                     self.go_past_window(index, capture);

@@ -10,10 +10,11 @@ use crate::ws::frame::{FrameHeader, LengthForm};
 
 pub mod meaning;
 
-/// One field of a WebSocket frame, in wire order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// One field of a WebSocket frame, in wire order (the first is selected at first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum Field {
     /// Bit 0 of byte 0: final fragment.
+    #[default]
     Fin,
     /// Bit 1 of byte 0: reserved for extensions (permessage-deflate: compressed).
     Rsv1,

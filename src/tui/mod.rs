@@ -18,6 +18,7 @@ mod app_reread;
 mod app_scan;
 mod app_search;
 pub mod command;
+pub mod decoding;
 pub mod docs;
 pub mod event;
 pub mod fields;
@@ -141,9 +142,9 @@ fn event_loop(term: &mut terminal::Term, app: &mut App, feed: &dyn Feed) -> io::
                     let next = app.inbox.try_next();
                     if let Some(cmd) = event::to_command(&input, &app.mode) {
                         let capture = feed.capture();
-                        app.defer_full = next.as_ref().is_some_and(Event::is_input);
+                        app.decoding.defer = next.as_ref().is_some_and(Event::is_input);
                         app.update(cmd, &capture);
-                        app.defer_full = false;
+                        app.decoding.defer = false;
                         dirty = true;
                     }
                     if app.quit {

@@ -48,17 +48,18 @@ impl App {
     pub fn sync(&mut self, capture: &Capture) {
         let mut order: Vec<usize> = (0..capture.connections.len()).collect();
         order.sort_by_key(|&i| capture.connections[i].flow_order);
-        self.order = order;
+        self.panes.order = order;
         if self.conn_pos(capture).is_none() {
-            self.conn = self
+            self.panes.conn = self
+                .panes
                 .order
                 .first()
                 .and_then(|&i| capture.connections.get(i))
                 .map(|c| c.flow_order);
-            self.frame = None;
+            self.panes.frame = None;
         }
         self.load_full(capture);
-        let full = self.full.clone();
+        let full = self.decoding.full.clone();
         let record = self.record(capture);
         let source = match record.and_then(|c| c.held.dropped().map(|_| c.flow_order)) {
             None => FrameSource::Record,
@@ -73,57 +74,63 @@ impl App {
             .filter(|f| source == FrameSource::Full && f.held.is_window())
             .map_or(0, |f| f.held.before.frames);
         let key = CacheKey {
-            conn: self.conn,
+            conn: self.panes.conn,
             source,
             window,
             filter: self.filter.clone(),
             needle: needle.clone(),
             done: self.loading.done,
-            scanned: self.cache.scanned,
+            scanned: self.panes.cache.scanned,
         };
-        if key != self.cache {
-            self.visible.clear();
-            self.cache = CacheKey { scanned: 0, ..key };
+        if key != self.panes.cache {
+            self.panes.visible.clear();
+            self.panes.cache = CacheKey { scanned: 0, ..key };
         }
         // The decoded-again connection is shared, not borrowed from `self`.
-        if let Some(conn) = super::app_reread::shown(full.as_deref(), record) {
+        if let Some(conn) = super::decoding::shown(full.as_deref(), record) {
             let test = FrameTest::new(&self.filter, conn, needle.as_deref());
             // A connection still being read holds its latest frames only: those it
             // dropped leave the list.
             if self
+                .panes
                 .visible
                 .first()
                 .is_some_and(|&v| conn.frame_before_held(v))
             {
-                self.visible.retain(|&v| !conn.frame_before_held(v));
+                self.panes.visible.retain(|&v| !conn.frame_before_held(v));
             }
-            self.visible.extend(
-                conn.frames_after(self.cache.scanned)
+            self.panes.visible.extend(
+                conn.frames_after(self.panes.cache.scanned)
                     .iter()
                     .filter(|f| test.accepts(conn, f))
                     .map(|f| f.index),
             );
-            self.cache.scanned = conn.frames_decoded();
+            self.panes.cache.scanned = conn.frames_decoded();
         }
-        match self.frame {
+        match self.panes.frame {
             // Frames still being decoded again (or another window of them): the
             // selection waits for them.
-            Some(_) if self.pending.is_some() => {}
+            Some(_) if self.decoding.pending.is_some() => {}
             // A window no frame of which passes the filter: the selection stays where
             // it was asked to be (moving on reads further).
             Some(_)
-                if self.visible.is_empty() && full.as_ref().is_some_and(|f| f.held.is_window()) => {
-            }
+                if self.panes.visible.is_empty()
+                    && full.as_ref().is_some_and(|f| f.held.is_window()) => {}
             // A long connection still being read dropped the selected frame from
             // memory: the selection stays on it (the detail pane says why), and once the
             // connection has ended it is decoded again around it.
             Some(f) if self.dropped_while_read(record, f) => {}
             // Selecting such a connection starts at its first frame all the same.
-            None if self.dropped_while_read(record, 1) => self.frame = Some(1),
-            None => self.frame = self.visible.first().copied(),
+            None if self.dropped_while_read(record, 1) => self.panes.frame = Some(1),
+            None => self.panes.frame = self.panes.visible.first().copied(),
             Some(f) if self.frame_pos().is_none() => {
-                let next = self.visible.partition_point(|&v| v < f);
-                self.frame = self.visible.get(next).or(self.visible.last()).copied();
+                let next = self.panes.visible.partition_point(|&v| v < f);
+                self.panes.frame = self
+                    .panes
+                    .visible
+                    .get(next)
+                    .or(self.panes.visible.last())
+                    .copied();
             }
             Some(_) => {}
         }
@@ -158,10 +165,10 @@ impl App {
         let Some(c) = self.listed(pos, capture) else {
             return;
         };
-        if self.conn != Some(c.flow_order) {
-            self.conn = Some(c.flow_order);
-            self.frame = None;
-            self.scroll.frames = 0;
+        if self.panes.conn != Some(c.flow_order) {
+            self.panes.conn = Some(c.flow_order);
+            self.panes.frame = None;
+            self.panes.scroll.frames = 0;
             self.sync(capture);
             self.frame_changed(capture);
         }
@@ -169,10 +176,10 @@ impl App {
 
     /// Selects the frame at `pos` in the frame list.
     pub fn select_frame_pos(&mut self, pos: usize, capture: &Capture) {
-        if let Some(&index) = self.visible.get(pos)
-            && self.frame != Some(index)
+        if let Some(&index) = self.panes.visible.get(pos)
+            && self.panes.frame != Some(index)
         {
-            self.frame = Some(index);
+            self.panes.frame = Some(index);
             self.frame_changed(capture);
         }
     }
@@ -185,7 +192,7 @@ impl App {
             Command::Up
         };
         if !self.move_past_window(cmd, 1, capture)
-            && let Some(p) = target(self.frame_pos(), self.visible.len(), cmd, 1)
+            && let Some(p) = target(self.frame_pos(), self.panes.visible.len(), cmd, 1)
         {
             self.select_frame_pos(p, capture);
         }
@@ -195,11 +202,11 @@ impl App {
     /// The detail pane starts at the top (summary and violations) unless it has focus,
     /// where the selected field stays in view.
     pub(crate) fn frame_changed(&mut self, capture: &Capture) {
-        self.scroll.detail = 0;
-        self.scroll.hex = 0;
+        self.panes.scroll.detail = 0;
+        self.panes.scroll.hex = 0;
         self.field_changed(capture);
-        if self.pane != Pane::Detail {
-            self.scroll.detail = 0;
+        if self.panes.pane != Pane::Detail {
+            self.panes.scroll.detail = 0;
         }
     }
 
@@ -207,18 +214,23 @@ impl App {
     pub(crate) fn field_changed(&mut self, capture: &Capture) {
         let (width, rows) = self.detail_size();
         let doc = self.detail_document(capture, width);
-        if let Some(row) = doc.row_of(self.field) {
-            self.scroll.detail = fit(self.scroll.detail, row, rows);
+        if let Some(row) = doc.row_of(self.panes.field) {
+            self.panes.scroll.detail = fit(self.panes.scroll.detail, row, rows);
         }
         let (hex_width, hex_rows) = self.hex_size();
         if let Some(line) = self.hex_field_line(capture, hex_width) {
-            self.scroll.hex = fit(self.scroll.hex, line, hex_rows);
+            self.panes.scroll.hex = fit(self.panes.scroll.hex, line, hex_rows);
         }
     }
 
     /// The main view's panes at the current size.
     pub fn main_areas(&self, show_hex: bool) -> layout::MainAreas {
-        layout::main(self.area, self.order.len(), self.visible.len(), show_hex)
+        layout::main(
+            self.area,
+            self.panes.order.len(),
+            self.panes.visible.len(),
+            show_hex,
+        )
     }
 
     /// Inner width and height of the detail pane (as if shown, at small sizes).
@@ -240,45 +252,50 @@ impl App {
         let header = self.selected_frame(capture).map(|(_, f)| f.header);
         let present = |f: &Field| header.is_none_or(|h| f.byte_range(&h).is_some());
         let fields: Vec<Field> = Field::ALL.into_iter().filter(present).collect();
-        let at = fields.iter().position(|f| *f == self.field);
+        let at = fields.iter().position(|f| *f == self.panes.field);
         let next = match (at, forward) {
             (Some(i), true) => fields.get(i + 1),
             (Some(i), false) => i.checked_sub(1).and_then(|i| fields.get(i)),
-            (None, true) => fields.iter().find(|f| **f > self.field),
-            (None, false) => fields.iter().rev().find(|f| **f < self.field),
+            (None, true) => fields.iter().find(|f| **f > self.panes.field),
+            (None, false) => fields.iter().rev().find(|f| **f < self.panes.field),
         };
         if let Some(&f) = next {
-            self.field = f;
+            self.panes.field = f;
             self.field_changed(capture);
         }
     }
 
     /// Keeps every selection inside its pane's window.
     pub(crate) fn keep_visible(&mut self, capture: &Capture) {
-        let a = self.main_areas(self.show_hex);
+        let a = self.main_areas(self.panes.show_hex);
         let rows = layout::inner_rows(a.connections);
-        let conns = self.order.len();
-        self.scroll.connections = self.scroll.connections.min(conns.saturating_sub(rows));
+        let conns = self.panes.order.len();
+        self.panes.scroll.connections = self
+            .panes
+            .scroll
+            .connections
+            .min(conns.saturating_sub(rows));
         if let Some(p) = self.conn_pos(capture) {
-            self.scroll.connections = fit(self.scroll.connections, p, rows);
+            self.panes.scroll.connections = fit(self.panes.scroll.connections, p, rows);
         }
         let rows = layout::inner_rows(a.frames).saturating_sub(1);
-        self.scroll.frames = self
+        self.panes.scroll.frames = self
+            .panes
             .scroll
             .frames
-            .min(self.visible.len().saturating_sub(rows));
+            .min(self.panes.visible.len().saturating_sub(rows));
         if let Some(p) = self.frame_pos() {
-            self.scroll.frames = fit(self.scroll.frames, p, rows);
+            self.panes.scroll.frames = fit(self.panes.scroll.frames, p, rows);
         }
         if let Some(View::Violations | View::Messages) = self.view() {
             let n = self.list_len(capture);
-            self.cursor = self.cursor.min(n.saturating_sub(1));
+            self.overlays.cursor = self.overlays.cursor.min(n.saturating_sub(1));
             let (body, _) = layout::with_status(self.area);
             let (list, _) = layout::list_and_detail(body, n);
             let rows = layout::inner_rows(list).saturating_sub(1);
-            self.scroll.list = fit(
-                self.scroll.list.min(n.saturating_sub(rows)),
-                self.cursor,
+            self.overlays.list = fit(
+                self.overlays.list.min(n.saturating_sub(rows)),
+                self.overlays.cursor,
                 rows,
             );
         }
@@ -298,7 +315,7 @@ impl App {
 
     /// Page size of the focused main pane.
     pub(crate) fn page(&self, pane: Pane) -> usize {
-        let a = self.main_areas(self.show_hex);
+        let a = self.main_areas(self.panes.show_hex);
         match pane {
             Pane::Connections => layout::inner_rows(a.connections),
             Pane::Frames => layout::inner_rows(a.frames).saturating_sub(1),

@@ -18,22 +18,22 @@ impl App {
             _ => View::Help,
         };
         if self.view() == Some(view) {
-            self.views.pop();
+            self.overlays.views.pop();
             return;
         }
-        self.views.retain(|v| *v != view);
-        self.views.push(view);
-        self.scroll.page = 0;
-        self.scroll.list = 0;
-        self.cursor = self.initial_cursor(view, capture);
+        self.overlays.views.retain(|v| *v != view);
+        self.overlays.views.push(view);
+        self.overlays.page = 0;
+        self.overlays.list = 0;
+        self.overlays.cursor = self.initial_cursor(view, capture);
     }
 
     pub(crate) fn back(&mut self) {
-        if self.views.pop().is_some() {
-            self.scroll.page = 0;
+        if self.overlays.views.pop().is_some() {
+            self.overlays.page = 0;
             return;
         }
-        match self.pane {
+        match self.panes.pane {
             Pane::Hex => self.focus(Pane::Detail),
             Pane::Detail => self.focus(Pane::Frames),
             Pane::Frames => self.focus(Pane::Connections),
@@ -49,20 +49,20 @@ impl App {
         let frame = match self.view() {
             Some(View::Violations) => {
                 let entries = docs::findings::entries(c);
-                let Some(e) = entries.get(self.cursor) else {
+                let Some(e) = entries.get(self.overlays.cursor) else {
                     return;
                 };
                 if e.frame.is_none() && e.handshake {
-                    self.views.pop();
-                    self.views.push(View::Handshake);
-                    self.scroll.page = 0;
+                    self.overlays.views.pop();
+                    self.overlays.views.push(View::Handshake);
+                    self.overlays.page = 0;
                     return;
                 }
                 e.frame
             }
             Some(View::Messages) => c
                 .messages
-                .get(self.cursor)
+                .get(self.overlays.cursor)
                 .and_then(|m| m.frames.first().copied()),
             _ => None,
         };
@@ -75,7 +75,7 @@ impl App {
     /// Closes every view and shows frame `index` of the selected connection in the detail
     /// pane, clearing the filter if it hides the frame.
     pub fn jump_to_frame(&mut self, index: u32, capture: &Capture) {
-        self.views.clear();
+        self.overlays.views.clear();
         let held = self
             .connection(capture)
             .is_some_and(|c| c.frame(index).is_some());
@@ -89,12 +89,12 @@ impl App {
             self.focus(Pane::Detail);
             return;
         }
-        if self.visible.binary_search(&index).is_err() {
+        if self.panes.visible.binary_search(&index).is_err() {
             self.filter = Filter::default();
             self.sync(capture);
             self.notice = Some(format!("filter cleared to show frame {index}"));
         }
-        if let Ok(pos) = self.visible.binary_search(&index) {
+        if let Ok(pos) = self.panes.visible.binary_search(&index) {
             self.select_frame_pos(pos, capture);
         }
         self.focus(Pane::Detail);

@@ -9,8 +9,9 @@ use crate::model::{Capture, Connection};
 use super::filter::{Filter, FrameTest};
 use super::matching::{frame_matches, handshake_matches};
 
-/// Search state: the line being typed and the confirmed query.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Search state: the line being typed, the confirmed query, and where a search
+/// started and stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Search {
     /// The text being typed (search mode).
     pub input: String,
@@ -18,6 +19,26 @@ pub struct Search {
     pub query: Option<String>,
     /// Matches of the confirmed query when it was confirmed.
     pub count: Option<usize>,
+    /// Where the selection was when typing began (Esc goes back there).
+    pub(crate) origin: Option<(Option<u64>, Option<u32>)>,
+    /// A search stopped for time: its needle, direction and the connection to go on with.
+    pub(crate) resume: Option<(String, bool, usize)>,
+    /// Time one search (n/N) may spend decoding compacted connections again before it
+    /// stops and says where the next one goes on (at least one is always decoded).
+    pub budget: std::time::Duration,
+}
+
+impl Default for Search {
+    fn default() -> Self {
+        Search {
+            input: String::new(),
+            query: None,
+            count: None,
+            origin: None,
+            resume: None,
+            budget: std::time::Duration::from_secs(1),
+        }
+    }
 }
 
 impl Search {

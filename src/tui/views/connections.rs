@@ -38,13 +38,13 @@ fn row(c: &Connection, theme: Theme) -> Vec<Span<'static>> {
 
 /// Draws the connection list.
 pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
-    let focused = app.pane == Pane::Connections;
+    let focused = app.panes.pane == Pane::Connections;
     let reading = if app.loading.done { "" } else { ", reading…" };
-    let title = format!(" Connections ({}{reading}) ", app.order.len());
+    let title = format!(" Connections ({}{reading}) ", app.panes.order.len());
     let block = pane_block(&title, focused, app.theme);
     let inner = block.inner(area);
     block.render(area, buf);
-    if app.order.is_empty() {
+    if app.panes.order.is_empty() {
         let msg = if app.loading.done {
             "No WebSocket connection in this capture (try --port N for traffic without a handshake)."
         } else {
@@ -56,10 +56,11 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
     let selected = app.conn_pos(capture);
     let rows = usize::from(inner.height);
     let lines: Vec<Line<'static>> = app
+        .panes
         .order
         .iter()
         .enumerate()
-        .skip(app.scroll.connections)
+        .skip(app.panes.scroll.connections)
         .take(rows)
         .filter_map(|(_, &i)| {
             capture
@@ -69,13 +70,13 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
         })
         .collect();
     Paragraph::new(lines).render(inner, buf);
-    let row = selected.and_then(|p| p.checked_sub(app.scroll.connections));
+    let row = selected.and_then(|p| p.checked_sub(app.panes.scroll.connections));
     super::highlight_row(buf, inner, row, super::selection(focused, app.theme));
-    let end = (app.scroll.connections + rows).min(app.order.len());
+    let end = (app.panes.scroll.connections + rows).min(app.panes.order.len());
     super::scroll_hint(
-        app.scroll.connections,
+        app.panes.scroll.connections,
         end,
-        app.order.len(),
+        app.panes.order.len(),
         area,
         buf,
         app.theme,

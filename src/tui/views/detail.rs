@@ -13,7 +13,7 @@ use super::pane_block;
 
 /// Draws the detail pane.
 pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
-    let focused = app.pane == Pane::Detail;
+    let focused = app.panes.pane == Pane::Detail;
     let title = if crate::tui::layout::both_lower(app.area) {
         " Detail ".to_string()
     } else {
@@ -23,7 +23,11 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
     let inner = block.inner(area);
     block.render(area, buf);
     let doc = app.detail_document(capture, usize::from(inner.width));
-    let start = app.scroll.detail.min(doc.lines.len().saturating_sub(1));
+    let start = app
+        .panes
+        .scroll
+        .detail
+        .min(doc.lines.len().saturating_sub(1));
     let end = (start + usize::from(inner.height)).min(doc.lines.len());
     let shown: Vec<Line<'static>> = doc.lines.get(start..end).unwrap_or(&[]).to_vec();
     Paragraph::new(shown).render(inner, buf);

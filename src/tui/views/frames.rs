@@ -26,7 +26,7 @@ pub fn short_opcode(op: Opcode) -> String {
 }
 
 fn time_text(app: &App, conn: &Connection, f: &FrameRecord) -> String {
-    match app.time {
+    match app.panes.time {
         TimeFormat::Relative => format::relative(f.ts, conn.first_ts),
         TimeFormat::Absolute => format::clock(f.ts),
     }
@@ -42,7 +42,7 @@ struct Widths {
 impl Widths {
     fn of(app: &App, conn: &Connection) -> Widths {
         let index = conn.frame_count().to_string().len().max(4);
-        let time = match (app.time, conn.frames.last()) {
+        let time = match (app.panes.time, conn.frames.last()) {
             (TimeFormat::Relative, Some(f)) => time_text(app, conn, f).len().max(9),
             (TimeFormat::Relative, None) => 9,
             (TimeFormat::Absolute, _) => 15,
@@ -102,7 +102,7 @@ fn row(
 }
 
 fn header(app: &App, w: Widths) -> Line<'static> {
-    let time = if app.time == TimeFormat::Absolute {
+    let time = if app.panes.time == TimeFormat::Absolute {
         "time (UTC)"
     } else {
         "time (s)"
@@ -132,7 +132,7 @@ fn held_part(conn: &Connection) -> Option<(u32, u32)> {
 
 /// Draws the frame list.
 pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
-    let focused = app.pane == Pane::Frames;
+    let focused = app.panes.pane == Pane::Frames;
     let theme = app.theme;
     let conn = app.connection(capture);
     let mut title = match conn {
@@ -144,12 +144,12 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
         None => " Frames (".to_string(),
     };
     if !app.filter.is_empty() {
-        title.push_str(&format!(", {} shown", app.visible.len()));
+        title.push_str(&format!(", {} shown", app.panes.visible.len()));
     }
     if let Some((first, last)) = conn.and_then(held_part) {
         title.push_str(&format!(", {first}–{last} in memory"));
     }
-    if let Some(p) = app.pending.as_ref()
+    if let Some(p) = app.decoding.pending.as_ref()
         && let Some(around) = p.around
     {
         let read = app
@@ -171,8 +171,9 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
     let bad: HashSet<u32> = conn.violations.iter().filter_map(|v| v.frame).collect();
     let widths = Widths::of(app, conn);
     let mut lines = vec![header(app, widths)];
-    if app.visible.is_empty() {
+    if app.panes.visible.is_empty() {
         let pending = app
+            .decoding
             .pending
             .as_ref()
             .filter(|p| p.flow_order == conn.flow_order);
@@ -182,7 +183,7 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
                 p.frames,
                 p.ticket.watch.percent(conn)
             )
-        } else if conn.held.dropped().is_some() && app.reread_failed == Some(conn.flow_order) {
+        } else if conn.held.dropped().is_some() && app.decoding.failed == Some(conn.flow_order) {
             "The frames could not be read again from the file (the status line says why).".into()
         } else if conn.frames.is_empty() {
             match &conn.handshake {
@@ -197,9 +198,10 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
         lines.push(Line::styled(why, theme.dim()));
     }
     lines.extend(
-        app.visible
+        app.panes
+            .visible
             .iter()
-            .skip(app.scroll.frames)
+            .skip(app.panes.scroll.frames)
             .take(rows)
             .filter_map(|&i| conn.frame(i))
             .map(|f| row(app, conn, f, bad.contains(&f.index), width, widths)),
@@ -207,9 +209,16 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
     Paragraph::new(lines).render(inner, buf);
     let sel_row = app
         .frame_pos()
-        .and_then(|p| p.checked_sub(app.scroll.frames))
+        .and_then(|p| p.checked_sub(app.panes.scroll.frames))
         .map(|r| r + 1);
     super::highlight_row(buf, inner, sel_row, super::selection(focused, theme));
-    let end = (app.scroll.frames + rows).min(app.visible.len());
-    super::scroll_hint(app.scroll.frames, end, app.visible.len(), area, buf, theme);
+    let end = (app.panes.scroll.frames + rows).min(app.panes.visible.len());
+    super::scroll_hint(
+        app.panes.scroll.frames,
+        end,
+        app.panes.visible.len(),
+        area,
+        buf,
+        theme,
+    );
 }

@@ -15,5 +15,5 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
     let block = pane_block(" Handshake (RFC 6455 §4) · Esc: back ", true, app.theme);
     let width = usize::from(block.inner(area).width);
     let lines = docs::handshake::document(app.connection(capture), width, app.theme).lines;
-    super::scrolled_page(lines, app.scroll.page, block, area, buf, app.theme);
+    super::scrolled_page(lines, app.overlays.page, block, area, buf, app.theme);
 }

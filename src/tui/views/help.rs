@@ -134,7 +134,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let width = usize::from(block.inner(area).width);
     super::scrolled_page(
         lines(app.theme, width),
-        app.scroll.page,
+        app.overlays.page,
         block,
         area,
         buf,

@@ -31,7 +31,7 @@ fn map_line(app: &App, i: usize, f: &FrameRecord) -> Line<'static> {
                     format!("{}-{}", r.start, r.end.saturating_sub(1))
                 };
                 let line = Line::raw(format!("  {range:<12} {label}"));
-                if fields.contains(&app.field) {
+                if fields.contains(&app.panes.field) {
                     line.style(app.theme.hex_field())
                 } else {
                     line
@@ -127,7 +127,7 @@ fn header_lines(app: &App, f: &FrameRecord) -> [Line<'static>; 2] {
     let mut legend = vec![Span::styled("header", theme.hex_header()), Span::raw(" ")];
     if f.header.mask.is_some() {
         legend.push(Span::styled("key", theme.hex_key()));
-        legend.push(Span::raw(if app.unmask_hex {
+        legend.push(Span::raw(if app.panes.unmask_hex {
             " payload unmasked (u: as on the wire) "
         } else {
             " payload masked, as on the wire (u: unmask) "
@@ -136,7 +136,7 @@ fn header_lines(app: &App, f: &FrameRecord) -> [Line<'static>; 2] {
         legend.push(Span::raw("payload "));
     }
     legend.push(Span::styled(
-        format!("[{}]", app.field.name()),
+        format!("[{}]", app.panes.field.name()),
         theme.hex_field(),
     ));
     [Line::styled(first, theme.dim()), Line::from(legend)]
@@ -144,7 +144,7 @@ fn header_lines(app: &App, f: &FrameRecord) -> [Line<'static>; 2] {
 
 /// Draws the hex pane.
 pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
-    let block = pane_block(" Hex ", app.pane == Pane::Hex, app.theme);
+    let block = pane_block(" Hex ", app.panes.pane == Pane::Hex, app.theme);
     let inner = block.inner(area);
     block.render(area, buf);
     let Some((_, f)) = app.selected_frame(capture) else {
@@ -154,11 +154,11 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
     let per_line = bytes_per_line(usize::from(inner.width));
     let total = line_count(f, per_line);
     let rows = usize::from(inner.height);
-    let start = app.scroll.hex.min(total.saturating_sub(rows));
+    let start = app.panes.scroll.hex.min(total.saturating_sub(rows));
     let styler = Styler {
         header_len: usize::from(f.header.header_len),
         key: Field::MaskingKey.byte_range(&f.header),
-        field: app.field.byte_range(&f.header),
+        field: app.panes.field.byte_range(&f.header),
         theme: app.theme,
     };
     let header = header_lines(app, f);
@@ -168,7 +168,7 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
         .map(|i| match header.get(i) {
             Some(l) => l.clone(),
             None if i < dump_end => {
-                dump_line(f, i - HEADER_LINES, per_line, app.unmask_hex, &styler)
+                dump_line(f, i - HEADER_LINES, per_line, app.panes.unmask_hex, &styler)
             }
             None => map_line(app, i - dump_end, f),
         })

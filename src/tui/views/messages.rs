@@ -27,7 +27,7 @@ fn row(app: &App, c: &Connection, i: usize, m: &MessageRecord, width: usize) -> 
         Dir::Client => ("→", theme.client()),
         Dir::Server => ("←", theme.server()),
     };
-    let time = match app.time {
+    let time = match app.panes.time {
         TimeFormat::Relative => format::relative(m.ts, c.first_ts),
         TimeFormat::Absolute => format::clock(m.ts),
     };
@@ -96,21 +96,28 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
         c.messages
             .iter()
             .enumerate()
-            .skip(app.scroll.list)
+            .skip(app.overlays.list)
             .take(rows)
             .map(|(i, m)| row(app, c, i, m, width)),
     );
     Paragraph::new(lines).render(inner, buf);
     if !c.messages.is_empty() {
-        let r = app.cursor.checked_sub(app.scroll.list).map(|r| r + 1);
+        let r = app
+            .overlays
+            .cursor
+            .checked_sub(app.overlays.list)
+            .map(|r| r + 1);
         super::highlight_row(buf, inner, r, theme.selected());
     }
-    let Some(m) = c.messages.get(app.cursor) else {
+    let Some(m) = c.messages.get(app.overlays.cursor) else {
         pane_block(" Message ", false, theme).render(body_area, buf);
         return;
     };
     let block = pane_block(
-        &format!(" Message {} ", c.held.message_ordinal(app.cursor) + 1),
+        &format!(
+            " Message {} ",
+            c.held.message_ordinal(app.overlays.cursor) + 1
+        ),
         false,
         theme,
     );
@@ -130,7 +137,7 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
             },
             frames_text(m),
             m.sha256.as_deref().map_or(
-                if app.jobs.index().is_some() && !app.loading.done {
+                if app.decoding.jobs.index().is_some() && !app.loading.done {
                     // The loader's first pass hashes nothing (see `loader::spawn_file`).
                     "computed once the file is read".to_string()
                 } else {

@@ -44,7 +44,12 @@ impl Widget for &AppView<'_> {
         let (body, status_area) = layout::with_status(area);
         match app.view() {
             None => {
-                let a = layout::main(area, app.order.len(), app.visible.len(), app.show_hex);
+                let a = layout::main(
+                    area,
+                    app.panes.order.len(),
+                    app.panes.visible.len(),
+                    app.panes.show_hex,
+                );
                 connections::render(app, capture, a.connections, buf);
                 frames::render(app, capture, a.frames, buf);
                 if let Some(r) = a.detail {

@@ -19,5 +19,5 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
     );
     let width = usize::from(block.inner(area).width);
     let lines = docs::stats::document(app.connection(capture), width, app.theme).lines;
-    super::scrolled_page(lines, app.scroll.page, block, area, buf, app.theme);
+    super::scrolled_page(lines, app.overlays.page, block, area, buf, app.theme);
 }

@@ -57,21 +57,23 @@ fn position(app: &App, capture: &Capture) -> String {
             .to_string(),
         );
     }
-    match (app.frame, app.frame_pos()) {
+    match (app.panes.frame, app.frame_pos()) {
         (Some(index), Some(pos)) if !app.filter.is_empty() => {
             parts.push(format!(
                 "frame {index} · {}/{} shown",
                 pos + 1,
-                app.visible.len()
+                app.panes.visible.len()
             ));
         }
-        (Some(_), Some(pos)) => parts.push(format!("frame {}/{}", pos + 1, app.visible.len())),
+        (Some(_), Some(pos)) => {
+            parts.push(format!("frame {}/{}", pos + 1, app.panes.visible.len()))
+        }
         _ => parts.push("no frame".into()),
     }
-    if app.order.len() > 1
+    if app.panes.order.len() > 1
         && let Some(p) = app.conn_pos(capture)
     {
-        parts.push(format!("conn {}/{}", p + 1, app.order.len()));
+        parts.push(format!("conn {}/{}", p + 1, app.panes.order.len()));
     }
     if let Some(f) = app.filter.describe() {
         parts.push(format!("filter: {f}"));
@@ -104,8 +106,9 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
             ),
         ]),
         (Mode::FilterMenu, _) => Line::styled("filter menu: press a key · Esc closes", theme.dim()),
-        _ if app.scanning.is_some() => Line::styled(
-            app.scanning
+        _ if app.decoding.scanning.is_some() => Line::styled(
+            app.decoding
+                .scanning
                 .as_ref()
                 .map(|s| s.describe())
                 .unwrap_or_default(),

@@ -69,7 +69,7 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
         ));
     }
     let rows = usize::from(inner.height).saturating_sub(1);
-    for e in list.iter().skip(app.scroll.list).take(rows) {
+    for e in list.iter().skip(app.overlays.list).take(rows) {
         let (mark, style) = if e.violation {
             ("✗ ", theme.bad())
         } else {
@@ -88,7 +88,11 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
         ]));
     }
     Paragraph::new(lines).render(inner, buf);
-    let row = app.cursor.checked_sub(app.scroll.list).map(|r| r + 1);
+    let row = app
+        .overlays
+        .cursor
+        .checked_sub(app.overlays.list)
+        .map(|r| r + 1);
     if !list.is_empty() {
         super::highlight_row(buf, inner, row, theme.selected());
     }
@@ -97,7 +101,7 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
     block.render(detail_area, buf);
     let width = usize::from(inner.width);
     let notes = capture_notes(capture, width, theme);
-    let Some(e) = list.get(app.cursor) else {
+    let Some(e) = list.get(app.overlays.cursor) else {
         Paragraph::new(notes).render(inner, buf);
         return;
     };
