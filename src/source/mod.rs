@@ -1,6 +1,7 @@
 //! Packet sources: capture files (pcap, pcapng; from a path or stdin) and, with the
 //! `live` feature, a live interface through libpcap. Every source yields [`PacketRef`]s in capture order.
 
+mod blocks;
 pub mod file;
 #[cfg(feature = "live")]
 pub mod live;
