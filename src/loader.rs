@@ -141,9 +141,9 @@ pub fn spawn<R: Read + Send + 'static>(
     spawn_indexed(
         reader,
         config,
-        Extras {
+        InputFacts {
             total_bytes,
-            ..Extras::default()
+            ..InputFacts::default()
         },
     )
 }
@@ -165,10 +165,10 @@ pub fn spawn_file(
     spawn_indexed(
         file,
         first_pass,
-        Extras {
+        InputFacts {
             total_bytes: total,
             index: Some(index),
-            ..Extras::default()
+            ..InputFacts::default()
         },
     )
 }
@@ -200,9 +200,9 @@ fn spool_stream<R: Read + Send + 'static>(
     {
         Ok(copy) => copy,
         Err(e) => {
-            let extras = Extras {
+            let extras = InputFacts {
                 live,
-                ..Extras::default()
+                ..InputFacts::default()
             };
             let (loading, handle) = spawn_indexed(reader, config, extras)?;
             loading.capture().notes.push(format!(
@@ -235,11 +235,11 @@ fn spool_into<R: Read + Send + 'static, W: std::io::Write + Send + 'static>(
 ) -> Result<(Loading, JoinHandle<()>), SourceError> {
     let index = Arc::new(FileIndex::new(path, config.clone()));
     let spool = Spool::new(reader, copy);
-    let extras = Extras {
+    let extras = InputFacts {
         index: Some(index),
         spool: Some(spool.state()),
         live,
-        ..Extras::default()
+        ..InputFacts::default()
     };
     spawn_indexed(spool, Purpose::Browse.config(&config), extras)
 }
@@ -258,7 +258,7 @@ type LateError = Arc<Mutex<Option<String>>>;
 
 /// What [`spawn_indexed`] knows of its input besides its bytes.
 #[derive(Default)]
-struct Extras {
+struct InputFacts {
     /// The input's size, when known (a file).
     total_bytes: Option<u64>,
     /// Where its packets are, to decode compacted connections again: finished
@@ -275,9 +275,9 @@ struct Extras {
 fn spawn_indexed<R: Read + Send + 'static>(
     reader: R,
     config: SessionConfig,
-    extras: Extras,
+    extras: InputFacts,
 ) -> Result<(Loading, JoinHandle<()>), SourceError> {
-    let Extras {
+    let InputFacts {
         total_bytes,
         index,
         spool,

@@ -141,7 +141,7 @@ impl<'c> SearchSource<'c> for Whole {
     fn resolve(&mut self, record: &'c Connection) -> Option<Cow<'c, Connection>> {
         Some(Cow::Borrowed(record))
     }
-    fn long(&self, _: &Connection) -> bool {
+    fn shown_in_windows(&self, _: &Connection) -> bool {
         false
     }
 }
@@ -179,7 +179,7 @@ fn reference(whole: &Capture, filter: &Filter, needle: &str, start: Pos, forward
 }
 
 /// What the app shows after n/N.
-fn shown(app: &App, capture: &Capture) -> Found {
+fn to_show(app: &App, capture: &Capture) -> Found {
     let notice = app.notice.clone().unwrap_or_default();
     let conn = app.conn_pos(capture).unwrap_or(usize::MAX);
     if notice.starts_with("no match for") {
@@ -321,7 +321,7 @@ fn trial(
     if !wait_while_busy(app, capture) {
         return Ok((from, Found::Other("still busy after 5 s".into())));
     }
-    Ok((from, shown(app, capture)))
+    Ok((from, to_show(app, capture)))
 }
 
 fn differential(seed: u64, captures: usize, trials: usize) -> Vec<String> {
@@ -677,7 +677,7 @@ fn race_fuzz(seed: u64, rounds: usize, scale: usize) -> Vec<String> {
 }
 
 fn shown_found(app: &App, capture: &Capture) -> Found {
-    shown(app, capture)
+    to_show(app, capture)
 }
 
 #[test]

@@ -37,7 +37,7 @@ pub struct Renderer {
 impl Renderer {
     /// Whether `c`'s lines are written; a part without a number yet (0) is rendered
     /// anyway, and filtered when renumbered.
-    fn shown(&self, c: &Connection) -> bool {
+    fn writes(&self, c: &Connection) -> bool {
         c.id == 0 || self.only.is_none_or(|id| id == c.id)
     }
 }
@@ -49,7 +49,7 @@ impl Render for Renderer {
 
     fn head(&self, out: &mut dyn Write, c: &Connection) -> io::Result<()> {
         match self.format {
-            _ if !self.shown(c) => Ok(()),
+            _ if !self.writes(c) => Ok(()),
             Format::Summary => summary::write_connection(out, c),
             Format::Frames => Ok(()),
             Format::Jsonl => jsonl::write_connection_line(out, c),
@@ -58,7 +58,7 @@ impl Render for Renderer {
 
     fn frames(&self, out: &mut dyn Write, c: &Connection) -> io::Result<()> {
         match self.format {
-            _ if !self.shown(c) => Ok(()),
+            _ if !self.writes(c) => Ok(()),
             Format::Summary => Ok(()),
             Format::Frames => frames::write_connection(out, c),
             Format::Jsonl => jsonl::write_frames(out, c),
@@ -67,14 +67,14 @@ impl Render for Renderer {
 
     fn messages(&self, out: &mut dyn Write, c: &Connection) -> io::Result<()> {
         match self.format {
-            Format::Jsonl if self.shown(c) => jsonl::write_messages(out, c),
+            Format::Jsonl if self.writes(c) => jsonl::write_messages(out, c),
             _ => Ok(()),
         }
     }
 
     fn tail(&self, out: &mut dyn Write, c: &Connection) -> io::Result<()> {
         match self.format {
-            Format::Jsonl if self.shown(c) => jsonl::write_tail(out, c),
+            Format::Jsonl if self.writes(c) => jsonl::write_tail(out, c),
             _ => Ok(()),
         }
     }

@@ -2,8 +2,8 @@
 //! resolution of the legacy header, pcapng sections and interfaces, and for a packet
 //! block its time, link, lengths and where its bytes are.
 
-use pcap_parser::pcapng::Block;
 use pcap_parser::PcapBlockOwned;
+use pcap_parser::pcapng::Block;
 
 use super::{LinkType, Timestamp};
 
@@ -141,4 +141,3 @@ impl BlockState {
         }
     }
 }
-

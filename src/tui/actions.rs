@@ -129,7 +129,7 @@ impl App {
     fn past_window(&self, cmd: Command, page: usize, capture: &Capture) -> Option<(u32, bool)> {
         let conn = self.connection(capture)?;
         // A window, or a long connection whose first window is still being decoded.
-        if !conn.held.is_window() && !self.long(conn) {
+        if !conn.held.is_window() && !self.shown_in_windows(conn) {
             return None;
         }
         let (first, last) = conn.held_frames().unwrap_or((u32::MAX, 0));
@@ -168,7 +168,7 @@ impl App {
     /// around it is decoded (the selection waits for it).
     pub(crate) fn go_past_window(&mut self, index: u32, capture: &Capture) {
         self.panes.frame = Some(index);
-        self.load_full(capture);
+        self.decode_selected(capture);
         self.sync(capture);
     }
 

@@ -17,7 +17,7 @@ use super::event::Inbox;
 use super::jobs::{Done, Jobs};
 
 use super::command::{Command, Mode};
-use super::decoding::{Decoding, shown};
+use super::decoding::{Decoding, to_show};
 use super::docs::detail::{Look, NoFrame};
 use super::docs::{self, Doc};
 use super::fields::Field;
@@ -187,7 +187,7 @@ pub(crate) enum FrameSource {
     /// The record is compacted and its frames are not decoded again (yet).
     Compacted,
     /// The record is compacted; the frames are those decoded again.
-    Full,
+    DecodedAgain,
 }
 
 /// The whole UI state, made of parts: the main view's panes, the views over it, the
@@ -265,7 +265,7 @@ impl App {
 
     /// The selected connection (decoded again from the file when its record is compacted).
     pub fn connection<'c>(&'c self, capture: &'c Capture) -> Option<&'c Connection> {
-        shown(self.decoding.full.as_deref(), self.record(capture))
+        to_show(self.decoding.decoded.as_deref(), self.record(capture))
     }
 
     /// The selected connection's record in the capture (possibly compacted).

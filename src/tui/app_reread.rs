@@ -12,12 +12,12 @@ use std::time::Instant;
 use crate::model::{Capture, Connection};
 
 use super::app::App;
-use super::decoding::{BACKGROUND_SPAN, Pending, QUICK_WAIT, shown};
+use super::decoding::{BACKGROUND_SPAN, BackgroundDecode, QUICK_WAIT, to_show};
 use super::jobs::{Done, Job, JobId, windowed};
 
 /// The connection holds frame `index`, or holds all its frames (a window that does not
 /// hold it means decoding another window).
-fn holds(conn: &Connection, index: u32) -> bool {
+fn holds_frame(conn: &Connection, index: u32) -> bool {
     !conn.held.is_window()
         || conn
             .held_frames()
@@ -33,7 +33,7 @@ impl App {
 
     /// `record` is a compacted connection too long to hold: it is shown a window at a
     /// time, and search scans it part by part.
-    pub(crate) fn long(&self, record: &Connection) -> bool {
+    pub(crate) fn shown_in_windows(&self, record: &Connection) -> bool {
         record.held.dropped().is_some()
             && self
                 .decoding
@@ -56,7 +56,7 @@ impl App {
     pub(crate) fn needs_reread(&self, record: &Connection) -> bool {
         record.held.dropped().is_some()
             && (record.frame_count() > 0 || record.message_count() > 0)
-            && shown(self.decoding.full.as_deref(), Some(record))
+            && to_show(self.decoding.decoded.as_deref(), Some(record))
                 .is_none_or(|c| c.held.dropped().is_some() || c.held.is_window())
     }
 
@@ -70,7 +70,7 @@ impl App {
 
     /// When the selected connection's record is compacted, decodes its frames and
     /// messages again from the file (once per selection).
-    pub(crate) fn load_full(&mut self, capture: &Capture) {
+    pub(crate) fn decode_selected(&mut self, capture: &Capture) {
         if self.decoding.defer {
             return;
         }
@@ -83,27 +83,27 @@ impl App {
             self.decoding.pending = None;
         }
         let Some(c) = self.record(capture) else {
-            self.decoding.full = None;
+            self.decoding.decoded = None;
             return;
         };
         if c.held.dropped().is_none() {
-            self.decoding.full = None;
+            self.decoding.decoded = None;
             return;
         }
         let around = self.panes.frame.unwrap_or(1);
         let shown_here = self
             .decoding
-            .full
+            .decoded
             .as_ref()
             .is_some_and(|f| f.flow_order == c.flow_order);
-        if let Some(full) = self.decoding.full.as_mut()
+        if let Some(full) = self.decoding.decoded.as_mut()
             && shown_here
         {
             if full.id != c.id {
                 // Numbers are given again when the file is read to its end.
                 Arc::make_mut(full).id = c.id;
             }
-            if holds(full, around) || self.decoding.failed == Some(c.flow_order) {
+            if holds_frame(full, around) || self.decoding.failed == Some(c.flow_order) {
                 // Back inside the window shown (or given up): another window being
                 // decoded is no longer wanted.
                 if let Some(p) = self.decoding.pending.take() {
@@ -114,7 +114,7 @@ impl App {
             // A window of a long connection, and the frame wanted is outside it: the
             // window stays shown until the one around that frame is decoded.
         } else {
-            self.decoding.full = None;
+            self.decoding.decoded = None;
         }
         if (c.frame_count() == 0 && c.message_count() == 0)
             || self.decoding.failed == Some(c.flow_order)
@@ -152,7 +152,7 @@ impl App {
         if quick && let Some(Done::Decoded { result, .. }) = self.wait_for(ticket.id) {
             return self.take_reread(flow_order, id, result.map(|c| *c));
         }
-        self.decoding.pending = Some(Pending {
+        self.decoding.pending = Some(BackgroundDecode {
             flow_order,
             frames,
             around: long.then_some(around),
@@ -190,7 +190,7 @@ impl App {
         match result {
             Ok(mut full) => {
                 full.id = id;
-                self.decoding.full = Some(Arc::new(full));
+                self.decoding.decoded = Some(Arc::new(full));
             }
             Err(e) => {
                 self.decoding.failed = Some(flow_order);
@@ -210,7 +210,7 @@ impl App {
         if record.held.dropped().is_none() {
             return Cow::Borrowed(record);
         }
-        if let Some(full) = shown(self.decoding.full.as_deref(), Some(record))
+        if let Some(full) = to_show(self.decoding.decoded.as_deref(), Some(record))
             && full.held.dropped().is_none()
         {
             return Cow::Borrowed(full);

@@ -8,7 +8,7 @@
 use crate::model::{Capture, Connection};
 
 use super::app::App;
-use super::decoding::{Purpose, Scanning};
+use super::decoding::{BackgroundScan, Purpose};
 use super::filter::Filter;
 use super::jobs::{Done, Job, JobId, Matcher};
 
@@ -86,7 +86,7 @@ impl App {
         {
             return Some(found);
         }
-        self.decoding.scanning = Some(Scanning {
+        self.decoding.scanning = Some(BackgroundScan {
             purpose,
             flow_order: record.flow_order,
             label: super::docs::labels::label(record),

@@ -45,8 +45,8 @@ impl<'c> SearchSource<'c> for Searching<'c> {
         Some(self.app.searchable(record, self.reread))
     }
 
-    fn long(&self, record: &Connection) -> bool {
-        self.reread && self.app.long(record)
+    fn shown_in_windows(&self, record: &Connection) -> bool {
+        self.reread && self.app.shown_in_windows(record)
     }
 }
 
@@ -238,7 +238,7 @@ impl App {
                     Some(next) => walk = next,
                     None => return,
                 },
-                // Scanning in the background.
+                // BackgroundScan in the background.
                 None => return,
             }
         }
@@ -303,7 +303,9 @@ impl App {
     /// Selects the match at `pos`, saying so when it is in a handshake or the search
     /// (`forward` or not) wrapped.
     fn show_match(&mut self, pos: Pos, wrapped: bool, forward: bool, capture: &Capture) {
-        let long = self.listed(pos.conn, capture).is_some_and(|c| self.long(c));
+        let long = self
+            .listed(pos.conn, capture)
+            .is_some_and(|c| self.shown_in_windows(c));
         if long {
             // Decoded again as the window around the match (in the background when
             // large), not from its first frame.

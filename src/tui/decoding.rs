@@ -26,7 +26,7 @@ pub const QUICK_WAIT: Duration = Duration::from_secs(2);
 
 /// A connection being decoded again by a job, in the background.
 #[derive(Clone, Debug)]
-pub(crate) struct Pending {
+pub(crate) struct BackgroundDecode {
     /// Which connection ([`Connection::flow_order`]).
     pub(crate) flow_order: u64,
     /// Its frames, when known.
@@ -61,7 +61,7 @@ pub(crate) enum Purpose {
 
 /// A scan running in the background.
 #[derive(Clone, Debug)]
-pub(crate) struct Scanning {
+pub(crate) struct BackgroundScan {
     pub(crate) purpose: Purpose,
     /// The connection scanned ([`Connection::flow_order`]) and its label.
     pub(crate) flow_order: u64,
@@ -72,7 +72,7 @@ pub(crate) struct Scanning {
     pub(crate) ticket: Ticket,
 }
 
-impl Scanning {
+impl BackgroundScan {
     /// What the status line says meanwhile.
     pub(crate) fn describe(&self) -> String {
         let what = match &self.purpose {
@@ -103,11 +103,11 @@ pub struct Decoding {
     /// ([`crate::reread`]).
     pub jobs: Jobs,
     /// The selected connection decoded again, when its record in the capture is compacted.
-    pub(crate) full: Option<Arc<Connection>>,
+    pub(crate) decoded: Option<Arc<Connection>>,
     /// A large connection being decoded again in the background.
-    pub(crate) pending: Option<Pending>,
+    pub(crate) pending: Option<BackgroundDecode>,
     /// A long connection being scanned in the background (search, filtered moves).
-    pub(crate) scanning: Option<Scanning>,
+    pub(crate) scanning: Option<BackgroundScan>,
     /// Compacted connections with at least this many frames are decoded again in the
     /// background ([`BACKGROUND_FRAMES`] unless changed).
     pub background_frames: usize,
@@ -125,7 +125,7 @@ impl Decoding {
     pub fn new(jobs: Jobs) -> Self {
         Decoding {
             jobs,
-            full: None,
+            decoded: None,
             pending: None,
             scanning: None,
             background_frames: BACKGROUND_FRAMES,
@@ -138,7 +138,7 @@ impl Decoding {
 
 /// What to show for a connection `record`: `full`, its frames and messages decoded again,
 /// when the record is compacted and `full` is that connection.
-pub(crate) fn shown<'c>(
+pub(crate) fn to_show<'c>(
     full: Option<&'c Connection>,
     record: Option<&'c Connection>,
 ) -> Option<&'c Connection> {

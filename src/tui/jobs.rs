@@ -6,7 +6,7 @@
 //! [`super::event`]); a [`Ticket`] lets the UI stop it and see how far it got.
 //!
 //! Nothing here knows the UI's state: the App decides when to start a job and what its
-//! result means ([`super::app_reread`], [`super::app_scan`]).
+//! result means (`app_reread`, `app_scan`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -58,20 +58,20 @@ impl App {
                 .map(|c| c.flow_order);
             self.panes.frame = None;
         }
-        self.load_full(capture);
-        let full = self.decoding.full.clone();
+        self.decode_selected(capture);
+        let full = self.decoding.decoded.clone();
         let record = self.record(capture);
         let source = match record.and_then(|c| c.held.dropped().map(|_| c.flow_order)) {
             None => FrameSource::Record,
             Some(order) if full.as_ref().is_some_and(|f| f.flow_order == order) => {
-                FrameSource::Full
+                FrameSource::DecodedAgain
             }
             Some(_) => FrameSource::Compacted,
         };
         let needle = self.search.needle();
         let window = full
             .as_ref()
-            .filter(|f| source == FrameSource::Full && f.held.is_window())
+            .filter(|f| source == FrameSource::DecodedAgain && f.held.is_window())
             .map_or(0, |f| f.held.before.frames);
         let key = CacheKey {
             conn: self.panes.conn,
@@ -87,7 +87,7 @@ impl App {
             self.panes.cache = CacheKey { scanned: 0, ..key };
         }
         // The decoded-again connection is shared, not borrowed from `self`.
-        if let Some(conn) = super::decoding::shown(full.as_deref(), record) {
+        if let Some(conn) = super::decoding::to_show(full.as_deref(), record) {
             let test = FrameTest::new(&self.filter, conn, needle.as_deref());
             // A connection still being read holds its latest frames only: those it
             // dropped leave the list.

@@ -83,7 +83,7 @@ pub trait SearchSource<'c> {
 
     /// `record` is too long to hold: [`find`] stops there with [`Outcome::Scan`], for
     /// the caller to read it part by part ([`crate::reread::FileIndex::scan`]).
-    fn long(&self, record: &Connection) -> bool;
+    fn shown_in_windows(&self, record: &Connection) -> bool;
 }
 
 /// The positions (0 for the handshake, else a frame index) that step `step` of [`find`]
@@ -231,7 +231,7 @@ pub fn find<'c>(
             } else {
                 ci >= start_conn
             };
-        let found = if source.long(record) {
+        let found = if source.shown_in_windows(record) {
             let Some((lo, hi)) = bounds(step, n, forward, start_k, skip, record.frame_count())
             else {
                 continue;
