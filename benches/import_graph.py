@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """The import graph of src/ (one node a module file) and its circles.
 
-    python3 benches/import_graph.py [--edges] [--stage]
+    python3 benches/import_graph.py [--edges] [--stage] [--check]
 
 Every `crate::…`, `super::…` and `self::…` path in a file (in `use` lines and inline) is
 resolved to the module file it names (the longest prefix that is a module). Prints each
 circle (strongly connected component of more than one module) with the edges inside it;
 with --stage, also every edge that goes against the pipeline's order of stages
-(DESIGN.md: source → decode → tcp → tls → http → ws → model → export/tui).
+(DESIGN.md: source → decode → tcp → tls → http → ws → model → export/tui), and every
+edge by which a reader of the model (the TUI, the exporters) reaches past it into a
+stage. With --check, exits with status 1 when there is any of these (CI runs it).
 Test modules (`#[cfg(test)] mod tests` to the end of a file) and comments are left out.
 """
 import os
@@ -19,8 +21,14 @@ SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
 
 # The order of stages: an edge from a later stage to an earlier one is fine (downstream
 # uses upstream); one from an earlier to a later stage reaches downstream.
-STAGES = ["rules", "source", "decode", "tcp", "tls", "http", "ws", "session", "model",
-          "analysis", "pipeline", "reread", "loader", "export", "explain", "tui", "main"]
+STAGES = ["rules", "source", "decode", "tcp", "tls", "http", "ws", "model", "analysis",
+          "pipeline", "reread", "export", "tui", "loader", "command", "main"]
+
+# The readers of the model and what, besides themselves, they may import: the model, the
+# analyses computed from it and the rules' sentences; the TUI also reads connections
+# again from the file (its decode jobs, through `reread`).
+READERS = {"export": {"model", "analysis", "rules"},
+           "tui": {"model", "analysis", "rules", "reread"}}
 
 
 def module_of(path):
@@ -150,7 +158,9 @@ def main():
             if m[:1] != t[:1] and m and t:
                 top[m[:1]].add(t[:1])
     report("top-level modules", top, sorted({m[:1] for m in known if m}))
-    if "--stage" in sys.argv:
+    problems = sum(1 for c in components(edges, sorted(known)) if len(c) > 1)
+    problems += sum(1 for c in components(top, sorted({m[:1] for m in known if m})) if len(c) > 1)
+    if "--stage" in sys.argv or "--check" in sys.argv:
         stage = lambda m: STAGES.index(m[0]) if m and m[0] in STAGES else None
         print("edges that reach downstream (an earlier stage using a later one):")
         for m in sorted(edges):
@@ -158,6 +168,19 @@ def main():
                 a, b = stage(m), stage(t)
                 if a is not None and b is not None and a < b:
                     print(f"    {name(m)} -> {name(t)}")
+                    problems += 1
+        print("edges by which a reader of the model reaches past it:")
+        for m in sorted(edges):
+            allowed = READERS.get(m[0]) if m else None
+            if allowed is None:
+                continue
+            for t in sorted(edges[m]):
+                if t and t[0] != m[0] and t[0] not in allowed:
+                    print(f"    {name(m)} -> {name(t)}")
+                    problems += 1
+    if "--check" in sys.argv and problems:
+        print(f"{problems} problems")
+        sys.exit(1)
     if "--edges" in sys.argv:
         for m in sorted(edges):
             print(f"{name(m)}: " + ", ".join(name(t) for t in sorted(edges[m])))

@@ -178,7 +178,7 @@ fn connection_line(c: &Connection) -> ConnectionLine {
         status: h.status(),
         method: h.request.method().map(str::to_string),
         path: match &h.request.start {
-            crate::http::head::StartLine::Request { path, .. } => Some(path.clone()),
+            crate::model::StartLine::Request { path, .. } => Some(path.clone()),
             _ => None,
         },
         key: h.request.header("sec-websocket-key"),

@@ -117,7 +117,7 @@ fn connection(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
             extras.push(format!("extensions {e}"));
         }
         let path = match &h.request.start {
-            crate::http::head::StartLine::Request { path, .. } => path.as_str(),
+            crate::model::StartLine::Request { path, .. } => path.as_str(),
             _ => "",
         };
         writeln!(
@@ -154,7 +154,7 @@ fn connection(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
             "     close from {}: {} {} {:?}",
             close.dir.name(),
             close.code,
-            crate::ws::close::close_code_meaning(close.code),
+            crate::model::close_code_meaning(close.code),
             close.reason
         )?;
     }

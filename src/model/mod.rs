@@ -11,12 +11,19 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use crate::decode::SkipReason;
-use crate::http::Handshake;
 use crate::rules::{Violation, Warning};
-use crate::source::Timestamp;
 pub use held::{Counts, Extent, Handout, Held};
 
 pub use crate::ws::record::{Dir, FrameRecord, MessageKind, MessageRecord};
+
+// The wire-level vocabulary the records are written in: readers of the model (the TUI,
+// the exporters) take these from here, never from the stages that decode them.
+pub use crate::http::extensions::DeflateParams;
+pub use crate::http::head::StartLine;
+pub use crate::http::{Check, Handshake, HttpHead};
+pub use crate::source::Timestamp;
+pub use crate::ws::close::{ClosePayload, close_code_allowed, close_code_meaning, parse_close};
+pub use crate::ws::frame::{ControlOpcode, DataOpcode, FrameHeader, LengthForm, Opcode};
 
 /// Violations of one rule stored per connection; beyond it they are counted only.
 pub const MAX_VIOLATIONS_PER_RULE: usize = 1000;

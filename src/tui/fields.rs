@@ -6,7 +6,7 @@
 use std::ops::Range;
 
 use crate::model::Dir;
-use crate::ws::frame::{FrameHeader, LengthForm};
+use crate::model::{FrameHeader, LengthForm};
 
 pub mod meaning;
 

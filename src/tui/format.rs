@@ -1,6 +1,6 @@
 //! Small text helpers shared by the views: times, gaps, sizes, wrapping.
 
-use crate::source::Timestamp;
+use crate::model::Timestamp;
 
 /// Seconds since the connection's start, e.g. `12.004321`.
 pub fn relative(ts: Timestamp, start: Timestamp) -> String {

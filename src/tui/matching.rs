@@ -2,7 +2,7 @@
 //! opcode names, and the handshake's header lines, case-insensitively. Used by search
 //! and by the frame filter's "matching the search".
 
-use crate::http::HttpHead;
+use crate::model::HttpHead;
 use crate::model::{Connection, FrameRecord};
 
 /// `haystack`, read as (lossy) UTF-8 and lower-cased, contains `needle` (lower-case).

@@ -100,6 +100,16 @@ impl FrameRecord {
             .unwrap_or(&[])
     }
 
+    /// The first `n` payload bytes unmasked (as far as kept).
+    pub fn unmasked_prefix(&self, n: usize) -> Vec<u8> {
+        let wire = self.wire_payload();
+        let mut p = wire.get(..n.min(wire.len())).unwrap_or(&[]).to_vec();
+        if let Some(key) = self.header.mask {
+            crate::ws::mask::apply_mask(&mut p, key, 0);
+        }
+        p
+    }
+
     /// The payload unmasked, as far as kept.
     pub fn unmasked_payload(&self) -> Vec<u8> {
         let mut p = self.wire_payload().to_vec();

@@ -4,9 +4,9 @@
 
 use ratatui::text::{Line, Span};
 
+use crate::model::FrameHeader;
 use crate::tui::fields::{Field, extended_len_bytes};
 use crate::tui::theme::Theme;
-use crate::ws::frame::FrameHeader;
 
 /// A run of bits belonging to one field, within one 32-bit row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

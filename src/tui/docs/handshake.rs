@@ -4,9 +4,9 @@
 
 use ratatui::text::{Line, Span};
 
-use crate::http::extensions::DeflateParams;
-use crate::http::{Handshake, HttpHead};
 use crate::model::Connection;
+use crate::model::DeflateParams;
+use crate::model::{Handshake, HttpHead};
 use crate::tui::format;
 use crate::tui::theme::Theme;
 
@@ -14,11 +14,11 @@ use super::{Doc, handshake_checks, labels};
 
 /// What the handshake document writes besides paragraphs.
 trait Heads {
-    fn head(&mut self, title: &str, head: &HttpHead, start: crate::source::Timestamp);
+    fn head(&mut self, title: &str, head: &HttpHead, start: crate::model::Timestamp);
 }
 
 impl Heads for Doc {
-    fn head(&mut self, title: &str, head: &HttpHead, start: crate::source::Timestamp) {
+    fn head(&mut self, title: &str, head: &HttpHead, start: crate::model::Timestamp) {
         self.heading(format!(
             "{title} · packet {} · +{} s",
             head.packet,
@@ -45,7 +45,7 @@ impl Heads for Doc {
 }
 
 /// Request and response, side by side when the page is wide enough.
-fn heads(p: &mut Doc, h: &Handshake, start: crate::source::Timestamp) {
+fn heads(p: &mut Doc, h: &Handshake, start: crate::model::Timestamp) {
     let wide = p.width >= 140;
     let half = p.width / 2;
     let mut left = Doc::new(if wide { half - 1 } else { p.width }, p.theme);

@@ -3,7 +3,7 @@
 
 use ratatui::text::{Line, Span};
 
-use crate::http::Handshake;
+use crate::model::Handshake;
 use crate::tui::format;
 
 use super::Doc;

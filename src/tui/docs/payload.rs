@@ -4,11 +4,10 @@
 
 use ratatui::text::Line;
 
+use crate::model::close_code_meaning;
 use crate::model::{Connection, FrameRecord, MessageKind, MessageRecord};
 use crate::tui::format;
 use crate::tui::theme::Theme;
-use crate::ws::close::close_code_meaning;
-use crate::ws::mask::apply_mask;
 
 /// Bytes looked at for a one-line preview.
 const PREVIEW_BYTES: usize = 256;
@@ -16,16 +15,6 @@ const PREVIEW_BYTES: usize = 256;
 const JSON_LIMIT: usize = 256 << 10;
 /// Bytes of a long payload looked at for text or hex (the hex pane has every byte).
 const RENDER_LIMIT: usize = 64 << 10;
-
-/// The first `n` payload bytes of a frame, unmasked.
-pub fn unmasked_prefix(f: &FrameRecord, n: usize) -> Vec<u8> {
-    let wire = f.wire_payload();
-    let mut p = wire.get(..n.min(wire.len())).unwrap_or(&[]).to_vec();
-    if let Some(key) = f.header.mask {
-        apply_mask(&mut p, key, 0);
-    }
-    p
-}
 
 fn looks_like_text(bytes: &[u8]) -> bool {
     let valid = match std::str::from_utf8(bytes) {
@@ -75,7 +64,7 @@ pub fn frame_preview(conn: &Connection, f: &FrameRecord, chars: usize) -> String
         }
     }
     let text = msg.is_some_and(|m| m.kind == MessageKind::Text);
-    short(&unmasked_prefix(f, PREVIEW_BYTES), text, chars)
+    short(&f.unmasked_prefix(PREVIEW_BYTES), text, chars)
 }
 
 /// One-line preview of a whole message (after decompression).
@@ -102,7 +91,7 @@ pub fn close_line(m: &MessageRecord) -> String {
 
 /// A close payload taken apart: the status code's two bytes and meaning, the reason.
 pub fn close_lines(payload: &[u8], width: usize, theme: Theme) -> Vec<Line<'static>> {
-    use crate::ws::close::{ClosePayload, close_code_allowed, parse_close};
+    use crate::model::{ClosePayload, close_code_allowed, parse_close};
     let text = match parse_close(payload) {
         ClosePayload::Empty => {
             vec!["no payload: no status code given (applications see 1005)".to_string()]

@@ -2,7 +2,7 @@
 //! and a few words on what it says, ending with the RFC section.
 
 use crate::model::Dir;
-use crate::ws::frame::{ControlOpcode, DataOpcode, FrameHeader, LengthForm, Opcode};
+use crate::model::{ControlOpcode, DataOpcode, FrameHeader, LengthForm, Opcode};
 
 use super::{Field, FrameContext, seven_bit_len};
 

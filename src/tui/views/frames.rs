@@ -9,9 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use crate::model::{Capture, Connection, Dir, FrameRecord};
+use crate::model::{DataOpcode, Opcode};
 use crate::tui::app::{App, Pane, TimeFormat};
 use crate::tui::format;
-use crate::ws::frame::{DataOpcode, Opcode};
 
 use super::pane_block;
 use crate::tui::docs::payload;
