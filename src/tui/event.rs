@@ -139,6 +139,7 @@ impl Inbox {
 pub fn read_terminal(tx: Sender<Event>, stop: Arc<AtomicBool>) -> io::Result<JoinHandle<()>> {
     std::thread::Builder::new()
         .name("wsscope-input".into())
+        .stack_size(256 << 10)
         .spawn(move || {
             while !stop.load(Ordering::Relaxed) {
                 let ev = match ct::poll(super::TICK) {
