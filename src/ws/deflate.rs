@@ -10,6 +10,17 @@
 //! To *check* those two promises, a second inflater configured exactly as negotiated
 //! ("strict") runs beside a lenient one (full window, context kept) whose output is used:
 //! when only the strict one fails, the sender broke the negotiated parameter.
+//!
+//! When bytes of the compressed stream are lost from the capture (or the stream began
+//! before it), the sender's window holds bytes wsscope never saw. With context takeover
+//! a later message may refer back into them, and inflating it through a guessed window
+//! would give plausible bytes the peer never sent. Instead two inflaters run side by
+//! side ("twins"), started on a window of unknown bytes filled differently (`00` and
+//! `ff`): a byte both produce alike came from a literal or from known output, and is
+//! exact; where they differ, the message referred to a byte the capture lacks, and its
+//! content from there on is unknown (its length is still known: a back-reference copies
+//! as many bytes whatever they are). Once a whole window of output has come out alike,
+//! the window is known again and one inflater goes on alone.
 
 use flate2::{Decompress, FlushDecompress, Status};
 
@@ -19,6 +30,8 @@ use crate::http::extensions::DeflateParams;
 const TRAILER: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 /// Inflate output is produced in pieces of this size.
 const CHUNK: usize = 32 * 1024;
+/// The largest window a sender may use (RFC 7692 §7.1.2.1: 2^15 bytes).
+const WINDOW: usize = 1 << 15;
 
 /// Why a compressed message could not be (fully) inflated.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +60,27 @@ pub struct Inflater {
     produced: u64,
     limit: u64,
     started: bool,
+    /// Set while the window holds bytes the capture lacks (see the module docs).
+    twin: Option<Twin>,
+}
+
+/// The second inflater of the twins, and what comparing them found.
+struct Twin {
+    d: Decompress,
+    buf: Vec<u8>,
+    /// Output bytes since the last byte where the twins differed.
+    alike_for: u64,
+    /// The current message's output differed: its bytes from `unknown_from` on are not
+    /// known.
+    unknown_from: Option<u64>,
+}
+
+/// A raw inflater whose window starts as `WINDOW` bytes of `fill`.
+fn primed(fill: u8) -> Decompress {
+    let mut d = Decompress::new(false);
+    // Only fails for a dictionary larger than the window, which this is not.
+    let _ = d.set_dictionary(&[fill; WINDOW]);
+    d
 }
 
 impl std::fmt::Debug for Inflater {
@@ -77,15 +111,57 @@ impl Inflater {
             produced: 0,
             limit,
             started: false,
+            twin: None,
         }
+    }
+
+    /// Bytes of the compressed stream are missing from the capture (or it began before
+    /// the capture): without context takeover the next message starts afresh; with it,
+    /// the twins take over until the window is known again. The negotiated parameters
+    /// can no longer be checked.
+    pub fn lose_context(&mut self) {
+        self.strict = None;
+        self.strict_broken = false;
+        self.lenient_broken = false;
+        if self.params.no_context_takeover {
+            self.lenient = Decompress::new(false);
+            self.twin = None;
+            return;
+        }
+        self.lenient = primed(0x00);
+        self.twin = Some(Twin {
+            d: primed(0xff),
+            buf: vec![0; CHUNK],
+            alike_for: 0,
+            unknown_from: None,
+        });
+    }
+
+    /// The current message's content is not known from this output byte on (the twins
+    /// differ there); `None` when every byte produced so far is exact.
+    pub fn unknown_from(&self) -> Option<u64> {
+        self.twin.as_ref().and_then(|t| t.unknown_from)
+    }
+
+    /// Bytes produced for the current message so far.
+    pub fn produced(&self) -> u64 {
+        self.produced
     }
 
     /// Starts a new compressed message.
     pub fn begin_message(&mut self) {
         self.produced = 0;
+        if let Some(twin) = self.twin.as_mut() {
+            twin.unknown_from = None;
+            if twin.alike_for >= WINDOW as u64 {
+                // A whole window came out alike: it is known again.
+                self.twin = None;
+            }
+        }
         if self.lenient_broken {
             self.lenient.reset(false);
             self.lenient_broken = false;
+            self.twin = None;
         }
         if self.params.no_context_takeover
             && self.started
@@ -114,6 +190,32 @@ impl Inflater {
     fn run(&mut self, input: &[u8], sink: &mut dyn FnMut(&[u8])) -> Result<(), InflateFailure> {
         if self.lenient_broken {
             return Ok(());
+        }
+        if let Some(twin) = self.twin.as_mut() {
+            let result = inflate_twins(
+                &mut self.lenient,
+                twin,
+                input,
+                &mut self.buf,
+                self.limit.saturating_sub(self.produced),
+                self.produced,
+                sink,
+            );
+            return match result {
+                Ok(n) => {
+                    self.produced += n;
+                    Ok(())
+                }
+                Err(InflateFailure::TooLarge(n)) => {
+                    self.produced += n;
+                    self.lenient_broken = true;
+                    Err(InflateFailure::TooLarge(self.produced))
+                }
+                Err(e) => {
+                    self.lenient_broken = true;
+                    Err(e)
+                }
+            };
         }
         let lenient = inflate_all(
             &mut self.lenient,
@@ -155,6 +257,82 @@ impl Inflater {
             });
         }
         Ok(())
+    }
+}
+
+/// Feeds all of `input` through the twins `a` and `twin`, bounded by `budget` output
+/// bytes, handing `sink` the output while both agree (within the message, `at` bytes
+/// were produced before). Where they first differ, the message's content stops being
+/// known; the bytes after that are counted, not handed out. Returns the number of bytes
+/// produced.
+fn inflate_twins(
+    a: &mut Decompress,
+    twin: &mut Twin,
+    mut input: &[u8],
+    buf: &mut [u8],
+    budget: u64,
+    at: u64,
+    sink: &mut dyn FnMut(&[u8]),
+) -> Result<u64, InflateFailure> {
+    let mut produced = 0u64;
+    loop {
+        let (a_in, a_out) = (a.total_in(), a.total_out());
+        let (b_in, b_out) = (twin.d.total_in(), twin.d.total_out());
+        let status = a
+            .decompress(input, buf, FlushDecompress::Sync)
+            .map_err(|e| InflateFailure::Corrupt(e.to_string()))?;
+        let b_status = twin
+            .d
+            .decompress(input, &mut twin.buf, FlushDecompress::Sync)
+            .map_err(|e| InflateFailure::Corrupt(e.to_string()))?;
+        let consumed = (a.total_in() - a_in) as usize;
+        let written = (a.total_out() - a_out) as usize;
+        if consumed != (twin.d.total_in() - b_in) as usize
+            || written != (twin.d.total_out() - b_out) as usize
+            || status != b_status
+        {
+            // Both read the same codes: they cannot part ways in length.
+            return Err(InflateFailure::Corrupt(
+                "the stream's structure depends on bytes the capture lacks".into(),
+            ));
+        }
+        input = &input[consumed.min(input.len())..];
+        let piece = &buf[..written];
+        let other = &twin.buf[..written];
+        let first_diff = piece.iter().zip(other).position(|(x, y)| x != y);
+        let last_diff = piece.iter().zip(other).rposition(|(x, y)| x != y);
+        match last_diff {
+            Some(last) => twin.alike_for = (written - last - 1) as u64,
+            None => twin.alike_for += written as u64,
+        }
+        let known = match (twin.unknown_from, first_diff) {
+            (Some(_), _) => 0,
+            (None, Some(d)) => {
+                twin.unknown_from = Some(at + produced + d as u64);
+                d
+            }
+            (None, None) => written,
+        };
+        let allowed = (budget - produced).min(known as u64) as usize;
+        sink(&piece[..allowed]);
+        produced += written as u64;
+        if produced > budget {
+            return Err(InflateFailure::TooLarge(produced));
+        }
+        if status == Status::StreamEnd {
+            a.reset(false);
+            twin.d.reset(false);
+            if input.is_empty() {
+                return Ok(produced);
+            }
+            continue;
+        }
+        if consumed == 0 && written == 0 {
+            return Ok(produced);
+        }
+        if input.is_empty() && written < buf.len() {
+            return Ok(produced);
+        }
     }
 }
 

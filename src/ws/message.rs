@@ -67,6 +67,13 @@ pub(super) struct Assembly {
     inflate_failed: bool,
     /// A capture gap made decompression unreliable: errors are warnings, not violations.
     inflate_unreliable: bool,
+    /// Since the compressed stream last lost bytes, a message was found to refer to
+    /// bytes the capture lacks and said so (once per loss).
+    context_warned: bool,
+    /// Frames were lost (or the capture began inside the connection) and no data message
+    /// has begun since: a continuation may belong to a message whose first frame the
+    /// capture lacks, which is no violation. Said once per loss.
+    start_lost: Option<bool>,
     scratch: Vec<u8>,
 }
 
@@ -77,9 +84,13 @@ impl Assembly {
             .deflate
             .map(|p| Inflater::new(p, limits.max_decompressed))
             .or_else(|| {
-                negotiated
-                    .unknown
-                    .then(|| Inflater::new(DeflateParams::default(), limits.max_decompressed))
+                negotiated.unknown.then(|| {
+                    // Recognised without a handshake: the compressed stream began before
+                    // the capture, so its window is unknown.
+                    let mut inf = Inflater::new(DeflateParams::default(), limits.max_decompressed);
+                    inf.lose_context();
+                    inf
+                })
             });
         Assembly {
             dir,
@@ -93,6 +104,8 @@ impl Assembly {
             inflating: false,
             inflate_failed: false,
             inflate_unreliable: false,
+            context_warned: false,
+            start_lost: negotiated.unknown.then_some(false),
             scratch: Vec::new(),
         }
     }
@@ -141,6 +154,7 @@ impl Assembly {
                 let compressed = h.rsv1
                     && self.inflater.is_some()
                     && (self.negotiated.deflate.is_some() || self.negotiated.unknown);
+                self.start_lost = None;
                 let m = self.push_message(sink, kind, compressed, ts);
                 self.inflating = compressed;
                 self.inflate_failed = false;
@@ -178,14 +192,27 @@ impl Assembly {
                         self.current = Some(open.ordinal);
                     }
                 }
-                None => {
-                    sink.violation(
+                None => match self.start_lost {
+                    // The message's start is missing from the capture: its continuations
+                    // are skipped.
+                    Some(warned) => {
+                        if !warned {
+                            sink.warning(
+                                Warning::TcpGap,
+                                dir,
+                                Some(index),
+                                "continuation frames of a message whose first frame the capture lacks: skipped until a new message begins",
+                            );
+                        }
+                        self.start_lost = Some(true);
+                    }
+                    None => sink.violation(
                         Violation::ContinuationWithoutStart,
                         dir,
                         Some(index),
                         "continuation frame with no message open",
-                    );
-                }
+                    ),
+                },
             },
             Opcode::Control(
                 op @ (ControlOpcode::Close | ControlOpcode::Ping | ControlOpcode::Pong),
@@ -436,11 +463,55 @@ impl Assembly {
             };
             self.inflate_result(sink, m, index, result);
         }
+        let unknown = self.inflating && self.content_unknown(sink, m, index);
         self.inflating = false;
         let valid_utf8 = open.utf8.as_ref().map(Utf8Validator::finish);
         self.finish_message(sink, m, open.hasher, ts);
-        self.judge_utf8(sink, m, index, valid_utf8);
+        if !unknown {
+            self.judge_utf8(sink, m, index, valid_utf8);
+        }
         false
+    }
+
+    /// A compressed message that referred to bytes the capture lacks (its compressed
+    /// stream lost bytes before it, or began before the capture): its content from that
+    /// byte on is unknown, its length is known. Says so once per loss.
+    fn content_unknown(&mut self, sink: &mut impl Sink, m: usize, index: u32) -> bool {
+        let Some(inf) = self.inflater.as_ref() else {
+            return false;
+        };
+        let Some(from) = inf.unknown_from() else {
+            return false;
+        };
+        let produced = inf.produced();
+        if let Some(msg) = sink.message_mut(m) {
+            msg.len = produced;
+            msg.complete = false;
+            msg.sha256 = None;
+        }
+        if !self.context_warned {
+            self.context_warned = true;
+            let why = if self.negotiated.unknown {
+                "its compressed stream began before the capture"
+            } else {
+                "the capture lost bytes of its compressed stream before it"
+            };
+            sink.warning(
+                Warning::TcpGap,
+                self.dir,
+                Some(index),
+                format!("deflate context lost: this compressed message refers to bytes the capture lacks ({why}); its content from byte {from} on is unknown, and so is that of later messages that refer to them (its length, {produced} B, is known)"),
+            );
+        }
+        true
+    }
+
+    /// The compressed stream lost bytes: later messages may refer to them.
+    fn lose_context(&mut self) {
+        if let Some(inf) = self.inflater.as_mut() {
+            inf.lose_context();
+            self.context_warned = false;
+        }
     }
 
     /// A text message whose bytes are all here and are not UTF-8 breaks RFC 6455 §8.1.
@@ -510,6 +581,7 @@ impl Assembly {
         if self.inflating {
             self.inflate_failed = true;
             self.inflate_unreliable = true;
+            self.lose_context();
         }
     }
 
@@ -517,6 +589,8 @@ impl Assembly {
     /// come from the missing bytes.
     pub(super) fn gap_between_frames(&mut self) {
         self.inflate_unreliable = true;
+        // What was lost may have been (part of) a compressed message.
+        self.lose_context();
     }
 
     /// Frame boundaries are lost: whatever message was open cannot be finished, and what
@@ -534,6 +608,7 @@ impl Assembly {
         }
         self.inflating = false;
         self.control_hasher = None;
+        self.start_lost = Some(false);
     }
 
     /// The stream ended; `inside_payload` when it ended inside the current frame's

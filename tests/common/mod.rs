@@ -2,6 +2,7 @@
 //! pcap file, so tests can feed wsscope byte streams produced by other implementations.
 #![allow(dead_code)]
 
+pub mod loss;
 pub mod reread;
 
 use std::net::{Ipv4Addr, SocketAddrV4};

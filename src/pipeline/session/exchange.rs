@@ -13,6 +13,8 @@ use crate::rules::{Violation, Warning};
 use crate::source::Timestamp;
 use crate::ws::Negotiated;
 
+use super::recognise::plausible_frames;
+
 /// Most client bytes held while the server's answer to an Upgrade is awaited.
 const MAX_EARLY_CLIENT_BYTES: usize = 1 << 20;
 
@@ -31,6 +33,21 @@ impl Session {
         while !bytes.is_empty() {
             match &mut self.phases[dir.index()] {
                 Phase::Opaque => return,
+                Phase::AnswerLost => {
+                    if !plausible_frames(bytes) {
+                        self.phases[dir.index()] = Phase::Opaque;
+                        return;
+                    }
+                    self.answered_unseen(packet, conns, cfg);
+                }
+                Phase::Skip(left) => {
+                    let used = (*left).min(bytes.len());
+                    bytes = &bytes[used..];
+                    *left -= used;
+                    if *left == 0 {
+                        self.phases[dir.index()] = Phase::Ws;
+                    }
+                }
                 Phase::Ws => {
                     if let (Some(c), Some(d)) = (self.conn, self.decoders[dir.index()].as_mut()) {
                         d.feed(&mut conns[c], bytes, packet, ts);
@@ -182,6 +199,38 @@ impl Session {
             self.phases[client] = Phase::Head(Vec::new());
         }
         // What the client sent while it waited is decoded as what it turned out to be.
+        for (bytes, packet, ts) in held {
+            self.bytes_of(Dir::Client, &bytes, packet, ts, conns, cfg);
+        }
+    }
+}
+
+impl Session {
+    /// The server's answer to the Upgrade request was lost, and what it sent next is
+    /// WebSocket frames (server frames, unmasked, chaining exactly): it switched. The
+    /// handshake stays without its response, the extensions are unknown (RSV bits and
+    /// compression are judged leniently), and what the client sent meanwhile is decoded
+    /// as frames.
+    fn answered_unseen(&mut self, packet: u64, conns: &mut Vec<Connection>, cfg: &SessionConfig) {
+        self.pending.pop_front();
+        let held = match std::mem::replace(&mut self.phases[Dir::Client.index()], Phase::Opaque) {
+            Phase::AwaitUpgrade(held, _) => held,
+            _ => Vec::new(),
+        };
+        if let Some(c) = self.conn {
+            conns[c].warning(
+                Warning::TcpGap,
+                Some(Dir::Server),
+                None,
+                format!("the server's answer to the Upgrade was not captured; the frames it sends from packet {packet} on show it switched to WebSocket: the extensions it accepted are unknown"),
+            );
+        }
+        let unknown = Negotiated {
+            deflate: None,
+            other_extension: false,
+            unknown: true,
+        };
+        self.start_frames(unknown, unknown, cfg.limits);
         for (bytes, packet, ts) in held {
             self.bytes_of(Dir::Client, &bytes, packet, ts, conns, cfg);
         }

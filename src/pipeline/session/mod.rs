@@ -61,6 +61,13 @@ enum Phase {
     /// The client only, after its Upgrade request: what it sent meanwhile (bytes,
     /// packet, time), held until the server answers, and how many bytes that is.
     AwaitUpgrade(Vec<(Vec<u8>, u64, Timestamp)>, usize),
+    /// The server only: its answer to an Upgrade request was lost from the capture; what
+    /// it sends next tells whether it switched to WebSocket (frames that chain exactly)
+    /// or not.
+    AnswerLost,
+    /// The server only: this many bytes (the 101 of a handshake whose request was lost)
+    /// are passed over before its frames.
+    Skip(usize),
     /// WebSocket frames.
     Ws,
     /// Not decoded any further.
@@ -299,13 +306,22 @@ impl Session {
             }
             return;
         }
+        let w = if snaplen {
+            Warning::Truncated
+        } else {
+            Warning::TcpGap
+        };
+        let awaiting_upgrade = dir == Dir::Server
+            && matches!(self.phases[dir.index()], Phase::Head(_))
+            && self.pending.front().is_some_and(|r| r.upgrade.is_some());
+        if let (Some(c), true) = (self.conn, awaiting_upgrade) {
+            // The answer to the Upgrade is (partly) missing: what follows will tell.
+            self.phases[dir.index()] = Phase::AnswerLost;
+            conns[c].warning(w, Some(dir), None, format!("{len} bytes of the server's answer to the Upgrade request are missing (packet {packet}); what the server sends next shows whether it switched to WebSocket"));
+            return;
+        }
         self.phases[dir.index()] = Phase::Opaque;
         if let Some(c) = self.conn {
-            let w = if snaplen {
-                Warning::Truncated
-            } else {
-                Warning::TcpGap
-            };
             conns[c].warning(w, Some(dir), None, format!("{len} bytes missing during the HTTP exchange (packet {packet}); the rest of this direction is not decoded"));
         }
     }

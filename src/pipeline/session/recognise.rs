@@ -3,8 +3,10 @@
 //! frames that look right for their sender: masked from the client, RFC 6455 §5.1), or
 //! something else, not followed further.
 
-use super::{Mode, Session, SessionConfig};
-use crate::http::head::looks_like_request;
+use super::{Mode, Phase, Session, SessionConfig};
+use crate::http::HttpHead;
+use crate::http::extensions::{parse_agreement, parse_extensions};
+use crate::http::head::{looks_like_request, parse_response};
 use crate::model::{Connection, Dir};
 use crate::rules::Warning;
 use crate::source::Timestamp;
@@ -34,6 +36,14 @@ impl Session {
         {
             self.mode = Mode::Http;
             return;
+        }
+        if side == Side::Accepter
+            && port_side.is_none()
+            && let Ok(Some(head)) = parse_response(bytes)
+            && head.status() == Some(101)
+            && head.has_token("upgrade", "websocket")
+        {
+            return self.upgrade_without_request(head, packet, ts, conns, cfg);
         }
         let client_side = if let Some(server_side) = port_side {
             Some(server_side.other())
@@ -74,9 +84,68 @@ impl Session {
     }
 }
 
+impl Session {
+    /// The flow's first payload is the server's 101 to an Upgrade: the request was lost
+    /// from the capture (its bytes are missing from the client's stream). The 101 shows
+    /// the upgrade and the extensions the server accepted, which the frames are decoded
+    /// with; the connection counts as one without a (whole) handshake.
+    fn upgrade_without_request(
+        &mut self,
+        head: HttpHead,
+        packet: u64,
+        ts: Timestamp,
+        conns: &mut Vec<Connection>,
+        cfg: &SessionConfig,
+    ) {
+        self.client_side = Side::Opener;
+        self.mode = Mode::WebSocket;
+        let mut conn = self.new_connection();
+        conn.midstream = true;
+        conn.warning(
+            Warning::Midstream,
+            None,
+            None,
+            format!("the Upgrade request was not captured (the client's first bytes are missing); the server's 101 at packet {packet} shows the upgrade and the extensions it accepted"),
+        );
+        conn.last_ts = ts;
+        let (client, server) = accepted_extensions(&head);
+        self.start_frames(client, server, cfg.limits);
+        self.phases[Dir::Server.index()] = Phase::Skip(head.len);
+        self.push_connection(conn, conns);
+    }
+}
+
+/// What a 101 response's Sec-WebSocket-Extensions agrees for each direction (RFC 7692
+/// §7.1); unknown when it cannot be read.
+fn accepted_extensions(head: &HttpHead) -> (Negotiated, Negotiated) {
+    let unknown = Negotiated {
+        deflate: None,
+        other_extension: false,
+        unknown: true,
+    };
+    let extensions = parse_extensions(&head.header("sec-websocket-extensions").unwrap_or_default());
+    let other_extension = extensions.iter().any(|e| e.name != "permessage-deflate");
+    let deflate = match extensions.iter().find(|e| e.name == "permessage-deflate") {
+        Some(pmd) => match parse_agreement(&pmd.params) {
+            Ok(agreement) => Some(agreement),
+            Err(_) => return (unknown, unknown),
+        },
+        None => None,
+    };
+    let for_dir = |params| Negotiated {
+        deflate: params,
+        other_extension,
+        unknown: false,
+    };
+    (
+        for_dir(deflate.map(|d| d.client)),
+        for_dir(deflate.map(|d| d.server)),
+    )
+}
+
 /// Does a chunk sent by the server look like whole unmasked frames, back to back? A
 /// stricter test than one header, since unmasked frames have no tell-tale mask bit.
-fn plausible_frames(mut bytes: &[u8]) -> bool {
+pub(super) fn plausible_frames(mut bytes: &[u8]) -> bool {
     let mut frames = 0;
     while !bytes.is_empty() {
         if !plausible_header(bytes, Dir::Server) {
