@@ -84,8 +84,8 @@ fn write_one() {
         .iter()
         .filter(|p| !lost.contains(&p.number))
         .collect();
-    std::fs::write("/tmp/lossy.pcap", common::loss::pcap_of(&kept))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out = std::env::temp_dir().join("lossy.pcap");
+    std::fs::write(&out, common::loss::pcap_of(&kept)).unwrap_or_else(|e| panic!("{e}"));
     let mut lost: Vec<_> = lost.into_iter().collect();
     lost.sort();
     println!("{}: lost packets {lost:?}", out.display());
