@@ -9,7 +9,7 @@ mod common;
 use common::loss::{Comparison, compare, lost_packets, packets_of};
 
 /// The share of untouched messages a lossy decode must still decode.
-const RECALL_FLOOR: f64 = 0.955;
+const RECALL_FLOOR: f64 = 0.99;
 
 #[test]
 fn lost_packets_invent_nothing_and_untouched_messages_are_decoded() {
@@ -30,6 +30,12 @@ fn lost_packets_invent_nothing_and_untouched_messages_are_decoded() {
                     continue;
                 }
                 let c = compare(&bytes, &lost);
+                if std::env::var_os("LOSS_VERBOSE").is_some() && !c.missed_which.is_empty() {
+                    println!(
+                        "  {name} {percent}% seed {seed}: missed {:?}",
+                        c.missed_which
+                    );
+                }
                 if c.invented_hashes + c.invented_violations + c.invented_connections > 0 {
                     rows.push(format!("{name} {percent}% seed {seed}: {c:?}"));
                 }
@@ -37,9 +43,10 @@ fn lost_packets_invent_nothing_and_untouched_messages_are_decoded() {
             }
         }
         println!(
-            "{name}: untouched {} recalled {} invented hashes {} violations {} connections {}",
+            "{name}: untouched {} recalled {} missed {:?} invented hashes {} violations {} connections {}",
             per_file.untouched,
             per_file.recalled,
+            per_file.missed,
             per_file.invented_hashes,
             per_file.invented_violations,
             per_file.invented_connections
@@ -48,17 +55,19 @@ fn lost_packets_invent_nothing_and_untouched_messages_are_decoded() {
     }
     let recall = total.recalled as f64 / total.untouched.max(1) as f64;
     println!(
-        "all: {} untouched messages, {} recalled ({:.2} %), missed {:?} (no connection, no answer to the handshake, other); invented: {} hashes, {} violations, {} connections",
+        "all: {} untouched messages, {} recalled ({:.2} %), missed {:?} (no connection, no answer to the handshake, other); {} compressed messages after a loss of their context, {} of them decoded exactly; invented: {} hashes, {} violations, {} connections",
         total.untouched,
         total.recalled,
         recall * 100.0,
         total.missed,
+        total.after_context_loss,
+        total.after_context_loss_recalled,
         total.invented_hashes,
         total.invented_violations,
         total.invented_connections
     );
     assert!(rows.is_empty(), "inventions:\n{}", rows.join("\n"));
-    // Issue 16 asks for 99 %; this floor follows what is reached, so it can only rise.
+    // Issue 16 asks for at least 99 % of the messages the loss did not touch.
     assert!(recall >= RECALL_FLOOR, "recall {:.2} %", recall * 100.0);
 }
 

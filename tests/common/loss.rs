@@ -133,6 +133,15 @@ pub struct Comparison {
     /// or has without the server's answer to the handshake, or without any frame of
     /// that direction after a gap: where the recall is lost.
     pub missed: [usize; 3],
+    /// The untouched messages not recalled: connection, direction, kind, first frame.
+    pub missed_which: Vec<String>,
+    /// Compressed messages, under context takeover, sent after the capture lost bytes
+    /// of their direction: their frames are all there, but they may refer to the lost
+    /// bytes (RFC 7692 §7.2.2), so they are not counted as untouched.
+    pub after_context_loss: usize,
+    /// …of which the lossy decode has the same message exactly (it referred to none of
+    /// the lost bytes, which the twin inflaters could tell).
+    pub after_context_loss_recalled: usize,
 }
 
 impl std::ops::AddAssign for Comparison {
@@ -145,6 +154,9 @@ impl std::ops::AddAssign for Comparison {
         for i in 0..3 {
             self.missed[i] += o.missed[i];
         }
+        self.missed_which.extend(o.missed_which);
+        self.after_context_loss += o.after_context_loss;
+        self.after_context_loss_recalled += o.after_context_loss_recalled;
     }
 }
 
@@ -163,6 +175,21 @@ pub fn compare(bytes: &[u8], lost: &HashSet<u64>) -> Comparison {
     let lossy_bytes = pcap_of(&kept);
     let lossy = decode_reader(&lossy_bytes[..], config).unwrap_or_else(|e| panic!("{e}"));
     let (whole_by, lossy_by) = (keyed(&whole), keyed(&lossy));
+    // The first packet lost of each direction of each pair of endpoints.
+    let mut first_loss: HashMap<(SocketAddr, SocketAddr), u64> = HashMap::new();
+    for p in packets.iter().filter(|p| lost.contains(&p.number)) {
+        let r = wsscope::source::PacketRef {
+            number: p.number,
+            ts: wsscope::source::Timestamp::default(),
+            link: p.link,
+            data: &p.data,
+            orig_len: p.orig_len,
+        };
+        if let Ok(seg) = decode_packet(&r) {
+            let first = first_loss.entry((seg.src, seg.dst)).or_insert(p.number);
+            *first = (*first).min(p.number);
+        }
+    }
     let mut out = Comparison::default();
     for (key, c) in &lossy_by {
         let Some(w) = whole_by.get(key) else {
@@ -203,6 +230,37 @@ pub fn compare(bytes: &[u8], lost: &HashSet<u64>) -> Comparison {
             .iter()
             .filter(|m| m.complete && m.sha256.is_some())
         {
+            let (from, to) = match m.dir {
+                Dir::Client => (w.client, w.server),
+                Dir::Server => (w.server, w.client),
+            };
+            let takeover = match &w.handshake {
+                Some(h) => h.deflate.is_some_and(|d| {
+                    let p = if m.dir == Dir::Client {
+                        d.client
+                    } else {
+                        d.server
+                    };
+                    !p.no_context_takeover
+                }),
+                None => true,
+            };
+            let starts = m
+                .frames
+                .first()
+                .and_then(|&i| w.frame(i))
+                .and_then(|f| f.packets.first().copied())
+                .unwrap_or(0);
+            if m.compressed && takeover && first_loss.get(&(from, to)).is_some_and(|&l| l < starts)
+            {
+                out.after_context_loss += 1;
+                if let Some(h) = m.sha256.as_deref()
+                    && got.contains(&(m.dir, m.kind, h))
+                {
+                    out.after_context_loss_recalled += 1;
+                }
+                continue;
+            }
             let touched = m.frames.iter().any(|&i| {
                 w.frame(i)
                     .is_some_and(|f| f.packets.iter().any(|n| lost.contains(n)))
@@ -216,6 +274,14 @@ pub fn compare(bytes: &[u8], lost: &HashSet<u64>) -> Comparison {
             {
                 out.recalled += 1;
             } else {
+                out.missed_which.push(format!(
+                    "{}:{} {} {} frame {:?}",
+                    key.0,
+                    key.1,
+                    m.dir.name(),
+                    m.kind.name(),
+                    m.frames.first()
+                ));
                 match lossy_by.get(key) {
                     None => out.missed[0] += 1,
                     Some(c) if c.handshake.as_ref().is_some_and(|h| h.response.is_none()) => {

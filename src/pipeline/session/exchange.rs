@@ -3,11 +3,11 @@
 //! (RFC 6455 §4): with 101 the handshake is checked and both directions carry frames
 //! from then on; with anything else the connection goes on as HTTP.
 
-use super::{Mode, PendingRequest, Phase, Session, SessionConfig};
+use super::{Early, Mode, PendingRequest, Phase, Session, SessionConfig};
 use crate::http::body::{BodyNext, request_body, response_body};
 use crate::http::extensions::{DeflateParams, parse_extensions};
 use crate::http::handshake::{self, is_upgrade_request};
-use crate::http::head::{HeadError, HttpHead, parse_request, parse_response};
+use crate::http::head::{HeadError, HttpHead, looks_like_request, parse_request, parse_response};
 use crate::model::{Connection, Dir};
 use crate::rules::{Violation, Warning};
 use crate::source::Timestamp;
@@ -33,6 +33,16 @@ impl Session {
         while !bytes.is_empty() {
             match &mut self.phases[dir.index()] {
                 Phase::Opaque => return,
+                Phase::HttpLost => {
+                    let starts_head = match dir {
+                        Dir::Client => looks_like_request(bytes),
+                        Dir::Server => bytes.starts_with(b"HTTP/1."),
+                    };
+                    if !starts_head {
+                        return;
+                    }
+                    self.phases[dir.index()] = Phase::Head(Vec::new());
+                }
                 Phase::AnswerLost => {
                     if !plausible_frames(bytes) {
                         self.phases[dir.index()] = Phase::Opaque;
@@ -63,7 +73,7 @@ impl Session {
                         return;
                     }
                     *total += bytes.len();
-                    held.push((bytes.to_vec(), packet, ts));
+                    held.push(Early::Bytes(bytes.to_vec(), packet, ts));
                     return;
                 }
                 Phase::Body(skipper) => {
@@ -140,6 +150,12 @@ impl Session {
             self.phases[server] = Phase::Head(Vec::new());
             return;
         }
+        if status == 101 {
+            // After a loss, answers may be missing: the 101 answers the Upgrade.
+            while self.pending.front().is_some_and(|r| r.upgrade.is_none()) {
+                self.pending.pop_front();
+            }
+        }
         let Some(request) = self.pending.pop_front() else {
             self.http_stop(
                 conns,
@@ -199,8 +215,20 @@ impl Session {
             self.phases[client] = Phase::Head(Vec::new());
         }
         // What the client sent while it waited is decoded as what it turned out to be.
-        for (bytes, packet, ts) in held {
-            self.bytes_of(Dir::Client, &bytes, packet, ts, conns, cfg);
+        self.replay_early(held, conns, cfg);
+    }
+
+    /// What the client sent (and the capture lost) while it waited for the answer.
+    fn replay_early(&mut self, held: Vec<Early>, conns: &mut Vec<Connection>, cfg: &SessionConfig) {
+        for early in held {
+            match early {
+                Early::Bytes(bytes, packet, ts) => {
+                    self.bytes_of(Dir::Client, &bytes, packet, ts, conns, cfg)
+                }
+                Early::Gap(len, reason, packet) => {
+                    self.gap(Dir::Client, len, reason, packet, conns, cfg)
+                }
+            }
         }
     }
 }
@@ -231,9 +259,7 @@ impl Session {
             unknown: true,
         };
         self.start_frames(unknown, unknown, cfg.limits);
-        for (bytes, packet, ts) in held {
-            self.bytes_of(Dir::Client, &bytes, packet, ts, conns, cfg);
-        }
+        self.replay_early(held, conns, cfg);
     }
 }
 

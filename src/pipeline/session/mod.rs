@@ -58,9 +58,12 @@ enum Phase {
     Head(Vec<u8>),
     /// Skipping an HTTP body.
     Body(BodySkipper),
-    /// The client only, after its Upgrade request: what it sent meanwhile (bytes,
-    /// packet, time), held until the server answers, and how many bytes that is.
-    AwaitUpgrade(Vec<(Vec<u8>, u64, Timestamp)>, usize),
+    /// The client only, after its Upgrade request: what it sent meanwhile (and what the
+    /// capture lost of it), held until the server answers, and how many bytes that is.
+    AwaitUpgrade(Vec<Early>, usize),
+    /// Bytes of the HTTP exchange were lost: the next packet that starts a head (a
+    /// request line from the client, a status line from the server) picks it up again.
+    HttpLost,
     /// The server only: its answer to an Upgrade request was lost from the capture; what
     /// it sends next tells whether it switched to WebSocket (frames that chain exactly)
     /// or not.
@@ -72,6 +75,15 @@ enum Phase {
     Ws,
     /// Not decoded any further.
     Opaque,
+}
+
+/// What the client sent after its Upgrade request and before the server's answer.
+#[derive(Debug)]
+enum Early {
+    /// Bytes, with their packet and time.
+    Bytes(Vec<u8>, u64, Timestamp),
+    /// Bytes the capture lost: how many, why, at which packet.
+    Gap(u64, GapReason, u64),
 }
 
 impl Phase {
@@ -311,6 +323,11 @@ impl Session {
         } else {
             Warning::TcpGap
         };
+        if let Phase::AwaitUpgrade(held, _) = &mut self.phases[dir.index()] {
+            // Judged with the rest once the server's answer says what the bytes were.
+            held.push(Early::Gap(len, reason, packet));
+            return;
+        }
         let awaiting_upgrade = dir == Dir::Server
             && matches!(self.phases[dir.index()], Phase::Head(_))
             && self.pending.front().is_some_and(|r| r.upgrade.is_some());
@@ -320,9 +337,24 @@ impl Session {
             conns[c].warning(w, Some(dir), None, format!("{len} bytes of the server's answer to the Upgrade request are missing (packet {packet}); what the server sends next shows whether it switched to WebSocket"));
             return;
         }
-        self.phases[dir.index()] = Phase::Opaque;
+        let http = matches!(self.mode, Mode::Http | Mode::WebSocket)
+            && matches!(
+                self.phases[dir.index()],
+                Phase::Head(_) | Phase::Body(_) | Phase::HttpLost
+            );
+        self.phases[dir.index()] = if http { Phase::HttpLost } else { Phase::Opaque };
         if let Some(c) = self.conn {
-            conns[c].warning(w, Some(dir), None, format!("{len} bytes missing during the HTTP exchange (packet {packet}); the rest of this direction is not decoded"));
+            let then = if http {
+                "decoding goes on at the next packet that starts an HTTP head"
+            } else {
+                "the rest of this direction is not decoded"
+            };
+            conns[c].warning(
+                w,
+                Some(dir),
+                None,
+                format!("{len} bytes missing during the HTTP exchange (packet {packet}); {then}"),
+            );
         }
     }
 
