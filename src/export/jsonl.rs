@@ -81,6 +81,8 @@ struct MessageLine {
     text: Option<String>,
     close_code: Option<u16>,
     close_reason: Option<String>,
+    complete: bool,
+    wire_len: u64,
 }
 
 #[derive(Serialize)]
@@ -248,6 +250,8 @@ fn message_line(conn: u32, m: &MessageRecord) -> MessageLine {
         text: m.text().map(|t| cut_text(&t)),
         close_code: m.close_code,
         close_reason: m.close_reason.clone(),
+        complete: m.complete,
+        wire_len: m.wire_len,
     }
 }
 

@@ -98,8 +98,8 @@ impl Tally {
         for f in frames {
             let d = f.dir.index();
             self.frames[d] += 1;
-            self.payload[d] =
-                self.payload[d].saturating_add(f.header.payload_len.min(u64::MAX / 4));
+            // What the capture holds: a declared length may be anything up to 2^63.
+            self.payload[d] = self.payload[d].saturating_add(f.seen);
             self.framing[d] += u64::from(f.header.header_len);
             if let Some(prev) = hb.last_frame {
                 let gap = f.ts.seconds_since(prev);

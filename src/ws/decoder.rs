@@ -292,6 +292,7 @@ impl DirectionDecoder {
             stream_offset: self.offset - u64::from(header.header_len),
             raw,
             complete: true,
+            seen: 0,
             message: None,
             ended: false,
         });
@@ -333,6 +334,7 @@ impl DirectionDecoder {
             if rec.packets.last() != Some(&self.packet) {
                 rec.packets.push(self.packet);
             }
+            rec.seen += chunk.len() as u64;
             let room = self.max_frame_kept.saturating_sub(rec.raw.len());
             if room < chunk.len() && rec.complete {
                 rec.complete = false;

@@ -63,6 +63,9 @@ pub struct FrameRecord {
     pub raw: Vec<u8>,
     /// Every payload byte is in `raw` (no capture gap, no keep limit hit).
     pub complete: bool,
+    /// Payload bytes the capture holds (all `header.payload_len` of them unless a gap,
+    /// the snaplen or the capture's end cut the frame): what figures count.
+    pub seen: u64,
     /// Ordinal (0-based, in the order their first frames arrived, counting records that
     /// have left memory) among the connection's messages of the one this frame belongs
     /// to (see [`crate::model::Connection::message_of`]).
@@ -88,6 +91,7 @@ impl FrameRecord {
             stream_offset: 0,
             raw: Vec::new(),
             complete: true,
+            seen: 0,
             message,
             ended,
         }

@@ -97,13 +97,20 @@ pub(super) fn payload_section(doc: &mut Doc, conn: &Connection, f: &FrameRecord)
         Some(m) if m.compressed => {
             doc.heading("Decompression (permessage-deflate, RFC 7692 §7.2.2)");
             let frames: Vec<String> = m.frames.iter().map(u32::to_string).collect();
+            let outcome = if m.complete {
+                format!("inflates to {} B", m.len)
+            } else {
+                format!(
+                    "could not be decompressed in full (the problems above say why): {} B of what it holds are known",
+                    m.data.len()
+                )
+            };
             let note = format!(
-                "RSV1 on frame {} marks the message compressed. The payloads of its frame{} {} ({} B), followed by 00 00 ff ff, form a raw DEFLATE stream that inflates to {} B.",
+                "RSV1 on frame {} marks the message compressed. The payloads of its frame{} {} ({} B), followed by 00 00 ff ff, form a raw DEFLATE stream that {outcome}.",
                 m.frames.first().copied().unwrap_or(f.index),
                 if frames.len() == 1 { "" } else { "s" },
                 frames.join(", "),
                 m.wire_len,
-                m.len
             );
             doc.para(&note, 2, theme.text());
             doc.heading(format!(
@@ -180,7 +187,13 @@ fn message_body(doc: &mut Doc, m: &MessageRecord, title: &str) {
         theme,
     );
     let mut head = format!("{title}: {label}, {} B", m.len);
-    if !m.finished {
+    if m.compressed && !m.complete {
+        head = if m.data.is_empty() {
+            format!("{title}: not known (it could not be decompressed)")
+        } else {
+            format!("{title}: its first {} B are known ({label})", m.data.len())
+        };
+    } else if !m.finished {
         head.push_str(" (not finished in the capture)");
     } else if m.data_cut {
         head.push_str(" (only the first bytes were kept)");

@@ -42,7 +42,7 @@ pub fn entries(c: &Connection) -> Vec<Entry> {
         dir: w.dir,
         frame: w.frame,
         detail: w.detail.clone(),
-        explain: "A problem of the capture, not of the peers: wsscope shows what it could decode.",
+        explain: w.warning.sentence(),
         handshake: false,
     });
     v.chain(w).collect()

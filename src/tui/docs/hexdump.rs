@@ -47,8 +47,23 @@ pub fn groups(f: &FrameRecord) -> Vec<(Range<usize>, String, &'static [Field])> 
         out.push((r, "masking key".into(), &[Field::MaskingKey]));
     }
     if let Some(r) = Field::Payload.byte_range(h) {
-        let label = format!("payload ({} B)", h.payload_len);
-        out.push((r, label, &[Field::Payload]));
+        // The map shows the bytes the capture holds: a declared length may be far more.
+        let held = r.start..r.end.min(f.raw.len().max(r.start));
+        let label = if held.len() as u64 == h.payload_len {
+            format!("payload ({} B)", h.payload_len)
+        } else if f.seen < h.payload_len {
+            format!(
+                "payload ({} B declared, {} B in the capture)",
+                h.payload_len, f.seen
+            )
+        } else {
+            format!(
+                "payload ({} B, the first {} B kept)",
+                h.payload_len,
+                held.len()
+            )
+        };
+        out.push((held, label, &[Field::Payload]));
     }
     out
 }

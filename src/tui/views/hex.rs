@@ -25,10 +25,10 @@ fn map_line(app: &App, i: usize, f: &FrameRecord) -> Line<'static> {
         1 => Line::styled("byte map (← → select a field)", app.theme.title()),
         _ => match groups.get(i - 2) {
             Some((r, label, fields)) => {
-                let range = if r.len() == 1 {
-                    r.start.to_string()
-                } else {
-                    format!("{}-{}", r.start, r.end.saturating_sub(1))
+                let range = match r.len() {
+                    0 => "(none)".to_string(),
+                    1 => r.start.to_string(),
+                    _ => format!("{}-{}", r.start, r.end.saturating_sub(1)),
                 };
                 let line = Line::raw(format!("  {range:<12} {label}"));
                 if fields.contains(&app.panes.field) {
