@@ -47,6 +47,9 @@ struct Common {
     /// Treat this TCP port's traffic as WebSocket even without a captured handshake (repeatable).
     #[arg(long = "port", value_name = "N", global = true)]
     ports: Vec<u16>,
+    /// Never take a connection seen from its middle (no handshake captured) for WebSocket on the evidence of its frames; only --port does
+    #[arg(long, global = true)]
+    no_guess: bool,
     /// Do not use colour (also honoured: the NO_COLOR environment variable).
     #[arg(long, global = true)]
     no_color: bool,
@@ -102,6 +105,7 @@ impl Common {
             },
             ws_ports: self.ports.clone(),
             idle_threshold: self.idle_threshold,
+            guess: !self.no_guess,
         }
     }
 }

@@ -384,16 +384,36 @@ impl Warning {
     /// One sentence saying whose problem it is and what it means for what is shown.
     pub fn sentence(self) -> &'static str {
         match self {
-            Warning::TcpGap => "The capture lost these bytes (a busy capture dropped packets): wsscope decodes around them and invents nothing in their place.",
-            Warning::Truncated => "The capture kept only the first bytes of each packet (its snaplen): lengths are known, the bytes cut are not.",
-            Warning::Midstream => "The opening handshake is not in the capture: what it negotiated (extensions, subprotocol) is unknown, and rules that depend on it are judged leniently.",
-            Warning::RetransmissionDiffers => "A peer sent the same stream bytes twice with different content; the first copy is the one decoded.",
-            Warning::FrameIncomplete => "The stream ends inside this frame: the capture (or the connection) stopped before its last byte.",
-            Warning::Desync => "Frame boundaries could not be followed past here (bytes lost, or a length no frame can have); decoding goes on where a frame header is found again.",
-            Warning::LimitReached => "One of wsscope's limits was reached (they keep memory bounded): what is past it is counted, not kept.",
-            Warning::HttpUnparsed => "These bytes are not HTTP that wsscope can read: the rest of this direction is not decoded.",
-            Warning::IdleGap => "The peers sent nothing for this long: NATs and proxies often drop a connection idle for about 60 s (RFC 6455 §5.5.2 pings keep it open).",
-            Warning::NoClosingHandshake => "The connection ended, or the capture did, without both peers sending Close (RFC 6455 §7.1.2).",
+            Warning::TcpGap => {
+                "The capture lost these bytes (a busy capture dropped packets): wsscope decodes around them and invents nothing in their place."
+            }
+            Warning::Truncated => {
+                "The capture kept only the first bytes of each packet (its snaplen): lengths are known, the bytes cut are not."
+            }
+            Warning::Midstream => {
+                "The opening handshake is not in the capture: what it negotiated (extensions, subprotocol) is unknown, and rules that depend on it are judged leniently."
+            }
+            Warning::RetransmissionDiffers => {
+                "A peer sent the same stream bytes twice with different content; the first copy is the one decoded."
+            }
+            Warning::FrameIncomplete => {
+                "The stream ends inside this frame: the capture (or the connection) stopped before its last byte."
+            }
+            Warning::Desync => {
+                "Frame boundaries could not be followed past here (bytes lost, or a length no frame can have); decoding goes on where a frame header is found again."
+            }
+            Warning::LimitReached => {
+                "One of wsscope's limits was reached (they keep memory bounded): what is past it is counted, not kept."
+            }
+            Warning::HttpUnparsed => {
+                "These bytes are not HTTP that wsscope can read: the rest of this direction is not decoded."
+            }
+            Warning::IdleGap => {
+                "The peers sent nothing for this long: NATs and proxies often drop a connection idle for about 60 s (RFC 6455 §5.5.2 pings keep it open)."
+            }
+            Warning::NoClosingHandshake => {
+                "The connection ended, or the capture did, without both peers sending Close (RFC 6455 §7.1.2)."
+            }
         }
     }
 }

@@ -229,7 +229,7 @@ impl Pipeline {
                 last_packet: seg.number,
                 tcp: TcpFlow::new(endpoints, self.config.limits.max_out_of_order),
                 app: FlowState {
-                    session: Session::new(endpoints, order, seg.number, seg.ts),
+                    session: Session::new(endpoints, order, seg.number, seg.ts, seg.flags.syn),
                     buffered: 0,
                     decision_told: false,
                 },

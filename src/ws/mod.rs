@@ -6,6 +6,7 @@
 //! rules, as pure functions). What it finds goes to a [`Sink`]: the model keeps it for a
 //! connection; tests keep it in a [`sink::Recording`].
 
+pub mod chain;
 pub mod checks;
 pub mod close;
 pub mod decoder;

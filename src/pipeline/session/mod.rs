@@ -7,6 +7,7 @@
 //! `exchange`, recognising WebSocket traffic without a handshake in `recognise`.
 
 mod exchange;
+mod probe;
 mod recognise;
 
 use std::collections::VecDeque;
@@ -30,6 +31,9 @@ pub struct SessionConfig {
     pub ws_ports: Vec<u16>,
     /// Silences between frames longer than this many seconds are warned about.
     pub idle_threshold: f64,
+    /// Whether a flow seen from its middle may be taken for WebSocket on the evidence of
+    /// its frames (`--no-guess` turns it off; `--port` still applies).
+    pub guess: bool,
 }
 
 impl Default for SessionConfig {
@@ -38,6 +42,7 @@ impl Default for SessionConfig {
             limits: Limits::default(),
             ws_ports: Vec::new(),
             idle_threshold: crate::analysis::heartbeat::DEFAULT_IDLE_THRESHOLD_SECS,
+            guess: true,
         }
     }
 }
@@ -46,6 +51,8 @@ impl Default for SessionConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Undecided,
+    /// Seen from its middle: the frames' evidence is being gathered ([`probe`]).
+    Probing,
     Http,
     WebSocket,
     Other,
@@ -121,18 +128,29 @@ pub struct Session {
     pending: VecDeque<PendingRequest>,
     /// Boxed: only WebSocket flows have them, and the flow table stays small.
     decoders: [Option<Box<DirectionDecoder>>; 2],
+    /// The evidence gathered while [`Mode::Probing`].
+    probe: Option<Box<probe::Probe>>,
+    /// The flow's first packet was a SYN: its start is in the capture.
+    opened: bool,
+    /// Bytes of a direction were missing before the flow's first payload was judged.
+    start_lost: bool,
+    /// Packets, header bytes and stream bytes sent by each [`Side`] (by [`Side::index`];
+    /// which side is the client may be settled late).
     packets: [u64; 2],
     header_bytes: [u64; 2],
     bytes: [u64; 2],
 }
 
 impl Session {
-    /// A new session for a flow whose first packet is `first_packet`.
+    /// A new session for a flow whose first packet is `first_packet`; `opened` when that
+    /// packet is a SYN (the flow's start is in the capture, so RFC 6455 §4's handshake
+    /// must be too for it to be WebSocket).
     pub fn new(
         endpoints: Endpoints,
         flow_order: u64,
         first_packet: u64,
         first_ts: Timestamp,
+        opened: bool,
     ) -> Self {
         Session {
             flow_order,
@@ -145,6 +163,9 @@ impl Session {
             phases: [Phase::Head(Vec::new()), Phase::Head(Vec::new())],
             pending: VecDeque::new(),
             decoders: [None, None],
+            probe: None,
+            opened,
+            start_lost: false,
             packets: [0; 2],
             header_bytes: [0; 2],
             bytes: [0; 2],
@@ -160,13 +181,20 @@ impl Session {
                 Phase::AwaitUpgrade(_, total) => *total,
                 _ => 0,
             })
-            .sum()
+            .sum::<usize>()
+            + self.probe.as_ref().map_or(0, |p| p.held_bytes())
     }
 
     /// The global buffer budget is exhausted: drop what this session holds, saying so
     /// (`what` tells which budget, see [`crate::Pipeline`]).
     pub fn shed(&mut self, conns: &mut [Connection], what: &str) {
         if self.held_bytes() == 0 {
+            return;
+        }
+        if self.mode == Mode::Probing {
+            // Not enough evidence within the budget: not followed as WebSocket.
+            self.probe = None;
+            self.mode = Mode::Other;
             return;
         }
         if matches!(
@@ -212,7 +240,7 @@ impl Session {
         }
         match self.mode {
             Mode::Other => Some(false),
-            Mode::Undecided | Mode::Http | Mode::WebSocket => None,
+            Mode::Undecided | Mode::Probing | Mode::Http | Mode::WebSocket => None,
         }
     }
 
@@ -221,7 +249,7 @@ impl Session {
         match self.mode {
             Mode::WebSocket => FlowKind::WebSocket,
             Mode::Http => FlowKind::PlainHttp,
-            Mode::Undecided | Mode::Other => FlowKind::Other,
+            Mode::Undecided | Mode::Probing | Mode::Other => FlowKind::Other,
         }
     }
 
@@ -244,8 +272,8 @@ impl Session {
     /// `header_bytes` is what the packet spent on link, IP and TCP headers.
     pub fn packet(&mut self, side: Side, header_bytes: u64, conns: &mut [Connection]) {
         let dir = self.dir_of(side);
-        self.packets[dir.index()] += 1;
-        self.header_bytes[dir.index()] += header_bytes;
+        self.packets[side.index()] += 1;
+        self.header_bytes[side.index()] += header_bytes;
         if let Some(c) = self.conn {
             conns[c].packets[dir.index()] += 1;
             conns[c].header_bytes[dir.index()] += header_bytes;
@@ -262,16 +290,18 @@ impl Session {
     ) {
         match ev {
             StreamEvent::Data { bytes, packet, ts } => {
+                self.bytes[side.index()] += bytes.len() as u64;
+                if let Some(c) = self.conn {
+                    conns[c].tcp_bytes[self.dir_of(side).index()] += bytes.len() as u64;
+                }
                 if self.mode == Mode::Undecided {
                     self.decide(side, bytes, packet, ts, conns, cfg);
                 }
-                let dir = self.dir_of(side);
-                self.bytes[dir.index()] += bytes.len() as u64;
-                if let Some(c) = self.conn {
-                    conns[c].tcp_bytes[dir.index()] += bytes.len() as u64;
+                if self.mode == Mode::Probing {
+                    return self.probe_segment(side, bytes, packet, ts, conns, cfg);
                 }
                 if matches!(self.mode, Mode::Http | Mode::WebSocket) {
-                    self.bytes_of(dir, bytes, packet, ts, conns, cfg);
+                    self.bytes_of(self.dir_of(side), bytes, packet, ts, conns, cfg);
                 }
             }
             StreamEvent::Gap {
@@ -279,7 +309,15 @@ impl Session {
                 reason,
                 packet,
                 ..
-            } => self.gap(self.dir_of(side), len, reason, packet, conns, cfg),
+            } => match (self.mode, self.probe.as_mut()) {
+                (Mode::Undecided, _) => {
+                    // The flow's first bytes on this side are not all in the capture.
+                    self.start_lost = true;
+                    self.phases[self.dir_of(side).index()] = Phase::HttpLost;
+                }
+                (Mode::Probing, Some(probe)) => probe.gap(side, len, reason, packet),
+                _ => self.gap(self.dir_of(side), len, reason, packet, conns, cfg),
+            },
             StreamEvent::RetransmissionDiffers { packet, offset } => {
                 if let Some(c) = self.conn {
                     let dir = self.dir_of(side);
@@ -370,9 +408,15 @@ impl Session {
             self.first_packet,
             self.first_ts,
         );
-        c.packets = self.packets;
-        c.header_bytes = self.header_bytes;
-        c.tcp_bytes = self.bytes;
+        let by_dir = |counts: [u64; 2]| {
+            [
+                counts[self.client_side.index()],
+                counts[self.client_side.other().index()],
+            ]
+        };
+        c.packets = by_dir(self.packets);
+        c.header_bytes = by_dir(self.header_bytes);
+        c.tcp_bytes = by_dir(self.bytes);
         c
     }
 
@@ -406,6 +450,11 @@ impl Session {
 
     /// The flow is over (closed, reset, or end of capture): settle what is open.
     pub fn finish(&mut self, conns: &mut [Connection], ending: Ending) {
+        if self.mode == Mode::Probing {
+            // The flow ended before its frames gave enough evidence.
+            self.probe = None;
+            self.mode = Mode::Other;
+        }
         let Some(c) = self.conn else { return };
         for d in self.decoders.iter_mut().flatten() {
             d.finish(&mut conns[c]);

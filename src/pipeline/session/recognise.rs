@@ -1,8 +1,9 @@
 //! A flow's first payload decides what it is: an HTTP request (the opener speaks first),
-//! or WebSocket frames whose handshake was not captured (recognised by `--port` or by
-//! frames that look right for their sender: masked from the client, RFC 6455 §5.1), or
-//! something else, not followed further.
+//! a 101 whose request was lost, WebSocket frames whose handshake was not captured
+//! (by `--port`, or, for a flow seen from its middle, on the evidence of frames that
+//! chain exactly both ways: [`super::probe`]), or something else, not followed further.
 
+use super::probe::{HeldKind, Probe, Verdict};
 use super::{Mode, Phase, Session, SessionConfig};
 use crate::http::HttpHead;
 use crate::http::extensions::{parse_agreement, parse_extensions};
@@ -45,34 +46,41 @@ impl Session {
         {
             return self.upgrade_without_request(head, packet, ts, conns, cfg);
         }
-        let client_side = if let Some(server_side) = port_side {
-            Some(server_side.other())
-        } else if plausible_header(bytes, Dir::Client) {
-            Some(side)
-        } else if plausible_frames(bytes) {
-            Some(side.other())
-        } else {
-            None
-        };
-        let Some(client_side) = client_side else {
-            self.mode = Mode::Other;
+        let Some(server_side) = port_side else {
+            // RFC 6455 §4: a flow whose start is in the capture is WebSocket only after
+            // an Upgrade; one seen from its middle, only on the evidence of its frames.
+            let from_middle = !self.opened || self.start_lost;
+            if from_middle && cfg.guess {
+                self.mode = Mode::Probing;
+                self.probe = Some(Box::new(Probe::new()));
+            } else {
+                self.mode = Mode::Other;
+            }
             return;
         };
-        self.client_side = client_side;
+        self.client_side = server_side.other();
+        self.midstream_connection(
+            conns,
+            cfg,
+            ts,
+            format!("no handshake captured (first payload at packet {packet}); taken for WebSocket by --port: extensions and subprotocol are unknown"),
+        );
+    }
+
+    /// The flow becomes a WebSocket connection whose handshake was not captured (`why`
+    /// says how it was recognised): both directions carry frames, decoded without knowing
+    /// what was negotiated.
+    fn midstream_connection(
+        &mut self,
+        conns: &mut Vec<Connection>,
+        cfg: &SessionConfig,
+        ts: Timestamp,
+        why: String,
+    ) {
         self.mode = Mode::WebSocket;
         let mut conn = self.new_connection();
         conn.midstream = true;
-        let how = if port_side.is_some() {
-            "--port"
-        } else {
-            "the masking of its frames"
-        };
-        conn.warning(
-            Warning::Midstream,
-            None,
-            None,
-            format!("no handshake captured (first payload at packet {packet}); recognised as WebSocket by {how}: extensions and subprotocol are unknown"),
-        );
+        conn.warning(Warning::Midstream, None, None, why);
         conn.last_ts = ts;
         let unknown = Negotiated {
             deflate: None,
@@ -81,6 +89,69 @@ impl Session {
         };
         self.start_frames(unknown, unknown, cfg.limits);
         self.push_connection(conn, conns);
+    }
+
+    /// The next segment of a flow being probed ([`Mode::Probing`]): once its frames show
+    /// it is WebSocket, the connection is made and what was held is decoded in capture
+    /// order; without such evidence, it is not followed.
+    pub(super) fn probe_segment(
+        &mut self,
+        side: Side,
+        bytes: &[u8],
+        packet: u64,
+        ts: Timestamp,
+        conns: &mut Vec<Connection>,
+        cfg: &SessionConfig,
+    ) {
+        let Some(probe) = self.probe.as_mut() else {
+            self.mode = Mode::Other;
+            return;
+        };
+        match probe.segment(side, bytes, packet, ts) {
+            Verdict::Open => {}
+            Verdict::NotWebSocket => {
+                self.probe = None;
+                self.mode = Mode::Other;
+            }
+            Verdict::WebSocket { client } => {
+                let Some(probe) = self.probe.take() else {
+                    return;
+                };
+                self.client_side = client;
+                let held = probe.into_parts();
+                let first = held.segments.first().map_or(packet, |h| h.packet);
+                self.midstream_connection(
+                    conns,
+                    cfg,
+                    ts,
+                    format!("no handshake captured; recognised as WebSocket by its frames, which chain exactly in both directions from packet {first} on (the client's masked, the server's not, RFC 6455 §5.1): extensions and subprotocol are unknown"),
+                );
+                let Some(c) = self.conn else { return };
+                for side in [Side::Opener, Side::Accepter] {
+                    let skipped = held.skipped[side.index()];
+                    if skipped > 0 {
+                        let dir = self.dir_of(side);
+                        conns[c].warning(
+                            Warning::Midstream,
+                            Some(dir),
+                            None,
+                            format!("the first {skipped} bytes of this direction in the capture are not decoded: no frame was found to start there"),
+                        );
+                    }
+                }
+                for h in held.segments {
+                    let dir = self.dir_of(h.side);
+                    match h.what {
+                        HeldKind::Bytes(bytes, ts) => {
+                            self.bytes_of(dir, &bytes, h.packet, ts, conns, cfg);
+                        }
+                        HeldKind::Gap(len, reason) => {
+                            self.gap(dir, len, reason, h.packet, conns, cfg);
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
