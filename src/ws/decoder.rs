@@ -7,7 +7,8 @@
 //! error.
 
 use super::Negotiated;
-use super::checks::{header_violations, plausible_header};
+use super::chain::{Chain, Link};
+use super::checks::header_violations;
 use super::frame::{FrameHeader, MAX_HEADER_LEN, parse_frame_header};
 use super::limits::{Limits, PREVIEW_FRAME_BYTES, PREVIEW_MESSAGE_BYTES};
 use super::message::{Assembly, shrink};
@@ -44,6 +45,29 @@ impl State {
     }
 }
 
+/// Most bytes held while a frame found after a loss waits to be confirmed.
+pub const MAX_RESYNC_HELD: usize = 256 * 1024;
+
+/// A frame header found at the start of a segment after frame boundaries were lost,
+/// not yet confirmed (its frame goes on past the segment): the segments since, held
+/// until the frame ends where the next header fits, or a segment ends.
+#[derive(Debug)]
+struct Candidate {
+    chain: Chain,
+    held: Vec<(Vec<u8>, u64, Timestamp)>,
+    bytes: usize,
+}
+
+/// What a segment does while frame boundaries are lost.
+enum Resync {
+    /// Not a frame start: the bytes are passed over.
+    Skip,
+    /// Held: a candidate frame is not confirmed yet.
+    Wait,
+    /// Confirmed: these segments are decoded from their first frame.
+    Found(Vec<(Vec<u8>, u64, Timestamp)>),
+}
+
 /// Decoder of one direction of one connection.
 pub struct DirectionDecoder {
     dir: Dir,
@@ -60,6 +84,8 @@ pub struct DirectionDecoder {
     /// The last packet seen, to list a frame's packets without repeats.
     packet: u64,
     ts: Timestamp,
+    /// While frame boundaries are lost: a frame found but not yet confirmed.
+    candidate: Option<Candidate>,
 }
 
 impl std::fmt::Debug for DirectionDecoder {
@@ -89,7 +115,13 @@ impl DirectionDecoder {
             header_packets: smallvec::SmallVec::new(),
             packet: 0,
             ts: Timestamp::default(),
+            candidate: None,
         }
+    }
+
+    /// Bytes held while a frame found after a loss waits to be confirmed.
+    pub fn held_bytes(&self) -> usize {
+        self.candidate.as_ref().map_or(0, |c| c.bytes)
     }
 
     /// The sink holds `held` frames because this direction's fragmented message has not
@@ -107,24 +139,94 @@ impl DirectionDecoder {
     }
 
     /// Feeds the next bytes of this direction's stream, from capture packet `packet` of
-    /// time `ts`.
-    pub fn feed(&mut self, sink: &mut impl Sink, mut bytes: &[u8], packet: u64, ts: Timestamp) {
+    /// time `ts` (one TCP segment's worth, as released by reassembly).
+    ///
+    /// After frame boundaries were lost, a segment is decoded again only from a frame
+    /// header at its start that is confirmed ([`Chain`]): the frame ends where the
+    /// segment ends, or the next header starts where it ends and fits as well. Until a
+    /// candidate is confirmed its segments are held (at most [`MAX_RESYNC_HELD`] bytes).
+    pub fn feed(&mut self, sink: &mut impl Sink, bytes: &[u8], packet: u64, ts: Timestamp) {
+        if !matches!(self.state, State::Lost) {
+            return self.decode(sink, bytes, packet, ts);
+        }
+        sink.bytes_at(ts);
+        match self.resync(bytes, packet, ts) {
+            Resync::Skip => self.offset += bytes.len() as u64,
+            Resync::Wait => {}
+            Resync::Found(held) => {
+                let first = held.first().map_or(packet, |h| h.1);
+                sink.warning(
+                    Warning::Desync,
+                    self.dir,
+                    None,
+                    format!("frame boundaries found again at packet {first} (the frame found there is confirmed by where it ends)"),
+                );
+                self.state = State::header();
+                for (bytes, packet, ts) in held {
+                    self.feed(sink, &bytes, packet, ts);
+                }
+            }
+        }
+    }
+
+    /// One segment while frame boundaries are lost.
+    fn resync(&mut self, bytes: &[u8], packet: u64, ts: Timestamp) -> Resync {
+        if let Some(c) = self.candidate.as_mut() {
+            if c.chain.segment(bytes) == Link::Continued {
+                c.held.push((bytes.to_vec(), packet, ts));
+                c.bytes += bytes.len();
+                if c.chain.confirmed() > 0 {
+                    return Resync::Found(
+                        self.candidate.take().map(|c| c.held).unwrap_or_default(),
+                    );
+                }
+                if c.bytes <= MAX_RESYNC_HELD {
+                    return Resync::Wait;
+                }
+                // Too long to wait for: its bytes are passed over.
+                self.drop_candidate();
+                return Resync::Wait;
+            }
+            // The candidate did not chain: it was not a frame.
+            self.drop_candidate();
+        }
+        let rsv1 = self.negotiated.unknown
+            || self.negotiated.other_extension
+            || self.negotiated.deflate.is_some();
+        let mut chain = Chain::new(Some(self.dir == Dir::Client), rsv1);
+        if chain.segment(bytes) != Link::Started {
+            return Resync::Skip;
+        }
+        let held = vec![(bytes.to_vec(), packet, ts)];
+        if chain.confirmed() > 0 {
+            return Resync::Found(held);
+        }
+        self.candidate = Some(Candidate {
+            chain,
+            held,
+            bytes: bytes.len(),
+        });
+        Resync::Wait
+    }
+
+    /// The buffer budget is exhausted: a frame found after a loss and still waiting for
+    /// confirmation is given up, its bytes passed over (frame boundaries stay lost).
+    pub fn shed(&mut self) {
+        self.drop_candidate();
+    }
+
+    /// The candidate frame is given up: its bytes are passed over.
+    fn drop_candidate(&mut self) {
+        if let Some(c) = self.candidate.take() {
+            self.offset += c.bytes as u64;
+        }
+    }
+
+    /// Decodes the next bytes while frame boundaries are known.
+    fn decode(&mut self, sink: &mut impl Sink, mut bytes: &[u8], packet: u64, ts: Timestamp) {
         self.packet = packet;
         self.ts = ts;
         sink.bytes_at(ts);
-        if matches!(self.state, State::Lost) {
-            if !plausible_header(bytes, self.dir) {
-                self.offset += bytes.len() as u64;
-                return;
-            }
-            sink.warning(
-                Warning::Desync,
-                self.dir,
-                None,
-                format!("frame boundaries found again at packet {packet}"),
-            );
-            self.state = State::header();
-        }
         while !bytes.is_empty() {
             match &mut self.state {
                 State::Lost => {
@@ -185,6 +287,7 @@ impl DirectionDecoder {
     /// `len` bytes of this direction are missing from the capture (cut by the snaplen
     /// when `snaplen`, else lost), at packet `packet`.
     pub fn gap(&mut self, sink: &mut impl Sink, len: u64, snaplen: bool, packet: u64) {
+        self.drop_candidate();
         self.offset += len;
         let (code, what) = if snaplen {
             (Warning::Truncated, "the snaplen cut")
@@ -248,6 +351,18 @@ impl DirectionDecoder {
 
     /// The stream ended: report a frame cut short and a message left open.
     pub fn finish(&mut self, sink: &mut impl Sink) {
+        if let Some(c) = self.candidate.take() {
+            sink.warning(
+                Warning::Desync,
+                self.dir,
+                None,
+                format!(
+                    "the stream ends before the frame found at packet {} could be confirmed; its {} bytes are not decoded",
+                    c.held.first().map_or(0, |h| h.1),
+                    c.bytes
+                ),
+            );
+        }
         let mut inside_payload = false;
         match &self.state {
             State::Header { len, .. } if *len > 0 => {

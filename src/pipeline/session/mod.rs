@@ -172,7 +172,8 @@ impl Session {
         }
     }
 
-    /// Bytes this session holds while waiting (partial HTTP heads, early client data).
+    /// Bytes this session holds while waiting (partial HTTP heads, early client data, a
+    /// flow being probed, frames found after a loss awaiting confirmation).
     pub fn held_bytes(&self) -> usize {
         self.phases
             .iter()
@@ -183,6 +184,12 @@ impl Session {
             })
             .sum::<usize>()
             + self.probe.as_ref().map_or(0, |p| p.held_bytes())
+            + self
+                .decoders
+                .iter()
+                .flatten()
+                .map(|d| d.held_bytes())
+                .sum::<usize>()
     }
 
     /// The global buffer budget is exhausted: drop what this session holds, saying so
@@ -190,6 +197,9 @@ impl Session {
     pub fn shed(&mut self, conns: &mut [Connection], what: &str) {
         if self.held_bytes() == 0 {
             return;
+        }
+        for decoder in self.decoders.iter_mut().flatten() {
+            decoder.shed();
         }
         if self.mode == Mode::Probing {
             // Not enough evidence within the budget: not followed as WebSocket.

@@ -34,10 +34,27 @@ pub(super) fn summary(doc: &mut Doc, conn: &Connection, f: &FrameRecord) {
         ),
         None => String::new(),
     };
+    // A length the capture does not back is what the header declares, not a size.
+    let size = if f.seen < h.payload_len {
+        format!(
+            "declares {} B payload; {} B of it {}",
+            h.payload_len,
+            f.seen,
+            if f.ended {
+                "are in the capture"
+            } else {
+                "seen so far"
+            }
+        )
+    } else {
+        format!(
+            "{} B payload, {} B on the wire",
+            h.payload_len,
+            u64::from(h.header_len).saturating_add(h.payload_len)
+        )
+    };
     let text = format!(
-        "{} B payload, {} B on the wire · at +{} s · {}{gap}",
-        h.payload_len,
-        u64::from(h.header_len).saturating_add(h.payload_len),
+        "{size} · at +{} s · {}{gap}",
         format::relative(f.ts, conn.first_ts),
         format::absolute(f.ts)
     );

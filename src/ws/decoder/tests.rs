@@ -334,3 +334,66 @@ fn gap_inside_a_payload_keeps_frame_sync() {
     assert_eq!(c.messages[1].text().as_deref(), Some("after"));
     assert!(c.violations.is_empty());
 }
+
+/// After a gap that loses frame boundaries: a segment that starts like a header but whose
+/// frame does not chain is passed over; the next that chains is decoded.
+#[test]
+fn after_lost_boundaries_only_a_confirmed_header_resynchronises() {
+    let mut c = conn();
+    let mut d = DirectionDecoder::new(Dir::Server, Negotiated::default(), Limits::default());
+    let big = frame(0x82, &[7u8; 3000], None, None);
+    d.feed(&mut c, &big[..3], 1, Timestamp::default());
+    // The gap takes the rest of the header: boundaries are lost.
+    d.gap(&mut c, 1000, false, 2);
+    // A segment from the middle of the payload that happens to start like a 3-byte
+    // binary frame, followed by bytes that are no header (RSV2 and RSV3 set).
+    let mut fake = vec![0x82, 3, b'a', b'b', b'c'];
+    fake.extend([0xff; 40]);
+    d.feed(&mut c, &fake, 3, Timestamp::default());
+    assert!(c.frames.is_empty(), "{:?}", c.frames);
+    // The next frame, whole in its segment: found again.
+    d.feed(
+        &mut c,
+        &frame(0x81, b"hi", None, None),
+        4,
+        Timestamp::default(),
+    );
+    d.finish(&mut c);
+    let texts: Vec<_> = c.messages.iter().filter_map(|m| m.text()).collect();
+    assert_eq!(texts, ["hi"]);
+    assert!(c.violations.is_empty(), "{:?}", c.violations);
+}
+
+/// A frame found after a loss that goes on past its segment is held until its end shows
+/// whether the next header fits.
+#[test]
+fn a_found_frame_that_spans_segments_waits_for_its_end() {
+    let mut c = conn();
+    let mut d = DirectionDecoder::new(Dir::Client, Negotiated::default(), Limits::default());
+    d.feed(&mut c, &[0x81, 0x85], 1, Timestamp::default());
+    d.gap(&mut c, 9, false, 2);
+    let mut both = frame(0x82, &[9u8; 500], KEY, None);
+    both.extend(frame(0x81, b"next", KEY, None));
+    d.feed(&mut c, &both[..200], 3, Timestamp::default());
+    assert_eq!(d.held_bytes(), 200, "held until confirmed");
+    assert_eq!(c.frames.len(), 0);
+    d.feed(&mut c, &both[200..], 4, Timestamp::default());
+    assert_eq!(d.held_bytes(), 0);
+    let kinds: Vec<_> = c.frames.iter().map(|f| f.header.payload_len).collect();
+    assert_eq!(kinds, [500, 4]);
+    assert_eq!(c.messages.len(), 2);
+    assert!(c.messages[0].sha256.is_some());
+    // A candidate that turns out not to chain is given up, its bytes passed over.
+    let mut c = conn();
+    let mut d = DirectionDecoder::new(Dir::Client, Negotiated::default(), Limits::default());
+    d.feed(&mut c, &[0x81, 0x85], 1, Timestamp::default());
+    d.gap(&mut c, 9, false, 2);
+    let mut wrong = frame(0x82, &[9u8; 500], KEY, None);
+    wrong.truncate(300);
+    d.feed(&mut c, &wrong, 3, Timestamp::default());
+    let mut rest = vec![0u8; 208];
+    rest.extend([0xf0, 0x01, 0x00]);
+    d.feed(&mut c, &rest, 4, Timestamp::default());
+    assert_eq!(d.held_bytes(), 0);
+    assert!(c.frames.is_empty(), "{:?}", c.frames);
+}
