@@ -362,6 +362,8 @@ pub enum Warning {
     IdleGap,
     /// The connection ended (or the capture did) without both sides sending Close (§7.1.2).
     NoClosingHandshake,
+    /// Segments beyond what the receiver allowed were not decoded (RFC 9293 §3.10.7.4).
+    OutOfWindow,
 }
 
 impl Warning {
@@ -378,6 +380,7 @@ impl Warning {
             Warning::HttpUnparsed => "http-unparsed",
             Warning::IdleGap => "idle-gap",
             Warning::NoClosingHandshake => "no-closing-handshake",
+            Warning::OutOfWindow => "out-of-window",
         }
     }
 
@@ -414,6 +417,9 @@ impl Warning {
             Warning::NoClosingHandshake => {
                 "The connection ended, or the capture did, without both peers sending Close (RFC 6455 §7.1.2)."
             }
+            Warning::OutOfWindow => {
+                "TCP segments lay beyond the window the receiver advertised (or any window TCP allows): the receiver never took those bytes, so they are counted, not decoded (RFC 9293 §3.10.7.4)."
+            }
         }
     }
 }
@@ -442,6 +448,7 @@ mod tests {
             Warning::HttpUnparsed,
             Warning::IdleGap,
             Warning::NoClosingHandshake,
+            Warning::OutOfWindow,
         ] {
             assert!(seen.insert(w.code()), "duplicate code {}", w.code());
             assert!(w.sentence().ends_with('.'));

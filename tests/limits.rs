@@ -460,3 +460,64 @@ fn a_message_that_does_not_end_cannot_hold_every_later_frame() {
         limit_warnings(&whole)
     );
 }
+
+/// Segments of random bytes 64 KiB to 3 GiB ahead of the client's stream, never
+/// acknowledged, among its real frames: the receiver (whose window is 65,535 bytes, the
+/// SYNs carrying no scale option) never took them, so they are counted in one
+/// `out-of-window` warning and not decoded: no frame, no violation, no figure from them.
+#[test]
+fn an_out_of_window_flood_is_counted_not_decoded() {
+    let real: Vec<Vec<u8>> = (0..20)
+        .map(|i| client_frame(0x81, format!("message {i}").as_bytes()))
+        .collect();
+    let mut c = Conversation::new(addr(1, 40000), addr(2, 80), 1000, 5000);
+    c.client_data(0, REQUEST.as_bytes());
+    c.server_data(0, RESPONSE.as_bytes());
+    let mut off = REQUEST.len();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut flood = 0;
+    for (i, f) in real.iter().enumerate() {
+        c.client_data(off, f);
+        off += f.len();
+        for _ in 0..if i % 2 == 0 { 1000 } else { 0 } {
+            let ahead = 65_536 + (next() % (3u64 << 30)) as usize;
+            let len = 1 + (next() % 1400) as usize;
+            let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            c.client_data(off + ahead, &bytes);
+            flood += 1;
+        }
+    }
+    c.close(off, RESPONSE.len());
+    let cap = decode(&c.pcap(), Limits::default());
+    let conn = &cap.connections[0];
+    let texts: Vec<_> = conn.messages.iter().filter_map(|m| m.text()).collect();
+    let want: Vec<String> = (0..20).map(|i| format!("message {i}")).collect();
+    assert_eq!(texts, want);
+    assert_eq!(conn.frames.len(), 20);
+    assert!(conn.violations.is_empty(), "{:?}", conn.violations);
+    let counted: Vec<_> = conn
+        .warnings
+        .iter()
+        .filter(|w| w.warning == Warning::OutOfWindow)
+        .map(|w| w.detail.clone())
+        .collect();
+    assert_eq!(counted.len(), 1, "{:?}", conn.warnings);
+    assert!(
+        !conn.warnings.iter().any(|w| w.warning == Warning::TcpGap),
+        "no bytes of the stream were lost"
+    );
+    // Segments 2 GiB or more ahead read as behind the stream start (sequence numbers
+    // wrap, RFC 9293 §3.4) and are dropped before they are counted.
+    let n: u64 = counted[0]
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("a count");
+    assert!(n > 1000 && n <= flood, "{n} of {flood}: {}", counted[0]);
+}

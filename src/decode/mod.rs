@@ -45,6 +45,10 @@ pub struct Segment<'a> {
     pub payload: &'a [u8],
     /// Payload bytes the sender sent but the capture cut off (snaplen).
     pub missing: u32,
+    /// The receive window the sender advertises, as written (unscaled, RFC 9293 §3.1).
+    pub window: u16,
+    /// On a SYN: the shift of its window scale option, if it has one (RFC 7323 §2.2).
+    pub window_scale: Option<u8>,
 }
 
 /// Why a packet was not used, for the summary's counts.
@@ -159,6 +163,15 @@ fn segment<'a>(
         },
         payload: tcp.payload(),
         missing,
+        window: tcp.window_size(),
+        window_scale: if tcp.syn() {
+            tcp.options_iterator().find_map(|o| match o {
+                Ok(etherparse::TcpOptionElement::WindowScale(shift)) => Some(shift),
+                _ => None,
+            })
+        } else {
+            None
+        },
     }
 }
 

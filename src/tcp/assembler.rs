@@ -53,6 +53,15 @@ pub enum StreamEvent<'a> {
         /// Its time.
         ts: Timestamp,
     },
+    /// A segment lies beyond what the receiver allowed (its advertised window, or the
+    /// largest window TCP can advertise past anything it acknowledged): the receiver
+    /// never took these bytes, so they are not stream data (RFC 9293 §3.10.7.4).
+    OutOfWindow {
+        /// The segment's packet.
+        packet: u64,
+        /// Its payload length.
+        len: u64,
+    },
     /// A retransmitted segment carried bytes that differ from the first copy.
     RetransmissionDiffers {
         /// The retransmitting packet.
@@ -94,7 +103,17 @@ pub struct Reassembler {
     pub gap_bytes: u64,
     /// Limit on bytes buffered out of order.
     pub max_pending: usize,
+    /// The furthest stream offset the receiver allowed: acknowledged plus the window it
+    /// advertised, where its scale is known (both SYNs seen).
+    window_end: Option<u64>,
+    /// The latest window the receiver advertised, in bytes (scale known).
+    window: u64,
+    /// The furthest stream offset the receiver acknowledged.
+    acked_max: Option<u64>,
 }
+
+/// The largest window TCP can advertise: 65,535 scaled by 2^14 (RFC 7323 §2.3).
+pub const MAX_WINDOW: u64 = 65_535 << 14;
 
 impl Reassembler {
     /// A reassembler that buffers at most `max_pending` out-of-order bytes.
@@ -205,11 +224,46 @@ impl Reassembler {
             self.compare_with_recent(start, &payload[..skip.min(payload.len())], packet, out);
             self.emit(start, payload, missing, packet, ts, out);
             self.drain(out);
+        } else if start >= self.receive_limit() {
+            out(StreamEvent::OutOfWindow {
+                packet,
+                len: payload.len() as u64 + u64::from(missing),
+            });
         } else {
             self.insert_pending(start, payload, missing, packet, ts);
             if self.pending_bytes > self.max_pending {
                 self.skip_first_hole(GapReason::BufferLimit, packet, ts, out);
             }
+        }
+    }
+
+    /// Where the receiver's allowance ends: its advertised window past its ACK when the
+    /// window's scale is known, else the largest possible window past the furthest it
+    /// acknowledged (or delivered). Bytes delivered in order count as received even
+    /// when the ACK for them is not in the capture: the window also runs from there. A
+    /// segment starting at the limit or beyond is out of window.
+    fn receive_limit(&self) -> u64 {
+        match self.window_end {
+            Some(end) => end.max(self.delivered.saturating_add(self.window.max(1))),
+            None => self
+                .acked_max
+                .unwrap_or(0)
+                .max(self.delivered)
+                .saturating_add(MAX_WINDOW),
+        }
+    }
+
+    /// The receiver acknowledged `ack` and advertised `window`, scaled by `shift` when
+    /// the scale is known (RFC 7323 §2.2: only when both SYNs were seen).
+    pub fn advertised(&mut self, ack: u32, window: u16, shift: Option<u8>) {
+        let Some(acked) = self.anchor.and_then(|a| a.offset_of(ack)) else {
+            return;
+        };
+        self.acked_max = Some(self.acked_max.map_or(acked, |m| m.max(acked)));
+        if let Some(shift) = shift {
+            self.window = u64::from(window) << shift.min(14);
+            let end = acked + self.window;
+            self.window_end = Some(self.window_end.map_or(end, |e| e.max(end)));
         }
     }
 
@@ -412,6 +466,8 @@ mod tests {
                 data.extend(std::iter::repeat_n(0xEE, len as usize));
             }
             StreamEvent::RetransmissionDiffers { .. } => differs += 1,
+            // No ACK is fed here: nothing is out of window before 1 GiB.
+            StreamEvent::OutOfWindow { .. } => {}
         };
         r.segment(isn, true, false, &[], 0, 0, Timestamp::default(), &mut sink);
         for (i, (off, bytes)) in segs.iter().enumerate() {
@@ -542,6 +598,77 @@ mod tests {
         assert_eq!(events, vec!["data ab", "gap 5 Snaplen", "data cd"]);
     }
 
+    #[test]
+    fn segments_beyond_the_advertised_window_are_not_stream_data() {
+        let mut r = Reassembler::new(1 << 20);
+        let mut events = Vec::new();
+        let mut sink = |ev: StreamEvent<'_>| events.push(ev.to_owned_debug());
+        r.segment(99, true, false, &[], 0, 1, Timestamp::default(), &mut sink);
+        // The receiver acknowledged 5 bytes and allows 100 more (scale known).
+        r.advertised(105, 100, Some(0));
+        r.segment(
+            100,
+            false,
+            false,
+            b"hello",
+            0,
+            2,
+            Timestamp::default(),
+            &mut sink,
+        );
+        // 50 bytes ahead: within the window, buffered; 200 ahead: beyond it.
+        r.segment(
+            155,
+            false,
+            false,
+            b"later",
+            0,
+            3,
+            Timestamp::default(),
+            &mut sink,
+        );
+        r.segment(
+            305,
+            false,
+            false,
+            b"flood",
+            0,
+            4,
+            Timestamp::default(),
+            &mut sink,
+        );
+        assert_eq!(events, ["data hello", "out-of-window 5"]);
+        assert_eq!(r.pending_bytes(), 5);
+        // Without a known scale, only the largest possible window bounds what is taken.
+        let mut r = Reassembler::new(1 << 20);
+        let mut events = Vec::new();
+        let mut sink = |ev: StreamEvent<'_>| events.push(ev.to_owned_debug());
+        r.segment(99, true, false, &[], 0, 1, Timestamp::default(), &mut sink);
+        r.advertised(100, 1, None);
+        r.segment(
+            100 + 1_000_000,
+            false,
+            false,
+            b"x",
+            0,
+            2,
+            Timestamp::default(),
+            &mut sink,
+        );
+        r.segment(
+            100 + MAX_WINDOW as u32 + 1,
+            false,
+            false,
+            b"y",
+            0,
+            3,
+            Timestamp::default(),
+            &mut sink,
+        );
+        assert_eq!(events, ["out-of-window 1"]);
+        assert_eq!(r.pending_bytes(), 1);
+    }
+
     trait OwnedDebug {
         fn to_owned_debug(&self) -> String;
     }
@@ -553,6 +680,7 @@ mod tests {
                 }
                 StreamEvent::Gap { len, reason, .. } => format!("gap {len} {reason:?}"),
                 StreamEvent::RetransmissionDiffers { .. } => "differs".into(),
+                StreamEvent::OutOfWindow { len, .. } => format!("out-of-window {len}"),
             }
         }
     }

@@ -111,6 +111,10 @@ pub struct TcpFlow {
     pub streams: [Reassembler; 2],
     /// A RST was seen.
     pub reset: bool,
+    /// Each side's SYN, once seen: the window scale shift it offered, if any.
+    syn_scale: [Option<Option<u8>>; 2],
+    /// Segments and bytes of each side that lay beyond the receiver's window.
+    pub out_of_window: [(u64, u64); 2],
 }
 
 impl TcpFlow {
@@ -120,6 +124,8 @@ impl TcpFlow {
             endpoints,
             streams: [Reassembler::new(max_pending), Reassembler::new(max_pending)],
             reset: false,
+            syn_scale: [None, None],
+            out_of_window: [(0, 0); 2],
         }
     }
 
@@ -135,8 +141,13 @@ impl TcpFlow {
     /// Feeds one segment; emits the stream events of both directions it releases.
     pub fn segment(&mut self, seg: &Segment<'_>, out: &mut impl FnMut(Side, StreamEvent<'_>)) {
         let side = self.side_of(seg.src);
+        if seg.flags.syn {
+            self.syn_scale[side.index()] = Some(seg.window_scale);
+        }
         if seg.flags.ack {
             let other = side.other();
+            let shift = self.window_shift(side, seg.flags.syn);
+            self.streams[other.index()].advertised(seg.ack, seg.window, shift);
             self.streams[other.index()]
                 .acked(seg.ack, seg.number, seg.ts, &mut |ev| out(other, ev));
         }
@@ -152,6 +163,17 @@ impl TcpFlow {
         );
         if seg.flags.rst {
             self.reset = true;
+        }
+    }
+
+    /// The shift of the windows `side` advertises, when known: both SYNs seen, scaled
+    /// only when both offered the option, and never on a SYN (RFC 7323 §2.2).
+    fn window_shift(&self, side: Side, syn: bool) -> Option<u8> {
+        match self.syn_scale {
+            _ if syn => Some(0),
+            [Some(Some(_)), Some(Some(_))] => self.syn_scale[side.index()].flatten(),
+            [Some(_), Some(_)] => Some(0),
+            _ => None,
         }
     }
 

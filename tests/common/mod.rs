@@ -65,13 +65,31 @@ pub fn pcap_file(packets: &[Vec<u8>]) -> Vec<u8> {
 }
 
 /// A TCP connection being written packet by packet: handshake, data in either
-/// direction at explicit stream offsets, and FINs.
+/// direction at explicit stream offsets, and FINs. Each data packet acknowledges what
+/// its sender has received in order from the other side so far, as a real receiver
+/// does (its window, 65,535 bytes, is counted from there).
 pub struct Conversation {
     pub client: SocketAddrV4,
     pub server: SocketAddrV4,
     pub isn_c: u32,
     pub isn_s: u32,
     pub packets: Vec<Vec<u8>>,
+    /// Byte ranges sent so far by the client (0) and the server (1).
+    sent: [Vec<(usize, usize)>; 2],
+}
+
+/// The end of the prefix of a stream that `ranges` cover from offset 0.
+fn contiguous(ranges: &[(usize, usize)]) -> usize {
+    let mut sorted = ranges.to_vec();
+    sorted.sort_unstable();
+    let mut end = 0;
+    for (start, stop) in sorted {
+        if start > end {
+            break;
+        }
+        end = end.max(stop);
+    }
+    end
 }
 
 impl Conversation {
@@ -82,6 +100,7 @@ impl Conversation {
             isn_c,
             isn_s,
             packets: Vec::new(),
+            sent: [Vec::new(), Vec::new()],
         };
         c.packets.push(tcp_packet(
             client,
@@ -120,7 +139,9 @@ impl Conversation {
     /// Data from the client at stream offset `off`.
     pub fn client_data(&mut self, off: usize, bytes: &[u8]) {
         let seq = self.isn_c.wrapping_add(1).wrapping_add(off as u32);
-        let ack = Some(self.isn_s.wrapping_add(1));
+        let received = contiguous(&self.sent[1]) as u32;
+        let ack = Some(self.isn_s.wrapping_add(1).wrapping_add(received));
+        self.sent[0].push((off, off + bytes.len()));
         self.packets.push(tcp_packet(
             self.client,
             self.server,
@@ -136,7 +157,9 @@ impl Conversation {
     /// Data from the server at stream offset `off`.
     pub fn server_data(&mut self, off: usize, bytes: &[u8]) {
         let seq = self.isn_s.wrapping_add(1).wrapping_add(off as u32);
-        let ack = Some(self.isn_c.wrapping_add(1));
+        let received = contiguous(&self.sent[0]) as u32;
+        let ack = Some(self.isn_c.wrapping_add(1).wrapping_add(received));
+        self.sent[1].push((off, off + bytes.len()));
         self.packets.push(tcp_packet(
             self.server,
             self.client,

@@ -139,6 +139,8 @@ pub struct Session {
     packets: [u64; 2],
     header_bytes: [u64; 2],
     bytes: [u64; 2],
+    /// Segments, bytes and the first packet of each [`Side`] beyond the receiver's window.
+    out_of_window: [(u64, u64, u64); 2],
 }
 
 impl Session {
@@ -169,6 +171,7 @@ impl Session {
             packets: [0; 2],
             header_bytes: [0; 2],
             bytes: [0; 2],
+            out_of_window: [(0, 0, 0); 2],
         }
     }
 
@@ -328,6 +331,14 @@ impl Session {
                 (Mode::Probing, Some(probe)) => probe.gap(side, len, reason, packet),
                 _ => self.gap(self.dir_of(side), len, reason, packet, conns, cfg),
             },
+            StreamEvent::OutOfWindow { packet, len } => {
+                let (segments, bytes, first) = &mut self.out_of_window[side.index()];
+                if *segments == 0 {
+                    *first = packet;
+                }
+                *segments += 1;
+                *bytes = bytes.saturating_add(len);
+            }
             StreamEvent::RetransmissionDiffers { packet, offset } => {
                 if let Some(c) = self.conn {
                     let dir = self.dir_of(side);
@@ -468,6 +479,17 @@ impl Session {
         let Some(c) = self.conn else { return };
         for d in self.decoders.iter_mut().flatten() {
             d.finish(&mut conns[c]);
+        }
+        for side in [Side::Opener, Side::Accepter] {
+            let (segments, bytes, first) = self.out_of_window[side.index()];
+            if segments > 0 {
+                conns[c].warning(
+                    Warning::OutOfWindow,
+                    Some(self.dir_of(side)),
+                    None,
+                    format!("{segments} segments ({bytes} bytes, the first at packet {first}) lay beyond the receiver's window and were not decoded"),
+                );
+            }
         }
         conns[c].ending = ending;
     }
