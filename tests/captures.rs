@@ -333,7 +333,8 @@ macro_rules! capture_tests {
         /// Every expected record in captures/expected has a test above.
         #[test]
         fn every_capture_is_tested() {
-            let listed: BTreeSet<&str> = [$($name),*].into_iter().collect();
+            // Captures cut by a snaplen are compared with their record in tests/snaplen.rs.
+            let listed: BTreeSet<&str> = [$($name),*].into_iter().chain(["snaplen-128", "snaplen-128-node"]).collect();
             let mut missing = Vec::new();
             for entry in fs::read_dir(root().join("captures/expected")).expect("captures/expected") {
                 let path = entry.expect("entry").path();

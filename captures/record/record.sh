@@ -11,7 +11,7 @@
 # websockets (requirements.txt), node with ws installed here (npm install; the
 # mqtt and stomp captures also need aedes, mqtt, @stomp/stompjs and
 # stomp-broker-js from the same package.json).
-# Traffic only goes to 127.0.0.1 and ::1, ports 18000-18027.
+# Traffic only goes to 127.0.0.1 and ::1, ports 18000-18029.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,7 +25,7 @@ ALL=(demo echo-sizes echo-sizes-ns ping-pong close-codes deflate-takeover
      refused-403 refused-426 refused-400-version midstream wrong-accept
      keepalive-then-upgrade violations-masking violations-framing
      violations-fragments violations-utf8-close violations-deflate
-     violations-handshake mqtt stomp)
+     violations-handshake mqtt stomp snaplen-128 snaplen-128-node)
 
 if [[ "${1:-}" == "--list" ]]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
 
@@ -262,6 +262,20 @@ rec_any-sll() {
   py_to_node any-sll any-sll.pcap 18019 echo 1 small-echo 127.0.0.1 \
     "A small echo recorded with tcpdump -i any -y LINUX_SLL (Linux cooked capture v1, LINKTYPE_LINUX_SLL)." \
     tcpdump any -y LINUX_SLL
+}
+rec_snaplen-128() {
+  py_to_node snaplen-128 snaplen-128.pcap 18028 demo 1 demo 127.0.0.1 \
+    "The demo session (Python websockets client, Node ws server, permessage-deflate, subprotocol chat.v1) recorded with tcpdump -s 128: every packet keeps its first 128 bytes, so the Upgrade request, the 101 and most payloads are cut after 62 bytes of TCP payload." \
+    tcpdump lo -s 128
+}
+rec_snaplen-128-node() {
+  local name=snaplen-128-node file=snaplen-128-node.pcap port=18029
+  start_server $name "$PY" py_server.py echo 127.0.0.1 $port 1 "$WORK/ready"
+  start_capture tcpdump lo "$CAP/$file" $port -s 128
+  run_client $name "$NODE" node_client.js echo-sizes-ns "ws://127.0.0.1:$port/"
+  wait_server
+  stop_capture
+  finish $name $file "A Node ws client sends text and binary messages of 0, 125, 126 and 65536 bytes to a Python websockets echo server (no compression), recorded with tcpdump -s 128: Node's Upgrade request shows no Upgrade header in its first 62 bytes; the 101 and every frame header are in the capture."
 }
 rec_refused-403() {
   py_to_node refused-403 refused-403.pcap 18013 refused-403 1 refused 127.0.0.1 \

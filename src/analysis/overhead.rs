@@ -85,10 +85,16 @@ pub fn overhead_with(conn: &Connection, tally: &Tally) -> Overhead {
     if let Some(h) = &conn.handshake {
         o.handshake[0] = h.request.len as u64;
         o.handshake[1] = h.response.as_ref().map_or(0, |r| r.len as u64);
+        // A head the snaplen cut is longer than what shows: the usual size stands in.
         o.http_heads = (
-            h.request.len as u64,
+            if h.request.cut {
+                DEFAULT_REQUEST_HEAD
+            } else {
+                h.request.len as u64
+            },
             h.response
                 .as_ref()
+                .filter(|r| !r.cut)
                 .map_or(DEFAULT_RESPONSE_HEAD, |r| r.len as u64),
         );
     }

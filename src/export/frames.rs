@@ -77,7 +77,7 @@ pub fn preview(c: &Connection, f: &FrameRecord) -> String {
             return format!(
                 "[deflate {}→{} B] {}",
                 m.wire_len,
-                m.len,
+                m.len_label(),
                 render(&m.data, m.kind == crate::model::MessageKind::Text)
             );
         }

@@ -16,7 +16,8 @@ pub const TEXT_CUT: usize = 4096;
 #[derive(Serialize)]
 struct CheckLine {
     rule: &'static str,
-    ok: bool,
+    /// `null`: not captured (the snaplen cut what the rule needs).
+    ok: Option<bool>,
     rfc: &'static str,
     code: &'static str,
     detail: String,
@@ -25,6 +26,8 @@ struct CheckLine {
 #[derive(Serialize)]
 struct HandshakeLine {
     valid: bool,
+    /// Both heads are whole in the capture.
+    observable: bool,
     status: Option<u16>,
     method: Option<String>,
     path: Option<String>,
@@ -74,7 +77,7 @@ struct MessageLine {
     dir: &'static str,
     ts: f64,
     opcode: &'static str,
-    len: u64,
+    len: Option<u64>,
     sha256: Option<String>,
     compressed: bool,
     frames: usize,
@@ -177,6 +180,7 @@ fn cut_text(s: &str) -> String {
 fn connection_line(c: &Connection) -> ConnectionLine {
     let handshake = c.handshake.as_ref().map(|h| HandshakeLine {
         valid: h.valid,
+        observable: h.observable,
         status: h.status(),
         method: h.request.method().map(str::to_string),
         path: match &h.request.start {
@@ -197,7 +201,7 @@ fn connection_line(c: &Connection) -> ConnectionLine {
             .iter()
             .map(|k| CheckLine {
                 rule: k.rule.check_name(),
-                ok: k.ok,
+                ok: k.judged.then_some(k.ok),
                 rfc: k.rule.rfc(),
                 code: k.rule.code(),
                 detail: k.detail.clone(),
@@ -243,7 +247,7 @@ fn message_line(conn: u32, m: &MessageRecord) -> MessageLine {
         dir: m.dir.name(),
         ts: m.ts.as_f64(),
         opcode: m.kind.name(),
-        len: m.len,
+        len: (!m.len_unknown).then_some(m.len),
         sha256: m.sha256.clone(),
         compressed: m.compressed,
         frames: m.frames.len(),

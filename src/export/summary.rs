@@ -41,6 +41,13 @@ pub fn write_header(
         "capture {name}: {} packets, {} bytes{span}",
         s.packets, s.bytes
     )?;
+    if s.cut_packets > 0 {
+        writeln!(
+            out,
+            "captured with snaplen {}: payloads cut in {} packets; capture with -s 0 to see them",
+            s.cut_to, s.cut_packets
+        )?;
+    }
     let flows = |k: FlowKind| s.flows.get(&k).copied().unwrap_or(0);
     writeln!(
         out,
@@ -83,6 +90,10 @@ fn verdict(c: &Connection) -> String {
         Some(h) => match h.status() {
             None => "upgrade requested, no response captured".to_string(),
             Some(101) if h.valid => "handshake ok (101)".to_string(),
+            Some(101) if !h.observable && h.failed_checks().next().is_none() => format!(
+                "handshake accepted (101), not fully captured: the snaplen cut it, {} check(s) not judged",
+                h.unjudged_checks().count()
+            ),
             Some(101) => format!(
                 "handshake accepted (101) but breaks {} rule(s)",
                 h.failed_checks().count()
@@ -243,10 +254,18 @@ fn overhead_lines(out: &mut dyn Write, c: &Connection, tally: &Tally) -> io::Res
             100.0 * x as f64 / (payload + framing) as f64
         }
     };
+    let missing = tally.payload_missing[0].saturating_add(tally.payload_missing[1]);
+    let payload_text = if missing > 0 {
+        format!("{payload} B in the capture (frames declare {missing} B more)")
+    } else {
+        format!("{payload} B")
+    };
+    let cut = c.handshake.as_ref().is_some_and(|h| !h.observable);
     writeln!(
         out,
-        "     overhead: payload {payload} B, framing {framing} B ({:.1}% of frames), handshake {} B, TCP/IP headers {tcpip} B; payload is {:.0}% of all bytes",
+        "     overhead: payload {payload_text}, framing {framing} B ({:.1}% of frames), handshake {}{} B, TCP/IP headers {tcpip} B; payload is {:.0}% of all bytes",
         pct(framing),
+        if cut { "≥" } else { "" },
         sum(o.handshake),
         o.efficiency() * 100.0
     )?;

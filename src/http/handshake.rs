@@ -53,10 +53,21 @@ impl AcceptComputation {
 pub struct Check {
     /// The rule (its violation code when broken).
     pub rule: Violation,
-    /// Followed.
+    /// Followed (meaningful only when `judged`).
     pub ok: bool,
+    /// The capture shows enough to judge the rule: false when the snaplen cut the head
+    /// before the header it needs could show (the check is "not captured", neither
+    /// passed nor failed).
+    pub judged: bool,
     /// What was seen, in a sentence.
     pub detail: String,
+}
+
+impl Check {
+    /// The rule is judged and broken.
+    pub fn failed(&self) -> bool {
+        self.judged && !self.ok
+    }
 }
 
 /// The handshake of one connection.
@@ -78,8 +89,11 @@ pub struct Handshake {
     pub extensions: Option<String>,
     /// permessage-deflate as agreed, when the server accepted it.
     pub deflate: Option<DeflateAgreement>,
-    /// Status 101 and every check passed.
+    /// Status 101, both heads whole in the capture and every check passed.
     pub valid: bool,
+    /// Both heads are whole in the capture (none was cut by the snaplen), so every
+    /// check could be judged.
+    pub observable: bool,
 }
 
 impl Handshake {
@@ -93,9 +107,14 @@ impl Handshake {
         self.status() == Some(101)
     }
 
-    /// The checks that failed.
+    /// The checks the capture could not judge (the snaplen cut what they need).
+    pub fn unjudged_checks(&self) -> impl Iterator<Item = &Check> {
+        self.checks.iter().filter(|c| !c.judged)
+    }
+
+    /// The checks that failed (judged and broken).
     pub fn failed_checks(&self) -> impl Iterator<Item = &Check> {
-        self.checks.iter().filter(|c| !c.ok)
+        self.checks.iter().filter(|c| c.failed())
     }
 }
 
@@ -109,7 +128,65 @@ fn check(rule: Violation, ok: bool, detail: impl Into<String>) -> Check {
     Check {
         rule,
         ok,
+        judged: true,
         detail: detail.into(),
+    }
+}
+
+/// Which head a rule reads, and the header it needs there (`None`: the start line, or
+/// what the client sent after its head).
+enum Reads {
+    Request(Option<&'static str>),
+    Response(Option<&'static str>),
+}
+
+/// What `rule` reads to be judged.
+fn reads(rule: Violation) -> Reads {
+    use Violation as V;
+    match rule {
+        V::HandshakeHostMissing => Reads::Request(Some("host")),
+        V::HandshakeUpgradeMissing => Reads::Request(Some("upgrade")),
+        V::HandshakeConnectionMissing => Reads::Request(Some("connection")),
+        V::HandshakeKeyInvalid | V::HandshakeAcceptMismatch => {
+            Reads::Request(Some("sec-websocket-key"))
+        }
+        V::HandshakeVersionInvalid => Reads::Request(Some("sec-websocket-version")),
+        V::HandshakeSubprotocolNotOffered => Reads::Request(Some("sec-websocket-protocol")),
+        V::HandshakeExtensionNotOffered => Reads::Request(Some("sec-websocket-extensions")),
+        V::HandshakeResponseUpgradeMissing => Reads::Response(Some("upgrade")),
+        V::HandshakeResponseConnectionMissing => Reads::Response(Some("connection")),
+        V::HandshakeAcceptMissing => Reads::Response(Some("sec-websocket-accept")),
+        V::HandshakeClientFramesBeforeResponse => Reads::Request(None),
+        _ => Reads::Response(None),
+    }
+}
+
+/// A check on a head the snaplen cut cannot be judged when the header it needs is not
+/// among the lines that show (it may have been sent after them); nor can "the client
+/// waited", since where a cut request ends is unknown.
+fn judge_cut(check: &mut Check, request: &HttpHead, response: Option<&HttpHead>) {
+    let (head, header) = match reads(check.rule) {
+        Reads::Request(None) if request.cut => {
+            check.judged = false;
+            check.detail =
+                "the request was cut by the snaplen: where it ends is not in the capture".into();
+            return;
+        }
+        Reads::Request(h) => (Some(request), h),
+        Reads::Response(h) => (response, h),
+    };
+    if let (Some(head), Some(name)) = (head, header)
+        && head.cut
+        && head.header(name).is_none()
+    {
+        let which = if head.status().is_some() {
+            "response"
+        } else {
+            "request"
+        };
+        check.judged = false;
+        check.detail =
+            format!("not captured: the snaplen cut the {which} before any {name} header showed");
     }
 }
 
@@ -296,8 +373,13 @@ pub fn build(
             ));
         }
     }
-    let valid =
-        response.as_ref().and_then(HttpHead::status) == Some(101) && checks.iter().all(|c| c.ok);
+    for c in &mut checks {
+        judge_cut(c, &request, response.as_ref());
+    }
+    let observable = !request.cut && !response.as_ref().is_some_and(|r| r.cut);
+    let valid = observable
+        && response.as_ref().and_then(HttpHead::status) == Some(101)
+        && checks.iter().all(|c| c.ok);
     Handshake {
         request,
         response,
@@ -308,6 +390,7 @@ pub fn build(
         extensions,
         deflate,
         valid,
+        observable,
     }
 }
 

@@ -39,6 +39,9 @@ pub struct HttpHead {
     pub packet: u64,
     /// Its time.
     pub ts: Timestamp,
+    /// The capture's snaplen cut the head: only its first lines are known (a header
+    /// missing from them may have been sent), and `len` counts the visible part.
+    pub cut: bool,
 }
 
 /// The bytes are not an HTTP head.
@@ -136,6 +139,7 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<HttpHead>, HeadError> {
             len,
             packet: 0,
             ts: Timestamp::default(),
+            cut: false,
         })),
         Ok(httparse::Status::Partial) => Ok(None),
         Err(e) => Err(HeadError(e.to_string())),
@@ -157,10 +161,28 @@ pub fn parse_response(buf: &[u8]) -> Result<Option<HttpHead>, HeadError> {
             len,
             packet: 0,
             ts: Timestamp::default(),
+            cut: false,
         })),
         Ok(httparse::Status::Partial) => Ok(None),
         Err(e) => Err(HeadError(e.to_string())),
     }
+}
+
+/// The visible start of a head that the capture's snaplen cut (`buf` holds no whole
+/// head): its complete lines, parsed as a head of their own (a partial last line is
+/// left out), marked [`HttpHead::cut`]. `None` when not even the start line is whole or
+/// the lines are not HTTP.
+pub fn parse_cut(
+    buf: &[u8],
+    parse: fn(&[u8]) -> Result<Option<HttpHead>, HeadError>,
+) -> Option<HttpHead> {
+    let end = buf.iter().rposition(|&b| b == b'\n')? + 1;
+    let mut lines = buf[..end].to_vec();
+    lines.extend_from_slice(b"\r\n");
+    let mut head = parse(&lines).ok()??;
+    head.len = buf.len();
+    head.cut = true;
+    Some(head)
 }
 
 /// True if `buf` starts like an HTTP request line (a method token then a space), so
@@ -198,6 +220,24 @@ mod tests {
         let h = parse_response(resp).expect("ok").expect("complete");
         assert_eq!(h.status(), Some(101));
         assert!(parse_request(b"\x81\x05hello").is_err());
+    }
+
+    #[test]
+    fn a_cut_head_keeps_its_whole_lines() {
+        let req = b"GET / HTTP/1.1\r\nHost: 127.0.0.1:18028\r\nUpgrade: websocket\r\nConn";
+        let h = parse_cut(req, parse_request).expect("a head");
+        assert!(h.cut);
+        assert_eq!(h.method(), Some("GET"));
+        assert_eq!(h.header("host").as_deref(), Some("127.0.0.1:18028"));
+        assert!(h.has_token("upgrade", "websocket"));
+        assert_eq!(h.header("connection"), None);
+        assert_eq!(h.len, req.len());
+        let resp = b"HTTP/1.1 101 Switching Protocols\r\nDate: Wed, 02 Dec 2026 16:08";
+        let h = parse_cut(resp, parse_response).expect("a head");
+        assert_eq!(h.status(), Some(101));
+        assert!(h.headers.is_empty());
+        assert!(parse_cut(b"GET / HTT", parse_request).is_none());
+        assert!(parse_cut(b"\x81\x05hel\nlo", parse_request).is_none());
     }
 
     #[test]

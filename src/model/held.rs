@@ -376,6 +376,7 @@ mod tests {
             data: Vec::new(),
             complete: true,
             data_cut: false,
+            len_unknown: false,
             finished: ended,
             ended,
             close_code: None,

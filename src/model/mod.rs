@@ -224,6 +224,11 @@ pub struct Stats {
     pub last_ts: Option<Timestamp>,
     /// pcapng blocks without packets that were skipped.
     pub skipped_blocks: u64,
+    /// Packets the snaplen cut (captured length below the length on the wire).
+    pub cut_packets: u64,
+    /// The longest captured length among them: the snaplen as the capture shows it
+    /// (counting link-layer headers, as `tcpdump -s` does).
+    pub cut_to: u32,
 }
 
 /// The decoded capture.

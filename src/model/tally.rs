@@ -35,6 +35,9 @@ pub struct Tally {
     pub payload: [u64; 2],
     /// Frame header bytes per direction.
     pub framing: [u64; 2],
+    /// Payload bytes frames declared that the capture does not hold (the snaplen cut
+    /// them, the capture lost them or ended first), per direction.
+    pub payload_missing: [u64; 2],
     /// Messages per direction and kind, indexed by [`kind_index`].
     pub kinds: [[u64; 5]; 2],
     /// Bytes of data messages (text and binary, after decompression) per direction.
@@ -100,6 +103,11 @@ impl Tally {
             self.frames[d] += 1;
             // What the capture holds: a declared length may be anything up to 2^63.
             self.payload[d] = self.payload[d].saturating_add(f.seen);
+            // A 64-bit length with its top bit set is no length (RFC 6455 §5.2).
+            if !f.complete && !f.header.length_msb_set() {
+                let missing = f.header.payload_len.saturating_sub(f.seen);
+                self.payload_missing[d] = self.payload_missing[d].saturating_add(missing);
+            }
             self.framing[d] += u64::from(f.header.header_len);
             if let Some(prev) = hb.last_frame {
                 let gap = f.ts.seconds_since(prev);

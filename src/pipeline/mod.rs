@@ -184,6 +184,10 @@ impl Pipeline {
         let stats = &mut self.capture.stats;
         stats.packets += 1;
         stats.bytes += packet.data.len() as u64;
+        if (packet.data.len() as u64) < u64::from(packet.orig_len) {
+            stats.cut_packets += 1;
+            stats.cut_to = stats.cut_to.max(packet.data.len() as u32);
+        }
         stats.first_ts.get_or_insert(packet.ts);
         stats.last_ts = Some(packet.ts);
         self.last = (packet.number, packet.ts);
@@ -249,7 +253,9 @@ impl Pipeline {
         flow.last_packet = seg.number;
         let Flow { tcp, app, .. } = flow;
         let session = &mut app.session;
-        session.packet(tcp.side_of(seg.src), header_bytes, conns);
+        let cut_to = (seg.missing > 0)
+            .then(|| u32::try_from(header_bytes + seg.payload.len() as u64).unwrap_or(u32::MAX));
+        session.packet(tcp.side_of(seg.src), header_bytes, cut_to, conns);
         tcp.segment(seg, &mut |side, ev| session.event(side, ev, conns, config));
         if tcp.reset {
             tcp.flush(seg.number, seg.ts, &mut |side, ev| {

@@ -228,6 +228,8 @@ fn add_counts(into: &mut Capture, share: Capture) {
     to.packets += from.packets;
     to.bytes += from.bytes;
     to.tcp_packets += from.tcp_packets;
+    to.cut_packets += from.cut_packets;
+    to.cut_to = to.cut_to.max(from.cut_to);
     for (reason, n) in from.skipped {
         *to.skipped.entry(reason).or_default() += n;
     }

@@ -107,6 +107,30 @@ impl Chain {
         self.unconfirmed_end = false;
     }
 
+    /// The snaplen cut the last `len` bytes of the segment just followed: they were on
+    /// the wire, so a payload they fall inside goes on through them, and a frame that
+    /// ends exactly where they end is confirmed (it ends where the segment ends). True
+    /// when the chain follows them; false when they hold what it needs to go on (a
+    /// header), and it waits for a new start as after a gap.
+    pub fn cut(&mut self, len: u64) -> bool {
+        match &mut self.at {
+            At::Payload(left) if len <= *left => {
+                *left -= len;
+                if *left == 0 {
+                    self.confirmed += 1;
+                    self.unconfirmed_end = false;
+                    self.start();
+                }
+                true
+            }
+            At::Header { len: 0, .. } if len == 0 => true,
+            _ => {
+                self.gap();
+                false
+            }
+        }
+    }
+
     /// Whether this direction has evidence: frames of a chain, perhaps before a gap.
     pub fn has_evidence(&self) -> bool {
         self.frames > 0

@@ -54,8 +54,38 @@ pub const MAX_RESYNC_HELD: usize = 256 * 1024;
 #[derive(Debug)]
 struct Candidate {
     chain: Chain,
-    held: Vec<(Vec<u8>, u64, Timestamp)>,
+    held: Vec<Piece>,
     bytes: usize,
+}
+
+/// A part of the stream held while a candidate waits.
+#[derive(Debug)]
+enum Piece {
+    /// A segment's bytes, its packet and time.
+    Bytes(Vec<u8>, u64, Timestamp),
+    /// This many bytes the snaplen cut from the end of the segment before, at a packet.
+    Cut(u64, u64),
+}
+
+impl Piece {
+    fn packet(&self) -> u64 {
+        match self {
+            Piece::Bytes(_, packet, _) | Piece::Cut(_, packet) => *packet,
+        }
+    }
+}
+
+/// What the snaplen cut from one direction, told once when the stream ends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SnaplenCuts {
+    /// Bytes cut.
+    pub bytes: u64,
+    /// The first packet cut.
+    pub first_packet: u64,
+    /// Frames that lost part of their payload (their length is known, their bytes not).
+    pub frames: u64,
+    /// Times whole headers were cut, so frame boundaries had to be found again.
+    pub boundaries_lost: u64,
 }
 
 /// What a segment does while frame boundaries are lost.
@@ -65,7 +95,7 @@ enum Resync {
     /// Held: a candidate frame is not confirmed yet.
     Wait,
     /// Confirmed: these segments are decoded from their first frame.
-    Found(Vec<(Vec<u8>, u64, Timestamp)>),
+    Found(Vec<Piece>),
 }
 
 /// Decoder of one direction of one connection.
@@ -86,6 +116,14 @@ pub struct DirectionDecoder {
     ts: Timestamp,
     /// While frame boundaries are lost: a frame found but not yet confirmed.
     candidate: Option<Candidate>,
+    /// What the snaplen cut.
+    cuts: SnaplenCuts,
+    /// Frame boundaries were lost by the snaplen (or a head it cut) only: finding them
+    /// again is part of [`SnaplenCuts`], not a warning of its own.
+    lost_by_snaplen: bool,
+    /// Decoding started unaligned ([`DirectionDecoder::start_unaligned`]) and no frame
+    /// was found yet.
+    unaligned_start: bool,
 }
 
 impl std::fmt::Debug for DirectionDecoder {
@@ -116,7 +154,25 @@ impl DirectionDecoder {
             packet: 0,
             ts: Timestamp::default(),
             candidate: None,
+            cuts: SnaplenCuts::default(),
+            lost_by_snaplen: false,
+            unaligned_start: false,
         }
+    }
+
+    /// Frames start somewhere after a head the snaplen cut (RFC 6455 §4: right after
+    /// the handshake, but where the head ends is not in the capture): decoding starts
+    /// with frame boundaries lost, at the first packet that starts with a confirmed
+    /// header.
+    pub fn start_unaligned(&mut self) {
+        self.state = State::Lost;
+        self.lost_by_snaplen = true;
+        self.unaligned_start = true;
+    }
+
+    /// What the snaplen cut from this direction so far.
+    pub fn snaplen_cuts(&self) -> SnaplenCuts {
+        self.cuts
     }
 
     /// Bytes held while a frame found after a loss waits to be confirmed.
@@ -153,19 +209,7 @@ impl DirectionDecoder {
         match self.resync(bytes, packet, ts) {
             Resync::Skip => self.offset += bytes.len() as u64,
             Resync::Wait => {}
-            Resync::Found(held) => {
-                let first = held.first().map_or(packet, |h| h.1);
-                sink.warning(
-                    Warning::Desync,
-                    self.dir,
-                    None,
-                    format!("frame boundaries found again at packet {first} (the frame found there is confirmed by where it ends)"),
-                );
-                self.state = State::header();
-                for (bytes, packet, ts) in held {
-                    self.feed(sink, &bytes, packet, ts);
-                }
-            }
+            Resync::Found(held) => self.replay_found(sink, held),
         }
     }
 
@@ -173,7 +217,7 @@ impl DirectionDecoder {
     fn resync(&mut self, bytes: &[u8], packet: u64, ts: Timestamp) -> Resync {
         if let Some(c) = self.candidate.as_mut() {
             if c.chain.segment(bytes) == Link::Continued {
-                c.held.push((bytes.to_vec(), packet, ts));
+                c.held.push(Piece::Bytes(bytes.to_vec(), packet, ts));
                 c.bytes += bytes.len();
                 if c.chain.confirmed() > 0 {
                     return Resync::Found(
@@ -197,7 +241,7 @@ impl DirectionDecoder {
         if chain.segment(bytes) != Link::Started {
             return Resync::Skip;
         }
-        let held = vec![(bytes.to_vec(), packet, ts)];
+        let held = vec![Piece::Bytes(bytes.to_vec(), packet, ts)];
         if chain.confirmed() > 0 {
             return Resync::Found(held);
         }
@@ -287,13 +331,63 @@ impl DirectionDecoder {
     /// `len` bytes of this direction are missing from the capture (cut by the snaplen
     /// when `snaplen`, else lost), at packet `packet`.
     pub fn gap(&mut self, sink: &mut impl Sink, len: u64, snaplen: bool, packet: u64) {
+        if snaplen {
+            if self.cuts.bytes == 0 {
+                self.cuts.first_packet = packet;
+            }
+            self.cuts.bytes = self.cuts.bytes.saturating_add(len);
+            if let Some(c) = self.candidate.as_mut()
+                && c.chain.cut(len)
+            {
+                // The candidate's frame goes on into the bytes cut: where it ends on the
+                // wire still confirms it.
+                c.held.push(Piece::Cut(len, packet));
+                if c.chain.confirmed() > 0
+                    && let Some(c) = self.candidate.take()
+                {
+                    self.replay_found(sink, c.held);
+                }
+                return;
+            }
+        }
         self.drop_candidate();
+        self.missing(sink, len, snaplen, packet);
+    }
+
+    /// Decodes the pieces held for a candidate frame that is now confirmed.
+    fn replay_found(&mut self, sink: &mut impl Sink, held: Vec<Piece>) {
+        if !self.lost_by_snaplen {
+            let first = held.first().map_or(self.packet, Piece::packet);
+            sink.warning(
+                Warning::Desync,
+                self.dir,
+                None,
+                format!("frame boundaries found again at packet {first} (the frame found there is confirmed by where it ends)"),
+            );
+        }
+        self.lost_by_snaplen = false;
+        if std::mem::take(&mut self.unaligned_start) {
+            if self.offset == 0 {
+                // The first frame after the handshake: any compressed stream starts here.
+                self.messages.stream_starts_here();
+            } else {
+                self.messages.gap_between_frames();
+            }
+        }
+        self.state = State::header();
+        for piece in held {
+            match piece {
+                Piece::Bytes(bytes, packet, ts) => self.feed(sink, &bytes, packet, ts),
+                Piece::Cut(len, packet) => self.missing(sink, len, true, packet),
+            }
+        }
+    }
+
+    /// `len` bytes are not in the capture (cut by the snaplen, or lost): inside a frame's
+    /// payload they are that frame's missing bytes; anywhere else frame boundaries are
+    /// lost. What the snaplen cut is counted and told once ([`SnaplenCuts`]).
+    fn missing(&mut self, sink: &mut impl Sink, len: u64, snaplen: bool, packet: u64) {
         self.offset += len;
-        let (code, what) = if snaplen {
-            (Warning::Truncated, "the snaplen cut")
-        } else {
-            (Warning::TcpGap, "the capture lost")
-        };
         match &mut self.state {
             State::Payload {
                 index,
@@ -308,31 +402,45 @@ impl DirectionDecoder {
                 if let Some(frame) = sink.frame_mut(index) {
                     frame.complete = false;
                 }
-                self.messages.bytes_missing(sink);
-                sink.warning(
-                    code,
-                    self.dir,
-                    Some(index),
-                    format!("{what} {len} payload bytes of frame {index} (packet {packet})"),
-                );
+                self.messages.bytes_missing(sink, len);
+                if snaplen {
+                    self.cuts.frames += 1;
+                } else {
+                    sink.warning(
+                        Warning::TcpGap,
+                        self.dir,
+                        Some(index),
+                        format!("the capture lost {len} payload bytes of frame {index} (packet {packet})"),
+                    );
+                }
                 if done {
                     self.end_frame(sink, index, &header);
                 }
             }
+            // Boundaries are lost already: these bytes are passed over like the rest.
+            State::Lost if snaplen => {}
             _ => {
                 if let State::Payload { index, .. } = self.state
                     && let Some(frame) = sink.frame_mut(index)
                 {
                     frame.complete = false;
                 }
-                sink.warning(
-                    code,
-                    self.dir,
-                    None,
-                    format!("{what} {len} bytes (packet {packet}); frame boundaries are lost until a packet starts with a plausible frame header"),
-                );
+                if snaplen {
+                    if matches!(self.state, State::Payload { .. }) {
+                        self.cuts.frames += 1;
+                    }
+                    self.cuts.boundaries_lost += 1;
+                } else {
+                    sink.warning(
+                        Warning::TcpGap,
+                        self.dir,
+                        None,
+                        format!("the capture lost {len} bytes (packet {packet}); frame boundaries are lost until a packet starts with a plausible frame header"),
+                    );
+                }
                 self.messages.gap_between_frames();
                 self.lose_sync(sink);
+                self.lost_by_snaplen = snaplen;
             }
         }
     }
@@ -358,7 +466,7 @@ impl DirectionDecoder {
                 None,
                 format!(
                     "the stream ends before the frame found at packet {} could be confirmed; its {} bytes are not decoded",
-                    c.held.first().map_or(0, |h| h.1),
+                    c.held.first().map_or(0, Piece::packet),
                     c.bytes
                 ),
             );

@@ -74,6 +74,9 @@ pub(super) struct Assembly {
     /// has begun since: a continuation may belong to a message whose first frame the
     /// capture lacks, which is no violation. Said once per loss.
     start_lost: Option<bool>,
+    /// The compressed stream may have begun before the capture (nothing shows where it
+    /// began), as opposed to losing bytes inside the capture.
+    stream_began_before: bool,
     scratch: Vec<u8>,
 }
 
@@ -106,7 +109,22 @@ impl Assembly {
             inflate_unreliable: false,
             context_warned: false,
             start_lost: negotiated.unknown.then_some(false),
+            stream_began_before: negotiated.unknown,
             scratch: Vec::new(),
+        }
+    }
+
+    /// The compressed stream (whose parameters the handshake does not show) starts here,
+    /// with nothing of this direction passed over since the handshake: it is inflated
+    /// from an empty window, exactly, whatever was agreed (RFC 7692 §7.2.2: a receiver
+    /// keeping its window inflates a sender that resets its own).
+    pub(super) fn stream_starts_here(&mut self) {
+        if self.negotiated.unknown && self.open.is_none() && self.current.is_none() {
+            self.inflater = Some(Inflater::new(
+                DeflateParams::default(),
+                self.limits.max_decompressed,
+            ));
+            self.stream_began_before = false;
         }
     }
 
@@ -263,6 +281,7 @@ impl Assembly {
             data: Vec::new(),
             complete: true,
             data_cut: false,
+            len_unknown: false,
             finished: false,
             ended: false,
             close_code: None,
@@ -491,10 +510,10 @@ impl Assembly {
         }
         if !self.context_warned {
             self.context_warned = true;
-            let why = if self.negotiated.unknown {
+            let why = if self.stream_began_before {
                 "its compressed stream began before the capture"
             } else {
-                "the capture lost bytes of its compressed stream before it"
+                "bytes of its compressed stream before it are not in the capture: lost, or cut by the snaplen"
             };
             sink.warning(
                 Warning::TcpGap,
@@ -572,11 +591,22 @@ impl Assembly {
         }
     }
 
-    /// Bytes of the current frame's payload are missing: its message lacks them, and
-    /// decompression can no longer be trusted.
-    pub(super) fn bytes_missing(&mut self, sink: &mut impl Sink) {
+    /// `len` bytes of the current frame's payload are missing: its message lacks them
+    /// (they count in its length on the wire and, uncompressed, in its length; what
+    /// compressed bytes inflate to is unknown), and decompression can no longer be
+    /// trusted.
+    pub(super) fn bytes_missing(&mut self, sink: &mut impl Sink, len: u64) {
         if let Some(m) = self.current {
             give_up_hash(sink, m);
+            let inflating = self.inflating;
+            if let Some(msg) = sink.message_mut(m) {
+                msg.wire_len = msg.wire_len.saturating_add(len);
+                if inflating {
+                    msg.len_unknown = true;
+                } else {
+                    msg.len = msg.len.saturating_add(len);
+                }
+            }
         }
         if self.inflating {
             self.inflate_failed = true;

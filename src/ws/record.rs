@@ -163,8 +163,12 @@ pub struct MessageRecord {
     pub end_ts: Timestamp,
     /// Its kind.
     pub kind: MessageKind,
-    /// Length after unmasking and decompression.
+    /// Length after unmasking and decompression (when `len_unknown`, what was inflated
+    /// before compressed bytes went missing).
     pub len: u64,
+    /// The length after decompression is unknown: compressed bytes of the message are
+    /// not in the capture (cut by the snaplen or lost), so what they inflate to is not.
+    pub len_unknown: bool,
     /// Bytes on the wire (payload only, before decompression).
     pub wire_len: u64,
     /// SHA-256 of the payload, `None` when the capture lacks some of its bytes.
@@ -193,6 +197,15 @@ pub struct MessageRecord {
 }
 
 impl MessageRecord {
+    /// Its length for display: `?` when it is unknown ([`MessageRecord::len_unknown`]).
+    pub fn len_label(&self) -> String {
+        if self.len_unknown {
+            "?".into()
+        } else {
+            self.len.to_string()
+        }
+    }
+
     /// The payload as text when it is a text message (lossy where invalid).
     pub fn text(&self) -> Option<String> {
         (self.kind == MessageKind::Text).then(|| String::from_utf8_lossy(&self.data).into_owned())

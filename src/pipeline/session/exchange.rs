@@ -7,7 +7,9 @@ use super::{Early, Mode, PendingRequest, Phase, Session, SessionConfig};
 use crate::http::body::{BodyNext, request_body, response_body};
 use crate::http::extensions::{DeflateParams, parse_extensions};
 use crate::http::handshake::{self, is_upgrade_request};
-use crate::http::head::{HeadError, HttpHead, looks_like_request, parse_request, parse_response};
+use crate::http::head::{
+    HeadError, HttpHead, looks_like_request, parse_cut, parse_request, parse_response,
+};
 use crate::model::{Connection, Dir};
 use crate::rules::{Violation, Warning};
 use crate::source::Timestamp;
@@ -116,7 +118,7 @@ impl Session {
     fn request(&mut self, head: HttpHead, conns: &mut Vec<Connection>) {
         let method = head.method().unwrap_or("").to_string();
         let client = Dir::Client.index();
-        if is_upgrade_request(&head) {
+        if is_upgrade_request(&head) || (head.cut && shows_websocket_headers(&head)) {
             self.mode = Mode::WebSocket;
             if self.conn.is_none() {
                 let conn = self.new_connection();
@@ -129,15 +131,31 @@ impl Session {
             self.pending.push_back(PendingRequest {
                 method,
                 upgrade: Some(head),
+                answer: None,
+            });
+            self.phases[client] = Phase::AwaitUpgrade(Vec::new(), 0);
+        } else if head.cut && method == "GET" {
+            // Cut before it showed whether it asks for an Upgrade: the answer tells, and
+            // what the client sends meanwhile is held until then.
+            self.pending.push_back(PendingRequest {
+                method,
+                upgrade: Some(head),
+                answer: None,
             });
             self.phases[client] = Phase::AwaitUpgrade(Vec::new(), 0);
         } else {
             let body = request_body(&head);
+            let cut = head.cut;
             self.pending.push_back(PendingRequest {
                 method,
                 upgrade: None,
+                answer: None,
             });
-            self.phases[client] = Phase::after_head(body);
+            self.phases[client] = if cut {
+                Phase::HttpLost
+            } else {
+                Phase::after_head(body)
+            };
         }
     }
 
@@ -146,8 +164,16 @@ impl Session {
     fn response(&mut self, head: HttpHead, conns: &mut Vec<Connection>, cfg: &SessionConfig) {
         let (client, server) = (Dir::Client.index(), Dir::Server.index());
         let status = head.status().unwrap_or(0);
+        // After a head the snaplen cut, the next head starts at a later packet.
+        let next_head = |cut: bool| {
+            if cut {
+                Phase::HttpLost
+            } else {
+                Phase::Head(Vec::new())
+            }
+        };
         if (100..200).contains(&status) && status != 101 {
-            self.phases[server] = Phase::Head(Vec::new());
+            self.phases[server] = next_head(head.cut);
             return;
         }
         if status == 101 {
@@ -167,9 +193,31 @@ impl Session {
         };
         let Some(upgrade) = request.upgrade else {
             let body = response_body(&head, Some(&request.method));
-            self.phases[server] = Phase::after_head(body);
+            self.phases[server] = if head.cut {
+                Phase::HttpLost
+            } else {
+                Phase::after_head(body)
+            };
             return;
         };
+        if self.conn.is_none() && status == 101 {
+            // A GET the snaplen cut: the 101 says it asked for an Upgrade.
+            if !head.has_token("upgrade", "websocket")
+                && head.header("sec-websocket-accept").is_none()
+            {
+                // Cut before it showed which protocol: the frames that follow tell.
+                self.pending.push_front(PendingRequest {
+                    answer: Some(head),
+                    upgrade: Some(upgrade),
+                    ..request
+                });
+                self.phases[server] = Phase::AnswerLost;
+                return;
+            }
+            self.mode = Mode::WebSocket;
+            let conn = self.new_connection();
+            self.push_connection(conn, conns);
+        }
         let held = match std::mem::replace(&mut self.phases[client], Phase::Opaque) {
             Phase::AwaitUpgrade(held, _) => held,
             other => {
@@ -178,8 +226,18 @@ impl Session {
             }
         };
         let early = !held.is_empty();
+        let (request_cut, response_cut) = (upgrade.cut, head.cut);
         let hs = handshake::build(upgrade, Some(head.clone()), early);
-        let Some(c) = self.conn else { return };
+        let Some(c) = self.conn else {
+            // A cut GET answered with something else than 101: it was plain HTTP.
+            self.phases[server] = if head.cut {
+                Phase::HttpLost
+            } else {
+                Phase::after_head(response_body(&head, Some("GET")))
+            };
+            self.phases[client] = Phase::HttpLost;
+            return self.replay_early(held, conns, cfg);
+        };
         conns[c].last_ts = head.ts;
         if status == 101 {
             for check in hs.failed_checks() {
@@ -199,20 +257,29 @@ impl Session {
                         .any(|x| x.name != "permessage-deflate")
                 })
                 .unwrap_or(false);
+            // A 101 the snaplen cut may have agreed extensions beyond what shows.
             let for_dir = |p: Option<DeflateParams>| Negotiated {
                 deflate: p,
-                other_extension: others,
-                unknown: false,
+                other_extension: others || response_cut,
+                unknown: response_cut && hs.extensions.is_none(),
             };
             let client_params = for_dir(hs.deflate.map(|d| d.client));
             let server_params = for_dir(hs.deflate.map(|d| d.server));
             self.start_frames(client_params, server_params, cfg.limits);
+            self.head_cut = [request_cut, response_cut];
+            if request_cut || response_cut {
+                self.frames_after_cut_heads(conns, c);
+            }
             conns[c].handshake = Some(hs);
         } else {
             conns[c].handshake = Some(hs);
             let body = response_body(&head, Some("GET"));
-            self.phases[server] = Phase::after_head(body);
-            self.phases[client] = Phase::Head(Vec::new());
+            self.phases[server] = if head.cut {
+                Phase::HttpLost
+            } else {
+                Phase::after_head(body)
+            };
+            self.phases[client] = next_head(request_cut);
         }
         // What the client sent while it waited is decoded as what it turned out to be.
         self.replay_early(held, conns, cfg);
@@ -234,33 +301,131 @@ impl Session {
 }
 
 impl Session {
-    /// The server's answer to the Upgrade request was lost, and what it sent next is
-    /// WebSocket frames (server frames, unmasked, chaining exactly): it switched. The
-    /// handshake stays without its response, the extensions are unknown (RSV bits and
+    /// The server's answer to the Upgrade request was lost (or the snaplen cut it before
+    /// it showed the protocol), and what it sent next is WebSocket frames (server frames,
+    /// unmasked, chaining exactly): it switched. The extensions are unknown (RSV bits and
     /// compression are judged leniently), and what the client sent meanwhile is decoded
     /// as frames.
     fn answered_unseen(&mut self, packet: u64, conns: &mut Vec<Connection>, cfg: &SessionConfig) {
-        self.pending.pop_front();
+        let request = self.pending.pop_front();
         let held = match std::mem::replace(&mut self.phases[Dir::Client.index()], Phase::Opaque) {
             Phase::AwaitUpgrade(held, _) => held,
             _ => Vec::new(),
         };
-        if let Some(c) = self.conn {
-            conns[c].warning(
-                Warning::TcpGap,
-                Some(Dir::Server),
-                None,
-                format!("the server's answer to the Upgrade was not captured; the frames it sends from packet {packet} on show it switched to WebSocket: the extensions it accepted are unknown"),
-            );
-        }
         let unknown = Negotiated {
             deflate: None,
             other_extension: false,
             unknown: true,
         };
-        self.start_frames(unknown, unknown, cfg.limits);
+        match request.and_then(|r| Some((r.upgrade?, r.answer?))) {
+            Some((upgrade, answer)) => {
+                // Both heads were cut before they named the protocol.
+                self.mode = Mode::WebSocket;
+                if self.conn.is_none() {
+                    let conn = self.new_connection();
+                    self.push_connection(conn, conns);
+                }
+                let request_cut = upgrade.cut;
+                let hs = handshake::build(upgrade, Some(answer), !held.is_empty());
+                let Some(c) = self.conn else { return };
+                conns[c].warning(
+                    Warning::Truncated,
+                    None,
+                    None,
+                    format!("the snaplen cut the request and the 101 before they named the protocol; the frames the server sends from packet {packet} on show it switched to WebSocket"),
+                );
+                conns[c].handshake = Some(hs);
+                self.start_frames(unknown, unknown, cfg.limits);
+                self.head_cut = [request_cut, true];
+                self.frames_after_cut_heads(conns, c);
+            }
+            None => {
+                if let Some(c) = self.conn {
+                    conns[c].warning(
+                        Warning::TcpGap,
+                        Some(Dir::Server),
+                        None,
+                        format!("the server's answer to the Upgrade was not captured; the frames it sends from packet {packet} on show it switched to WebSocket: the extensions it accepted are unknown"),
+                    );
+                }
+                self.start_frames(unknown, unknown, cfg.limits);
+                if self.head_cut[Dir::Client.index()]
+                    && let Some(c) = self.conn
+                {
+                    self.frames_after_cut_heads(conns, c);
+                }
+            }
+        }
         self.replay_early(held, conns, cfg);
     }
+
+    /// The snaplen cut a head of `dir` (`packet` of time `ts`) being collected: its
+    /// whole lines are taken for what they show (a cut Upgrade request and its 101 make
+    /// a WebSocket connection whose handshake is not fully captured). False when
+    /// nothing was being collected or the lines are not a head; the gap is then handled
+    /// as any other.
+    pub(super) fn cut_head(
+        &mut self,
+        dir: Dir,
+        packet: u64,
+        ts: Timestamp,
+        conns: &mut Vec<Connection>,
+        cfg: &SessionConfig,
+    ) -> bool {
+        if !matches!(self.mode, Mode::Http | Mode::WebSocket) {
+            return false;
+        }
+        let Phase::Head(buf) = &self.phases[dir.index()] else {
+            return false;
+        };
+        let parse = match dir {
+            Dir::Client => parse_request,
+            Dir::Server => parse_response,
+        };
+        let Some(mut head) = parse_cut(buf, parse) else {
+            return false;
+        };
+        head.packet = packet;
+        head.ts = ts;
+        match dir {
+            Dir::Client => self.request(head, conns),
+            Dir::Server => self.response(head, conns, cfg),
+        }
+        true
+    }
+
+    /// Frames follow a head the snaplen cut (by [`Session::head_cut`]): where the head
+    /// ended is not in the capture, so the frames of that direction are decoded from
+    /// the first packet that starts with a confirmed header.
+    fn frames_after_cut_heads(&mut self, conns: &mut [Connection], c: usize) {
+        for dir in [Dir::Client, Dir::Server] {
+            if !self.head_cut[dir.index()] {
+                continue;
+            }
+            if let Some(d) = self.decoders[dir.index()].as_mut() {
+                d.start_unaligned();
+            }
+            let who = match dir {
+                Dir::Client => "Upgrade request",
+                Dir::Server => "101 response",
+            };
+            conns[c].warning(
+                Warning::Truncated,
+                Some(dir),
+                None,
+                format!("the snaplen cut the {who}: the checks it cannot show are not judged, and this direction's frames are decoded from the first packet that starts with a frame confirmed by where it ends"),
+            );
+        }
+    }
+}
+
+/// A request cut by the snaplen that already shows a WebSocket header (`Sec-WebSocket-*`),
+/// a GET: an Upgrade request, though its `Upgrade` header may not show.
+fn shows_websocket_headers(head: &HttpHead) -> bool {
+    head.method() == Some("GET")
+        && head.headers.iter().any(|(name, _)| {
+            name.len() > 14 && name.as_bytes()[..14].eq_ignore_ascii_case(b"sec-websocket-")
+        })
 }
 
 /// What collecting an HTTP head from the next bytes came to.

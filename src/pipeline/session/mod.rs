@@ -19,6 +19,7 @@ use crate::model::{Connection, Dir, Ending, FlowKind};
 use crate::rules::Warning;
 use crate::source::Timestamp;
 use crate::tcp::{Endpoints, GapReason, Side, StreamEvent};
+use crate::ws::decoder::SnaplenCuts;
 use crate::ws::limits::Limits;
 use crate::ws::{DirectionDecoder, Negotiated};
 
@@ -45,6 +46,33 @@ impl Default for SessionConfig {
             guess: true,
         }
     }
+}
+
+/// What the snaplen cut from one direction's frames, in a sentence.
+fn snaplen_sentence(cuts: SnaplenCuts, cut_to: u32) -> String {
+    let snaplen = if cut_to > 0 {
+        format!("the snaplen (packets kept to {cut_to} bytes)")
+    } else {
+        "the snaplen".to_string()
+    };
+    let mut s = format!(
+        "{snaplen} cut {} bytes of this direction, the first at packet {}",
+        cuts.bytes, cuts.first_packet
+    );
+    if cuts.frames > 0 {
+        s += &format!(
+            ": {} frames lost part of their payload (their lengths are known, their bytes are not, so their messages have no hash)",
+            cuts.frames
+        );
+    }
+    if cuts.boundaries_lost > 0 {
+        s += &format!(
+            "{} {} times whole frame headers were cut, and frames were found again at the next packet that starts with a confirmed one",
+            if cuts.frames > 0 { ";" } else { ":" },
+            cuts.boundaries_lost
+        );
+    }
+    s
 }
 
 /// What the flow has turned out to be so far.
@@ -107,8 +135,12 @@ impl Phase {
 #[derive(Debug)]
 struct PendingRequest {
     method: String,
-    /// The request's head, when it asked for an Upgrade.
+    /// The request's head, when it asked for an Upgrade (or may have: a GET the snaplen
+    /// cut before it showed whether it did).
     upgrade: Option<HttpHead>,
+    /// A 101 the snaplen cut before it showed which protocol it switched to: what the
+    /// server sends next tells ([`Phase::AnswerLost`]).
+    answer: Option<HttpHead>,
 }
 
 /// The application-layer state of one TCP connection.
@@ -141,6 +173,11 @@ pub struct Session {
     bytes: [u64; 2],
     /// Segments, bytes and the first packet of each [`Side`] beyond the receiver's window.
     out_of_window: [(u64, u64, u64); 2],
+    /// The snaplen cut the handshake's head in each direction (by [`Dir::index`]): where
+    /// it ends is unknown, so that direction's frames are found by their evidence.
+    head_cut: [bool; 2],
+    /// The longest captured length of a packet the snaplen cut (the snaplen as seen).
+    cut_to: u32,
 }
 
 impl Session {
@@ -172,6 +209,8 @@ impl Session {
             header_bytes: [0; 2],
             bytes: [0; 2],
             out_of_window: [(0, 0, 0); 2],
+            head_cut: [false; 2],
+            cut_to: 0,
         }
     }
 
@@ -282,8 +321,18 @@ impl Session {
     }
 
     /// Counts a packet sent by `side` (for per-connection statistics).
-    /// `header_bytes` is what the packet spent on link, IP and TCP headers.
-    pub fn packet(&mut self, side: Side, header_bytes: u64, conns: &mut [Connection]) {
+    /// `header_bytes` is what the packet spent on link, IP and TCP headers; `cut_to` is
+    /// its captured length when the snaplen cut it.
+    pub fn packet(
+        &mut self,
+        side: Side,
+        header_bytes: u64,
+        cut_to: Option<u32>,
+        conns: &mut [Connection],
+    ) {
+        if let Some(len) = cut_to {
+            self.cut_to = self.cut_to.max(len);
+        }
         let dir = self.dir_of(side);
         self.packets[side.index()] += 1;
         self.header_bytes[side.index()] += header_bytes;
@@ -321,7 +370,7 @@ impl Session {
                 len,
                 reason,
                 packet,
-                ..
+                ts,
             } => match (self.mode, self.probe.as_mut()) {
                 (Mode::Undecided, _) => {
                     // The flow's first bytes on this side are not all in the capture.
@@ -329,7 +378,13 @@ impl Session {
                     self.phases[self.dir_of(side).index()] = Phase::HttpLost;
                 }
                 (Mode::Probing, Some(probe)) => probe.gap(side, len, reason, packet),
-                _ => self.gap(self.dir_of(side), len, reason, packet, conns, cfg),
+                _ => {
+                    let dir = self.dir_of(side);
+                    if reason == GapReason::Snaplen && self.cut_head(dir, packet, ts, conns, cfg) {
+                        return;
+                    }
+                    self.gap(dir, len, reason, packet, conns, cfg)
+                }
             },
             StreamEvent::OutOfWindow { packet, len } => {
                 let (segments, bytes, first) = &mut self.out_of_window[side.index()];
@@ -479,6 +534,22 @@ impl Session {
         let Some(c) = self.conn else { return };
         for d in self.decoders.iter_mut().flatten() {
             d.finish(&mut conns[c]);
+        }
+        for dir in [Dir::Client, Dir::Server] {
+            let Some(cuts) = self.decoders[dir.index()]
+                .as_ref()
+                .map(|d| d.snaplen_cuts())
+            else {
+                continue;
+            };
+            if cuts.bytes > 0 {
+                conns[c].warning(
+                    Warning::Truncated,
+                    Some(dir),
+                    None,
+                    snaplen_sentence(cuts, self.cut_to),
+                );
+            }
         }
         for side in [Side::Opener, Side::Accepter] {
             let (segments, bytes, first) = self.out_of_window[side.index()];

@@ -122,10 +122,13 @@ impl Probe {
     }
 
     /// `len` bytes of `side` are missing at packet `packet`: its chain cannot go on across
-    /// them, though what it confirmed before stands.
+    /// them, though what it confirmed before stands (bytes the snaplen cut inside a
+    /// payload are followed through: their length is known).
     pub fn gap(&mut self, side: Side, len: u64, reason: GapReason, packet: u64) {
         let chain = &mut self.chains[side.index()];
-        chain.gap();
+        if reason != GapReason::Snaplen || !chain.cut(len) {
+            chain.gap();
+        }
         if chain.has_evidence() {
             self.hold(side, HeldKind::Gap(len, reason), packet);
         } else {

@@ -44,7 +44,7 @@ pub fn verdict(c: &Connection) -> Verdict {
     }
     match &c.handshake {
         Some(h) if h.valid => Verdict::Clean,
-        Some(h) if h.accepted() => Verdict::Broken,
+        Some(h) if h.accepted() && h.failed_checks().next().is_some() => Verdict::Broken,
         _ => Verdict::Unknown,
     }
 }
@@ -56,6 +56,10 @@ pub fn outcome(c: &Connection) -> String {
         None => "no handshake".into(),
         Some(h) => match h.status() {
             Some(101) if h.valid => "handshake ok (101)".into(),
+            Some(101) if !h.observable && h.failed_checks().next().is_none() => format!(
+                "handshake accepted, not fully captured (snaplen): {} check(s) not judged",
+                h.unjudged_checks().count()
+            ),
             Some(101) => format!(
                 "handshake accepted, {} check(s) failed",
                 h.failed_checks().count()
@@ -73,6 +77,7 @@ pub fn short_outcome(c: &Connection) -> String {
         None => "no handshake".into(),
         Some(h) => match h.status() {
             Some(101) if h.valid => "101 ok".into(),
+            Some(101) if !h.observable && h.failed_checks().next().is_none() => "101, cut".into(),
             Some(101) => format!("101, {} check(s) failed", h.failed_checks().count()),
             Some(s) => format!("refused ({s})"),
             None => "no response".into(),

@@ -55,7 +55,7 @@ pub fn frame_preview(conn: &Connection, f: &FrameRecord, chars: usize) -> String
             if m.frames.first() != Some(&f.index) {
                 return "(continues compressed message)".into();
             }
-            let head = format!("deflate→{}B ", m.len);
+            let head = format!("deflate→{}B ", m.len_label());
             let rest = chars.saturating_sub(head.chars().count());
             return head + &message_preview(m, rest);
         }

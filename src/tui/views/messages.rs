@@ -41,7 +41,7 @@ fn row(app: &App, c: &Connection, i: usize, m: &MessageRecord, width: usize) -> 
     let mid = format!(
         " {:<6} {:>8} {deflated:>8} {:>6} ",
         m.kind.name(),
-        m.len,
+        m.len_label(),
         frames_text(m)
     );
     let used = head.chars().count() + 2 + mid.chars().count();
@@ -129,7 +129,7 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
         Span::styled(format!("{} {}", m.dir.name(), m.kind.name()), theme.title()),
         Span::raw(format!(
             " · {} B{} · frames {} · sha256 {}",
-            m.len,
+            m.len_label(),
             if m.compressed {
                 format!(" (deflated from {} B)", m.wire_len)
             } else {
