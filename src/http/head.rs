@@ -170,14 +170,23 @@ pub fn parse_response(buf: &[u8]) -> Result<Option<HttpHead>, HeadError> {
 
 /// The visible start of a head that the capture's snaplen cut (`buf` holds no whole
 /// head): its complete lines, parsed as a head of their own (a partial last line is
-/// left out), marked [`HttpHead::cut`]. `None` when not even the start line is whole or
-/// the lines are not HTTP.
+/// left out), marked [`HttpHead::cut`]. A status line cut inside its reason phrase still
+/// shows its status. `None` when not even the start line shows or the lines are not
+/// HTTP.
 pub fn parse_cut(
     buf: &[u8],
     parse: fn(&[u8]) -> Result<Option<HttpHead>, HeadError>,
 ) -> Option<HttpHead> {
-    let end = buf.iter().rposition(|&b| b == b'\n')? + 1;
+    let end = match buf.iter().rposition(|&b| b == b'\n') {
+        Some(at) => at + 1,
+        // Only `HTTP/1.1 101 Swi`: the status code is whole once a space follows it.
+        None if buf.starts_with(b"HTTP/1.") && buf.len() > 13 && buf[12] == b' ' => buf.len(),
+        None => return None,
+    };
     let mut lines = buf[..end].to_vec();
+    if end == buf.len() && !buf.ends_with(b"\n") {
+        lines.extend_from_slice(b"\r\n");
+    }
     lines.extend_from_slice(b"\r\n");
     let mut head = parse(&lines).ok()??;
     head.len = buf.len();
@@ -237,6 +246,10 @@ mod tests {
         assert_eq!(h.status(), Some(101));
         assert!(h.headers.is_empty());
         assert!(parse_cut(b"GET / HTT", parse_request).is_none());
+        let h = parse_cut(b"HTTP/1.1 101 Swit", parse_response).expect("a status");
+        assert_eq!(h.status(), Some(101));
+        assert!(parse_cut(b"HTTP/1.1 10", parse_response).is_none());
+        assert!(parse_cut(b"HTTP/1.1 101", parse_response).is_none());
         assert!(parse_cut(b"\x81\x05hel\nlo", parse_request).is_none());
     }
 

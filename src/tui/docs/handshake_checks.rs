@@ -8,12 +8,15 @@ use crate::tui::format;
 
 use super::Doc;
 
-/// Every check: ✓ or ✗, rule, RFC section, detail; a failed rule is explained.
+/// Every check: ✓, ✗ or ? (not captured: the snaplen cut what it needs), rule, RFC
+/// section, detail; a failed rule is explained.
 pub(super) fn checks(p: &mut Doc, h: &Handshake) {
     p.heading("Checks (RFC 6455 §4)");
     let theme = p.theme;
     for c in &h.checks {
-        let (mark, style) = if c.ok {
+        let (mark, style) = if !c.judged {
+            ("?", theme.dim())
+        } else if c.ok {
             ("✓", theme.ok())
         } else {
             ("✗", theme.bad())
@@ -37,7 +40,7 @@ pub(super) fn checks(p: &mut Doc, h: &Handshake) {
         for more in detail {
             p.lines.push(Line::raw(format!("{:lead$}{more}", "")));
         }
-        if !c.ok {
+        if c.failed() {
             p.para(c.rule.sentence(), 6, theme.dim());
         }
     }
