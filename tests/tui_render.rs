@@ -1,6 +1,8 @@
 //! What the user sees: the TUI rendered with ratatui's `TestBackend` on the bundled
 //! captures, at 80×24 and 160×48, compared with reviewed `insta` snapshots.
 
+mod common;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -272,5 +274,49 @@ fn every_command_at_every_size_is_harmless() {
                 a.update(Command::Back, capture);
             }
         }
+    }
+}
+
+/// A capture that lost packets: the frame list shows a row at each gap ("⋯ N bytes from
+/// the client not captured, packet P"), and the selected frame stays in view below them.
+#[test]
+fn gap_rows_show_where_the_capture_lost_bytes() {
+    use common::loss::{lost_packets, packets_of, pcap_of};
+    let path = format!("{}/captures/echo-sizes.pcap", env!("CARGO_MANIFEST_DIR"));
+    let packets = packets_of(&std::fs::read(&path).expect("capture"));
+    let lost = lost_packets(&packets, 5, 3);
+    let kept: Vec<_> = packets
+        .iter()
+        .filter(|p| !lost.contains(&p.number))
+        .collect();
+    let capture = wsscope::decode_reader(&pcap_of(&kept)[..], Default::default()).expect("decode");
+    let gaps = &capture.connections[0].gaps;
+    assert!(
+        !gaps.is_empty(),
+        "this loss hides bytes between or inside frames"
+    );
+    // The frame just after the first gap, selected by moving down from the first frame.
+    let target = gaps[0].before_frame;
+    for size in SIZES {
+        let mut a = app(&capture, "lossy", size);
+        press(
+            &mut a,
+            &capture,
+            &format!("g{}", "j".repeat(target as usize - 1)),
+        );
+        let screen = draw(&a, &capture);
+        let row = format!(
+            "bytes from the {} not captured, packet {}",
+            gaps[0].dir.name(),
+            gaps[0].packet
+        );
+        assert!(screen.contains(&row), "{size:?}: no gap row:\n{screen}");
+        assert_eq!(a.panes.frame, Some(target));
+        assert!(
+            screen.lines().any(|l| l
+                .trim_start_matches(['"', '│', ' '])
+                .starts_with(&format!("{target} "))),
+            "{size:?}: the selected frame {target} is out of view:\n{screen}"
+        );
     }
 }

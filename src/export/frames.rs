@@ -34,7 +34,15 @@ pub fn write(out: &mut dyn Write, capture: &Capture, only: Option<u32>) -> io::R
 /// Writes one connection's frame lines.
 pub fn write_connection(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
     for f in &c.frames {
+        for g in c.gaps_before(f.index) {
+            writeln!(out, "{:>4} {:>5} {}", c.id, "", g.row_text())?;
+        }
         writeln!(out, "{}", frame_line(c, f))?;
+    }
+    // Gaps after the last frame held (the stream ends in a loss).
+    let after = c.frames.last().map_or(0, |f| f.index + 1);
+    for g in c.gaps.iter().filter(|g| g.before_frame >= after) {
+        writeln!(out, "{:>4} {:>5} {}", c.id, "", g.row_text())?;
     }
     Ok(())
 }

@@ -8,6 +8,21 @@ use crate::source::Timestamp;
 use crate::ws::{Dir, Sink};
 
 impl Sink for Connection {
+    fn gap(&mut self, dir: Dir, len: u64, packet: u64, snaplen: bool) {
+        if self.gaps.len() >= super::MAX_GAPS_KEPT {
+            self.gaps_not_kept += 1;
+            return;
+        }
+        let before_frame = self.held.next_frame_index(self.frames.len());
+        self.gaps.push(super::GapRecord {
+            dir,
+            before_frame,
+            len,
+            packet,
+            snaplen,
+        });
+    }
+
     fn push_frame(&mut self, mut frame: FrameRecord) -> u32 {
         let index = self.held.next_frame_index(self.frames.len());
         frame.index = index;

@@ -205,6 +205,34 @@ impl Connection {
         f.message.and_then(|m| self.message(m))
     }
 
+    /// Why message `m` is not complete, in a sentence (`None` when it is): the first of
+    /// its frames in memory that lacks bytes says why, else the first problem reported on
+    /// one of its frames, else what is known of its end.
+    pub fn why_incomplete(&self, m: &MessageRecord) -> Option<String> {
+        if m.complete {
+            return None;
+        }
+        let frames = || m.frames.iter().filter_map(|&i| self.frame(i));
+        if let Some(f) = frames().find(|f| f.lacks.is_some()) {
+            let missing = f.header.payload_len.saturating_sub(f.seen);
+            return f
+                .lacks
+                .map(|l| format!("frame {}: {}", f.index, l.sentence(missing)));
+        }
+        if let Some(w) = self
+            .warnings
+            .iter()
+            .find(|w| w.frame.is_some_and(|i| m.frames.contains(&i)))
+        {
+            return Some(w.detail.clone());
+        }
+        Some(if m.finished {
+            "some of its bytes are not in the capture".to_string()
+        } else {
+            "its last frame is not in the capture (frame boundaries were lost, or the capture ends first)".to_string()
+        })
+    }
+
     /// Counts over every frame and message of the connection, handed out or held;
     /// silences between frames longer than `idle_threshold` seconds are listed.
     pub fn tally(&self, idle_threshold: f64) -> Tally {

@@ -65,6 +65,44 @@ pub enum Ending {
     Reset,
 }
 
+/// Most gap records kept per connection (the rest are counted in
+/// [`Connection::gaps_not_kept`]; the warnings say what was lost).
+pub const MAX_GAPS_KEPT: usize = 10_000;
+
+/// Bytes of one direction missing from the capture where whole frames may be missing
+/// with them: the frame list shows a row there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GapRecord {
+    /// Whose bytes.
+    pub dir: Dir,
+    /// The gap lies before the frame with this index (frames are numbered in capture
+    /// order, so it is the next frame decoded after it).
+    pub before_frame: u32,
+    /// How many bytes.
+    pub len: u64,
+    /// The packet at which the gap was noticed.
+    pub packet: u64,
+    /// Cut by the snaplen (on the wire, not in the file) rather than lost.
+    pub snaplen: bool,
+}
+
+impl GapRecord {
+    /// The gap as a row of a frame list: `⋯ 1448 bytes from the client not captured, packet 83`.
+    pub fn row_text(&self) -> String {
+        format!(
+            "⋯ {} bytes from the {} {}, packet {}",
+            self.len,
+            self.dir.name(),
+            if self.snaplen {
+                "cut by the snaplen (frames may be among them)"
+            } else {
+                "not captured"
+            },
+            self.packet
+        )
+    }
+}
+
 /// A WebSocket connection (an Upgrade attempted, or frames recognised without one).
 #[derive(Clone, Debug)]
 pub struct Connection {
@@ -97,6 +135,11 @@ pub struct Connection {
     pub suppressed: BTreeMap<Violation, u64>,
     /// Capture problems.
     pub warnings: Vec<WarningRecord>,
+    /// Where bytes (and perhaps frames) are missing between frames, in stream order (at
+    /// most [`MAX_GAPS_KEPT`]).
+    pub gaps: Vec<GapRecord>,
+    /// Gaps past [`MAX_GAPS_KEPT`], counted.
+    pub gaps_not_kept: u64,
     /// TCP ending.
     pub ending: Ending,
     /// Bytes of TCP payload per direction (client, server).
@@ -134,6 +177,8 @@ impl Connection {
             violations: Vec::new(),
             suppressed: BTreeMap::new(),
             warnings: Vec::new(),
+            gaps: Vec::new(),
+            gaps_not_kept: 0,
             ending: Ending::Open,
             tcp_bytes: [0; 2],
             packets: [0; 2],
@@ -181,6 +226,13 @@ impl Connection {
             frame,
             detail: detail.into(),
         });
+    }
+
+    /// The gaps just before frame `index` (after the frame before it).
+    pub fn gaps_before(&self, index: u32) -> &[GapRecord] {
+        let start = self.gaps.partition_point(|g| g.before_frame < index);
+        let end = self.gaps.partition_point(|g| g.before_frame <= index);
+        &self.gaps[start..end]
     }
 
     /// Messages of one kind sent by one side.

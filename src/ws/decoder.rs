@@ -12,7 +12,7 @@ use super::checks::header_violations;
 use super::frame::{FrameHeader, MAX_HEADER_LEN, parse_frame_header};
 use super::limits::{Limits, PREVIEW_FRAME_BYTES, PREVIEW_MESSAGE_BYTES};
 use super::message::{Assembly, shrink};
-use super::record::{Dir, FrameRecord};
+use super::record::{Dir, FrameRecord, Lack};
 use super::sink::Sink;
 use crate::rules::Warning;
 use crate::source::Timestamp;
@@ -388,6 +388,7 @@ impl DirectionDecoder {
     /// lost. What the snaplen cut is counted and told once ([`SnaplenCuts`]).
     fn missing(&mut self, sink: &mut impl Sink, len: u64, snaplen: bool, packet: u64) {
         self.offset += len;
+        let lack = if snaplen { Lack::Snaplen } else { Lack::Lost };
         match &mut self.state {
             State::Payload {
                 index,
@@ -401,11 +402,13 @@ impl DirectionDecoder {
                 let done = *remaining == 0;
                 if let Some(frame) = sink.frame_mut(index) {
                     frame.complete = false;
+                    frame.lacks.get_or_insert(lack);
                 }
                 self.messages.bytes_missing(sink, len);
                 if snaplen {
                     self.cuts.frames += 1;
                 } else {
+                    sink.gap(self.dir, len, packet, false);
                     sink.warning(
                         Warning::TcpGap,
                         self.dir,
@@ -424,6 +427,7 @@ impl DirectionDecoder {
                     && let Some(frame) = sink.frame_mut(index)
                 {
                     frame.complete = false;
+                    frame.lacks.get_or_insert(lack);
                 }
                 if snaplen {
                     if matches!(self.state, State::Payload { .. }) {
@@ -441,6 +445,7 @@ impl DirectionDecoder {
                 self.messages.gap_between_frames();
                 self.lose_sync(sink);
                 self.lost_by_snaplen = snaplen;
+                sink.gap(self.dir, len, packet, snaplen);
             }
         }
     }
@@ -488,6 +493,7 @@ impl DirectionDecoder {
                 if let Some(frame) = sink.frame_mut(index) {
                     frame.complete = false;
                     frame.ended = true;
+                    frame.lacks.get_or_insert(Lack::StreamEnd);
                 }
                 sink.warning(
                     Warning::FrameIncomplete,
@@ -518,6 +524,7 @@ impl DirectionDecoder {
             seen: 0,
             message: None,
             ended: false,
+            lacks: None,
         });
         for (rule, detail) in header_violations(dir, &self.negotiated, self.close_sent, &header) {
             sink.violation(rule, dir, Some(index), detail);
@@ -529,6 +536,7 @@ impl DirectionDecoder {
             if let Some(frame) = sink.frame_mut(index) {
                 frame.complete = false;
                 frame.ended = true;
+                frame.lacks = Some(Lack::BadLength);
             }
             self.messages.lose_sync(sink);
             self.state = State::Lost;
@@ -561,6 +569,7 @@ impl DirectionDecoder {
             let room = self.max_frame_kept.saturating_sub(rec.raw.len());
             if room < chunk.len() && rec.complete {
                 rec.complete = false;
+                rec.lacks.get_or_insert(Lack::KeepLimit);
             }
             rec.raw.extend_from_slice(&chunk[..room.min(chunk.len())]);
         }

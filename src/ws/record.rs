@@ -43,6 +43,34 @@ impl Dir {
     }
 }
 
+/// Why a frame's payload is not all in its record: the first cause seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lack {
+    /// The snaplen cut the packets that carried it: the bytes were on the wire.
+    Snaplen,
+    /// The capture lost packets that carried it.
+    Lost,
+    /// The capture (or the connection) ends inside it.
+    StreamEnd,
+    /// Its 64-bit length has the top bit set (RFC 6455 §5.2): it cannot be followed.
+    BadLength,
+    /// Only its first bytes were kept (`--max-frame-kept`); its length and hash cover all.
+    KeepLimit,
+}
+
+impl Lack {
+    /// The cause in a sentence, for a frame that lacks `missing` payload bytes.
+    pub fn sentence(self, missing: u64) -> String {
+        match self {
+            Lack::Snaplen => format!("the snaplen cut {missing} of its payload bytes: they were sent, the capture did not keep them"),
+            Lack::Lost => format!("the capture lost {missing} of its payload bytes (packets missing from the capture)"),
+            Lack::StreamEnd => format!("the capture ends {missing} payload bytes before the frame does"),
+            Lack::BadLength => "its 64-bit length has the top bit set and cannot be followed".into(),
+            Lack::KeepLimit => "only its first bytes are kept (--max-frame-kept); its length and the message's hash cover all of it".into(),
+        }
+    }
+}
+
 /// One WebSocket frame as seen on the wire.
 #[derive(Clone, Debug)]
 pub struct FrameRecord {
@@ -73,6 +101,8 @@ pub struct FrameRecord {
     /// The decoder is past the frame's last byte (or gave up on it): no more packets or
     /// bytes will be added. Live output writes a frame only once this is set.
     pub ended: bool,
+    /// Why not every payload byte is in `raw`, when `complete` is false.
+    pub lacks: Option<Lack>,
 }
 
 impl FrameRecord {
@@ -94,6 +124,7 @@ impl FrameRecord {
             seen: 0,
             message,
             ended,
+            lacks: None,
         }
     }
 

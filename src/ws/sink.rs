@@ -43,6 +43,12 @@ pub trait Sink {
     );
     /// Bytes of the connection arrived in a packet of time `ts`.
     fn bytes_at(&mut self, ts: Timestamp);
+    /// `len` bytes of `dir`'s stream are not in the capture (noticed at `packet`; cut by
+    /// the snaplen when `snaplen`) at a point where whole frames may be missing: before
+    /// the next frame to be pushed. Views show a row there.
+    fn gap(&mut self, dir: Dir, len: u64, packet: u64, snaplen: bool) {
+        let _ = (dir, len, packet, snaplen);
+    }
 }
 
 /// A violation or warning as [`Recording`] keeps it: the rule or problem, who, which

@@ -75,7 +75,11 @@ pub(super) fn summary(doc: &mut Doc, conn: &Connection, f: &FrameRecord) {
         ));
     }
     if !f.complete {
-        carried.push_str(" · not every payload byte is available (capture gap or keep limit)");
+        let why = f.lacks.map_or_else(
+            || "not every payload byte is available".to_string(),
+            |lack| lack.sentence(h.payload_len.saturating_sub(f.seen)),
+        );
+        carried.push_str(&format!(" · {why}"));
     }
     doc.para(&carried, 0, theme.dim());
 }
@@ -203,8 +207,14 @@ fn message_body(doc: &mut Doc, m: &MessageRecord, title: &str) {
         PAYLOAD_LINES,
         theme,
     );
-    let mut head = format!("{title}: {label}, {} B", m.len);
-    if m.compressed && !m.complete {
+    let mut head = format!("{title}: {label}, {} B", m.len_label());
+    if !m.compressed && !m.complete && (m.data.len() as u64) < m.len {
+        head = format!(
+            "{title}: {} B, of which the first {} B are shown ({label})",
+            m.len,
+            m.data.len()
+        );
+    } else if m.compressed && !m.complete {
         head = if m.data.is_empty() {
             format!("{title}: not known (it could not be decompressed)")
         } else {

@@ -197,20 +197,49 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
         };
         lines.push(Line::styled(why, theme.dim()));
     }
-    lines.extend(
-        app.panes
-            .visible
-            .iter()
-            .skip(app.panes.scroll.frames)
-            .take(rows)
-            .filter_map(|&i| conn.frame(i))
-            .map(|f| row(app, conn, f, bad.contains(&f.index), width, widths)),
-    );
-    Paragraph::new(lines).render(inner, buf);
-    let sel_row = app
-        .frame_pos()
-        .and_then(|p| p.checked_sub(app.panes.scroll.frames))
+    // Frame rows from the scroll position, each after a row for every gap before it
+    // (bytes the capture lacks between the frame before it and this one); rows above the
+    // selected frame are dropped when gap rows would push it out of view.
+    let selected = app.panes.frame;
+    let mut body: Vec<(Line<'static>, bool)> = Vec::new();
+    let mut prev_shown: Option<u32> = app
+        .panes
+        .scroll
+        .frames
+        .checked_sub(1)
+        .and_then(|p| app.panes.visible.get(p).copied());
+    for &i in app.panes.visible.iter().skip(app.panes.scroll.frames) {
+        let Some(f) = conn.frame(i) else { continue };
+        let from = prev_shown.map_or(f.index, |p| p + 1);
+        let first = conn.gaps.partition_point(|g| g.before_frame < from);
+        let last = conn.gaps.partition_point(|g| g.before_frame <= f.index);
+        for g in conn.gaps.get(first..last).unwrap_or_default() {
+            body.push((
+                Line::styled(format!("  {}", g.row_text()), theme.warn()),
+                false,
+            ));
+        }
+        prev_shown = Some(f.index);
+        body.push((
+            row(app, conn, f, bad.contains(&f.index), width, widths),
+            selected == Some(i),
+        ));
+        let past_selection = selected.is_none_or(|s| body.iter().any(|(_, sel)| *sel) || s < i);
+        if body.len() >= rows && past_selection {
+            break;
+        }
+    }
+    let skip = body
+        .iter()
+        .position(|(_, sel)| *sel)
+        .map_or(0, |at| (at + 1).saturating_sub(rows));
+    let sel_row = body
+        .iter()
+        .skip(skip)
+        .position(|(_, sel)| *sel)
         .map(|r| r + 1);
+    lines.extend(body.into_iter().skip(skip).take(rows).map(|(l, _)| l));
+    Paragraph::new(lines).render(inner, buf);
     super::highlight_row(buf, inner, sel_row, super::selection(focused, theme));
     let end = (app.panes.scroll.frames + rows).min(app.panes.visible.len());
     super::scroll_hint(

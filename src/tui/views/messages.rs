@@ -147,6 +147,9 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
             )
         )),
     ])];
+    if let Some(why) = c.why_incomplete(m) {
+        text.push(Line::styled(format!("incomplete: {why}"), theme.warn()));
+    }
     if m.kind == MessageKind::Close {
         text.push(Line::raw(payload::close_line(m)));
     } else {
