@@ -110,3 +110,31 @@ fn write_one() {
     lost.sort();
     println!("{}: lost packets {lost:?}", out.display());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 160, ..Default::default() })]
+
+    /// Any set of packets removed from any bundled capture: nothing the whole capture
+    /// lacks is decoded (no message hash the peer never sent on a connection whose peers
+    /// broke no rule, no violation, no connection).
+    #[test]
+    fn any_packets_removed_invent_nothing(
+        file in 0usize..64,
+        removed in proptest::collection::vec(proptest::prelude::any::<u16>(), 1..24),
+    ) {
+        let captures = common::bundled_captures();
+        let path = &captures[file % captures.len()];
+        let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let packets = packets_of(&bytes);
+        let lost: std::collections::HashSet<u64> = removed
+            .iter()
+            .map(|r| packets[usize::from(*r) % packets.len()].number)
+            .collect();
+        let c = compare(&bytes, &lost);
+        proptest::prop_assert_eq!(
+            (c.invented_hashes, c.invented_violations, c.invented_connections),
+            (0, 0, 0),
+            "{} without packets {:?}", path.display(), lost
+        );
+    }
+}

@@ -67,7 +67,7 @@ pub enum Ending {
 
 /// Most gap records kept per connection (the rest are counted in
 /// [`Connection::gaps_not_kept`]; the warnings say what was lost).
-pub const MAX_GAPS_KEPT: usize = 10_000;
+pub const MAX_GAPS_KEPT: usize = 1_000;
 
 /// Bytes of one direction missing from the capture where whole frames may be missing
 /// with them: the frame list shows a row there.
