@@ -41,6 +41,15 @@ impl Heads for Doc {
                 self.lines.push(Line::raw(format!("      {more}")));
             }
         }
+        if head.cut {
+            self.lines.push(Line::styled(
+                format!(
+                    "  ⋯ the snaplen cut the head after {} bytes: the rest is not in the capture",
+                    head.len
+                ),
+                self.theme.warn(),
+            ));
+        }
     }
 }
 
@@ -123,6 +132,7 @@ fn negotiated(p: &mut Doc, h: &Handshake) {
         return;
     }
     p.heading("Negotiated");
+    let cut = h.response.as_ref().is_some_and(|r| r.cut);
     let offered = if h.offered_subprotocols.is_empty() {
         "none".to_string()
     } else {
@@ -131,13 +141,22 @@ fn negotiated(p: &mut Doc, h: &Handshake) {
     p.para(
         &format!(
             "subprotocol: {} (client offered: {offered})",
-            h.subprotocol.as_deref().unwrap_or("none")
+            h.subprotocol.as_deref().unwrap_or(if cut {
+                "unknown (cut by the snaplen)"
+            } else {
+                "none"
+            })
         ),
         2,
         p.theme.text(),
     );
+    let none = if cut {
+        "unknown (the snaplen cut the response before any Sec-WebSocket-Extensions showed)"
+    } else {
+        "none"
+    };
     p.para(
-        &format!("extensions: {}", h.extensions.as_deref().unwrap_or("none")),
+        &format!("extensions: {}", h.extensions.as_deref().unwrap_or(none)),
         2,
         p.theme.text(),
     );
