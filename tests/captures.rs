@@ -326,6 +326,17 @@ fn check_capture(name: &str) {
     assert!(diffs.is_empty(), "{file}:\n - {}", diffs.join("\n - "));
 }
 
+/// wss:// captures: compared with their record, decrypted with their key logs, in
+/// tests/tls.rs.
+const TLS_CAPTURES: [&str; 6] = [
+    "wss-tls13-aes256",
+    "wss-tls13-aes128",
+    "wss-tls13-chacha",
+    "wss-tls12-gcm",
+    "wss-tls12-chacha",
+    "wss-deflate",
+];
+
 macro_rules! capture_tests {
     ($($test:ident => $name:literal),* $(,)?) => {
         $( #[test] fn $test() { check_capture($name); } )*
@@ -334,7 +345,7 @@ macro_rules! capture_tests {
         #[test]
         fn every_capture_is_tested() {
             // Captures cut by a snaplen are compared with their record in tests/snaplen.rs.
-            let listed: BTreeSet<&str> = [$($name),*].into_iter().chain(["snaplen-128", "snaplen-128-node"]).collect();
+            let listed: BTreeSet<&str> = [$($name),*].into_iter().chain(["snaplen-128", "snaplen-128-node"]).chain(TLS_CAPTURES).collect();
             let mut missing = Vec::new();
             for entry in fs::read_dir(root().join("captures/expected")).expect("captures/expected") {
                 let path = entry.expect("entry").path();

@@ -36,7 +36,27 @@ switch (scenario) {
     break;
 }
 
+let tlsServer = null;
+if (process.env.WSSCOPE_TLS_CERT) {
+  // wss:// (record_wss.sh): an https server with the recording's own certificate; its
+  // TLS secrets go to the key log (the 'keylog' event gives NSS key log lines).
+  const fs = require('fs');
+  tlsServer = require('https').createServer({
+    cert: fs.readFileSync(process.env.WSSCOPE_TLS_CERT),
+    key: fs.readFileSync(process.env.WSSCOPE_TLS_KEY)
+  });
+  if (process.env.WSSCOPE_KEYLOG) {
+    tlsServer.on('keylog', (line) => fs.appendFileSync(process.env.WSSCOPE_KEYLOG, line));
+  }
+  delete options.host;
+  delete options.port;
+  options.server = tlsServer;
+}
 const wss = new WebSocketServer(options);
+if (tlsServer) {
+  tlsServer.on('listening', () => touch(readyFile));
+  tlsServer.listen(port, host);
+}
 let done = 0;
 function connDone() {
   done += 1;
@@ -47,6 +67,13 @@ function connDone() {
 }
 
 wss.on('listening', () => touch(readyFile));
+if (tlsServer) {
+  const close = wss.close.bind(wss);
+  wss.close = () => {
+    close();
+    tlsServer.close();
+  };
+}
 
 wss.on('headers', (headers, req) => {
   const s = req.socket;

@@ -24,6 +24,21 @@ SCENARIO, URI = sys.argv[1], sys.argv[2]
 
 BASE = dict(ping_interval=None, proxy=None, compression=None, open_timeout=10, close_timeout=5)
 
+if URI.startswith("wss:"):
+    # wss:// (record_wss.sh): trust the recording's own CA, write the TLS secrets to the
+    # key log (NSS format, what SSLKEYLOGFILE gives), optionally cap the version or pick
+    # TLS 1.2 suites (TLS 1.3 suites come from OPENSSL_CONF: Python has no setter).
+    import os
+    import ssl
+
+    _ctx = ssl.create_default_context(cafile=os.environ["WSSCOPE_TLS_CA"])
+    _ctx.keylog_filename = os.environ["WSSCOPE_KEYLOG"]
+    if os.environ.get("WSSCOPE_TLS_MAX") == "1.2":
+        _ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    if os.environ.get("WSSCOPE_TLS12_CIPHERS"):
+        _ctx.set_ciphers(os.environ["WSSCOPE_TLS12_CIPHERS"])
+    BASE["ssl"] = _ctx
+
 
 class Peer:
     """A websockets connection plus the log of what we sent on it."""

@@ -14,6 +14,8 @@ SCENARIO:
 from __future__ import annotations
 
 import asyncio
+import os
+import ssl
 import sys
 
 import websockets
@@ -70,7 +72,13 @@ async def main():
         asyncio.get_running_loop().create_task(track(connection))
         return process_response(connection, request, response)
 
-    async with serve(handler, HOST, PORT, compression=None, ping_interval=None,
+    tls = {}
+    if os.environ.get("WSSCOPE_TLS_CERT"):
+        # wss:// (record_wss.sh): the recording's own certificate.
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.environ["WSSCOPE_TLS_CERT"], os.environ["WSSCOPE_TLS_KEY"])
+        tls["ssl"] = ctx
+    async with serve(handler, HOST, PORT, compression=None, ping_interval=None, **tls,
                      process_request=process_request,
                      process_response=process_response_and_track) as server:
         touch(READY)

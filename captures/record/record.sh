@@ -11,7 +11,9 @@
 # websockets (requirements.txt), node with ws installed here (npm install; the
 # mqtt and stomp captures also need aedes, mqtt, @stomp/stompjs and
 # stomp-broker-js from the same package.json).
-# Traffic only goes to 127.0.0.1 and ::1, ports 18000-18029.
+# Traffic only goes to 127.0.0.1 and ::1, ports 18000-18035.
+# The wss captures also need openssl (a throwaway certificate is made for them) and
+# write their TLS key log beside the capture (NAME.keys).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,7 +27,9 @@ ALL=(demo echo-sizes echo-sizes-ns ping-pong close-codes deflate-takeover
      refused-403 refused-426 refused-400-version midstream wrong-accept
      keepalive-then-upgrade violations-masking violations-framing
      violations-fragments violations-utf8-close violations-deflate
-     violations-handshake mqtt stomp snaplen-128 snaplen-128-node)
+     violations-handshake mqtt stomp snaplen-128 snaplen-128-node
+     wss-tls13-aes256 wss-tls13-aes128 wss-tls13-chacha wss-tls12-gcm wss-tls12-chacha
+     wss-deflate)
 
 if [[ "${1:-}" == "--list" ]]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
 
@@ -277,6 +281,78 @@ rec_snaplen-128-node() {
   stop_capture
   finish $name $file "A Node ws client sends text and binary messages of 0, 125, 126 and 65536 bytes to a Python websockets echo server (no compression), recorded with tcpdump -s 128: Node's Upgrade request shows no Upgrade header in its first 62 bytes; the 101 and every frame header are in the capture."
 }
+# ---------------------------------------------------------------- wss:// (TLS)
+# A throwaway self-signed certificate for 127.0.0.1, trusted by the clients; every
+# client writes its TLS secrets to a key log (NSS format), kept beside the capture.
+tls_setup() {
+  [[ -f "$WORK/cert.pem" ]] && return 0
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+    -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+}
+# tls13_suite NAME: an OPENSSL_CONF that lets the client offer only this TLS 1.3 suite
+tls13_suite() {
+  printf 'openssl_conf = c\n[c]\nssl_conf = s\n[s]\nsystem_default = d\n[d]\nCiphersuites = %s\n' "$1" >"$WORK/openssl-$1.cnf"
+  echo "$WORK/openssl-$1.cnf"
+}
+# wss_py NAME PORT PY_SCENARIO DESC [ENV=VALUE...]: Python websockets client and server
+wss_py() {
+  local name=$1 port=$2 pscen=$3 desc=$4
+  shift 4
+  tls_setup
+  rm -f "$WORK/$name.keys"
+  WSSCOPE_TLS_CERT="$WORK/cert.pem" WSSCOPE_TLS_KEY="$WORK/key.pem" \
+    start_server "$name" "$PY" py_server.py echo 127.0.0.1 "$port" 1 "$WORK/ready"
+  start_capture tcpdump lo "$CAP/$name.pcap" "$port"
+  (
+    export WSSCOPE_TLS_CA="$WORK/cert.pem" WSSCOPE_KEYLOG="$WORK/$name.keys"
+    for kv in "$@"; do export "${kv?}"; done
+    run_client "$name" "$PY" py_client.py "$pscen" "wss://127.0.0.1:$port/"
+  )
+  wait_server
+  stop_capture
+  cp "$WORK/$name.keys" "$CAP/$name.keys"
+  finish "$name" "$name.pcap" "$desc"
+}
+rec_wss-tls13-aes256() {
+  wss_py wss-tls13-aes256 18030 echo-sizes \
+    "wss:// between a Python websockets client and server (ssl module, TLS 1.3, TLS_AES_256_GCM_SHA384, the default): text and binary of 0 to 100000 bytes echoed, so messages span several TLS records. Key log: the client's (ssl keylog_filename)."
+}
+rec_wss-tls13-aes128() {
+  wss_py wss-tls13-aes128 18031 small-echo \
+    "wss:// small echo, TLS 1.3 with TLS_AES_128_GCM_SHA256 (the only suite the client offers). Key log: the client's." \
+    OPENSSL_CONF="$(tls13_suite TLS_AES_128_GCM_SHA256)"
+}
+rec_wss-tls13-chacha() {
+  wss_py wss-tls13-chacha 18032 small-echo \
+    "wss:// small echo, TLS 1.3 with TLS_CHACHA20_POLY1305_SHA256 (the only suite the client offers). Key log: the client's." \
+    OPENSSL_CONF="$(tls13_suite TLS_CHACHA20_POLY1305_SHA256)"
+}
+rec_wss-tls12-gcm() {
+  wss_py wss-tls12-gcm 18033 small-echo \
+    "wss:// small echo, TLS 1.2 (the client's maximum) with ECDHE-RSA-AES128-GCM-SHA256. Key log: the client's (CLIENT_RANDOM lines)." \
+    WSSCOPE_TLS_MAX=1.2 WSSCOPE_TLS12_CIPHERS=ECDHE-RSA-AES128-GCM-SHA256
+}
+rec_wss-tls12-chacha() {
+  wss_py wss-tls12-chacha 18034 small-echo \
+    "wss:// small echo, TLS 1.2 with ECDHE-RSA-CHACHA20-POLY1305. Key log: the client's." \
+    WSSCOPE_TLS_MAX=1.2 WSSCOPE_TLS12_CIPHERS=ECDHE-RSA-CHACHA20-POLY1305
+}
+rec_wss-deflate() {
+  local name=wss-deflate port=18035
+  tls_setup
+  rm -f "$WORK/$name.keys"
+  WSSCOPE_TLS_CERT="$WORK/cert.pem" WSSCOPE_TLS_KEY="$WORK/key.pem" WSSCOPE_KEYLOG="$WORK/$name.server.keys" \
+    start_server "$name" "$NODE" node_server.js demo 127.0.0.1 "$port" 1 "$WORK/ready"
+  start_capture tcpdump lo "$CAP/$name.pcap" "$port"
+  WSSCOPE_TLS_CA="$WORK/cert.pem" WSSCOPE_KEYLOG="$WORK/$name.keys" \
+    run_client "$name" "$PY" py_client.py demo "wss://127.0.0.1:$port/"
+  wait_server
+  stop_capture
+  cp "$WORK/$name.keys" "$CAP/$name.keys"
+  finish "$name" "$name.pcap" "The demo session over wss://: a Python websockets client (ssl, TLS 1.3) and a Node ws server on an https server: subprotocol chat.v1, permessage-deflate both ways, a message in three frames. Key log: the client's."
+}
+
 rec_refused-403() {
   py_to_node refused-403 refused-403.pcap 18013 refused-403 1 refused 127.0.0.1 \
     "A Node ws server rejects the upgrade from verifyClient with 403 Forbidden; the Python websockets client gives up."
