@@ -22,6 +22,7 @@ pub mod reread;
 pub mod rules;
 pub mod source;
 pub mod tcp;
+pub mod tls;
 pub mod tui;
 pub mod ws;
 

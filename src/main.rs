@@ -50,6 +50,10 @@ struct Common {
     /// Never take a connection seen from its middle (no handshake captured) for WebSocket on the evidence of its frames; only --port does
     #[arg(long, global = true)]
     no_guess: bool,
+    /// A TLS key log (NSS format, as SSLKEYLOGFILE writes it) whose secrets decrypt
+    /// wss:// connections (repeatable; SSLKEYLOGFILE is read too when it is set).
+    #[arg(long = "keylog", value_name = "FILE", global = true)]
+    keylogs: Vec<PathBuf>,
     /// Do not use colour (also honoured: the NO_COLOR environment variable).
     #[arg(long, global = true)]
     no_color: bool,
@@ -91,8 +95,30 @@ struct Common {
 }
 
 impl Common {
-    fn session_config(&self) -> SessionConfig {
-        SessionConfig {
+    /// The TLS secrets of `--keylog` files and `SSLKEYLOGFILE`: a file that cannot be
+    /// read is an error; lines that cannot be used are said on standard error, by file
+    /// and line, and the others used.
+    fn keys(&self) -> Result<wsscope::tls::KeyLog> {
+        let mut keys = wsscope::tls::KeyLog::default();
+        let mut paths = self.keylogs.clone();
+        if let Some(env) = std::env::var_os("SSLKEYLOGFILE").filter(|v| !v.is_empty()) {
+            let env = PathBuf::from(env);
+            if !paths.contains(&env) && env.exists() {
+                paths.push(env);
+            }
+        }
+        for path in &paths {
+            keys.load(path)
+                .with_context(|| format!("reading the key log {}", path.display()))?;
+        }
+        for problem in &keys.problems {
+            eprintln!("wsscope: key log {problem} (line skipped)");
+        }
+        Ok(keys)
+    }
+
+    fn session_config(&self) -> Result<SessionConfig> {
+        Ok(SessionConfig {
             limits: Limits {
                 max_message_kept: self.max_message,
                 max_decompressed: self.max_decompressed,
@@ -106,7 +132,8 @@ impl Common {
             ws_ports: self.ports.clone(),
             idle_threshold: self.idle_threshold,
             guess: !self.no_guess,
-        }
+            keys: std::sync::Arc::new(self.keys()?),
+        })
     }
 }
 
@@ -324,7 +351,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             width,
         }) => {
             let input = Input::from_arg(Some(file));
-            let capture = load(&input, common.session_config())?;
+            let capture = load(&input, common.session_config()?)?;
             let subject = frame.map_or(
                 wsscope::command::explain::Subject::Handshake,
                 wsscope::command::explain::Subject::Frame,
@@ -375,7 +402,7 @@ fn end_on_signal() {
 fn open_ui(input: &Input, common: &Common) -> Result<ExitCode> {
     // The capture header is read before the UI starts, so "not a capture" is said plainly.
     // A file's finished connections are compacted and decoded again when shown.
-    let config = common.session_config();
+    let config = common.session_config()?;
     // A pipe is copied to a temporary file as it is read, deleted when this returns.
     let spawned = match input {
         Input::Path(p) => {
@@ -413,7 +440,7 @@ fn finish_file(input: &Input, what: Output, common: &Common) -> Result<ExitCode>
     let renderer = what.renderer();
     let decoded = wsscope::command::scripted::write_streaming(
         open_input(input)?,
-        &common.session_config(),
+        &common.session_config()?,
         renderer,
         &input.name(),
         &mut out,
@@ -552,7 +579,7 @@ fn live_script(args: &LiveArgs, what: Output, common: &Common) -> Result<ExitCod
     let name = format!("live on {}", live.interface);
     let written = wsscope::command::live::write_live(
         &live,
-        &common.session_config(),
+        &common.session_config()?,
         what.renderer(),
         &name,
         &mut out,
@@ -584,7 +611,7 @@ fn live_ui(args: &LiveArgs, common: &Common) -> Result<ExitCode> {
     let (stop, name) = (live.stop.clone(), format!("live on {}", live.interface));
     // The capture is copied to a temporary file as it is read, deleted when this returns.
     let (loading, decoder, capture_copy) =
-        wsscope::loader::spawn_live(live, common.session_config())?;
+        wsscope::loader::spawn_live(live, common.session_config()?)?;
     remember_copy(capture_copy.as_ref());
     let shown = wsscope::tui::run(&loading, name, common.no_color);
     // Quitting the UI stops the capture; the decoder then flushes -w and ends.

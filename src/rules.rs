@@ -364,6 +364,9 @@ pub enum Warning {
     NoClosingHandshake,
     /// Segments beyond what the receiver allowed were not decoded (RFC 9293 §3.10.7.4).
     OutOfWindow,
+    /// The TLS layer could not decrypt (no key, a record that does not verify), or said
+    /// something the user should know (an alert, renegotiation).
+    Tls,
 }
 
 impl Warning {
@@ -381,6 +384,7 @@ impl Warning {
             Warning::IdleGap => "idle-gap",
             Warning::NoClosingHandshake => "no-closing-handshake",
             Warning::OutOfWindow => "out-of-window",
+            Warning::Tls => "tls",
         }
     }
 
@@ -420,6 +424,9 @@ impl Warning {
             Warning::OutOfWindow => {
                 "TCP segments lay beyond the window the receiver advertised (or any window TCP allows): the receiver never took those bytes, so they are counted, not decoded (RFC 9293 §3.10.7.4)."
             }
+            Warning::Tls => {
+                "The connection is TLS: what is shown was decrypted with the key log's secrets, and only records whose authentication tag verifies are shown; this says what could not be decrypted, or what TLS itself reported."
+            }
         }
     }
 }
@@ -449,6 +456,7 @@ mod tests {
             Warning::IdleGap,
             Warning::NoClosingHandshake,
             Warning::OutOfWindow,
+            Warning::Tls,
         ] {
             assert!(seen.insert(w.code()), "duplicate code {}", w.code());
             assert!(w.sentence().ends_with('.'));

@@ -18,9 +18,19 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Decodes a bundled capture; a wss capture with its key log (`NAME.keys` beside it).
 fn decode(path: &Path) -> Capture {
     let file = fs::File::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
-    decode_reader(std::io::BufReader::new(file), SessionConfig::default())
+    let mut config = SessionConfig::default();
+    let keys = path.with_extension("keys");
+    if keys.exists() {
+        let mut log = wsscope::tls::KeyLog::default();
+        log.load(&keys)
+            .unwrap_or_else(|e| panic!("{}: {e}", keys.display()));
+        assert!(log.problems.is_empty(), "{:?}", log.problems);
+        config.keys = std::sync::Arc::new(log);
+    }
+    decode_reader(std::io::BufReader::new(file), config)
         .unwrap_or_else(|e| panic!("decode {}: {e}", path.display()))
 }
 
@@ -326,17 +336,6 @@ fn check_capture(name: &str) {
     assert!(diffs.is_empty(), "{file}:\n - {}", diffs.join("\n - "));
 }
 
-/// wss:// captures: compared with their record, decrypted with their key logs, in
-/// tests/tls.rs.
-const TLS_CAPTURES: [&str; 6] = [
-    "wss-tls13-aes256",
-    "wss-tls13-aes128",
-    "wss-tls13-chacha",
-    "wss-tls12-gcm",
-    "wss-tls12-chacha",
-    "wss-deflate",
-];
-
 macro_rules! capture_tests {
     ($($test:ident => $name:literal),* $(,)?) => {
         $( #[test] fn $test() { check_capture($name); } )*
@@ -345,7 +344,7 @@ macro_rules! capture_tests {
         #[test]
         fn every_capture_is_tested() {
             // Captures cut by a snaplen are compared with their record in tests/snaplen.rs.
-            let listed: BTreeSet<&str> = [$($name),*].into_iter().chain(["snaplen-128", "snaplen-128-node"]).chain(TLS_CAPTURES).collect();
+            let listed: BTreeSet<&str> = [$($name),*].into_iter().chain(["snaplen-128", "snaplen-128-node"]).collect();
             let mut missing = Vec::new();
             for entry in fs::read_dir(root().join("captures/expected")).expect("captures/expected") {
                 let path = entry.expect("entry").path();
@@ -390,4 +389,10 @@ capture_tests! {
     violations_handshake => "violations-handshake",
     mqtt => "mqtt",
     stomp => "stomp",
+    wss_tls13_aes256 => "wss-tls13-aes256",
+    wss_tls13_aes128 => "wss-tls13-aes128",
+    wss_tls13_chacha => "wss-tls13-chacha",
+    wss_tls12_gcm => "wss-tls12-gcm",
+    wss_tls12_chacha => "wss-tls12-chacha",
+    wss_deflate => "wss-deflate",
 }

@@ -140,6 +140,8 @@ pub struct Connection {
     pub gaps: Vec<GapRecord>,
     /// Gaps past [`MAX_GAPS_KEPT`], counted.
     pub gaps_not_kept: u64,
+    /// The TLS layer's view, when the connection runs over TLS (`wss://`).
+    pub tls: Option<crate::tls::TlsInfo>,
     /// TCP ending.
     pub ending: Ending,
     /// Bytes of TCP payload per direction (client, server).
@@ -179,6 +181,7 @@ impl Connection {
             warnings: Vec::new(),
             gaps: Vec::new(),
             gaps_not_kept: 0,
+            tls: None,
             ending: Ending::Open,
             tcp_bytes: [0; 2],
             packets: [0; 2],

@@ -12,6 +12,7 @@ mod recognise;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use crate::http::HttpHead;
 use crate::http::body::{BodyLength, BodySkipper};
@@ -19,6 +20,7 @@ use crate::model::{Connection, Dir, Ending, FlowKind};
 use crate::rules::Warning;
 use crate::source::Timestamp;
 use crate::tcp::{Endpoints, GapReason, Side, StreamEvent};
+use crate::tls::{KeyLog, TlsEvent, TlsFlow, starts_tls};
 use crate::ws::decoder::SnaplenCuts;
 use crate::ws::limits::Limits;
 use crate::ws::{DirectionDecoder, Negotiated};
@@ -35,6 +37,9 @@ pub struct SessionConfig {
     /// Whether a flow seen from its middle may be taken for WebSocket on the evidence of
     /// its frames (`--no-guess` turns it off; `--port` still applies).
     pub guess: bool,
+    /// TLS secrets (`--keylog`, `SSLKEYLOGFILE`, pcapng secrets blocks): TLS flows whose
+    /// client random they hold are decrypted.
+    pub keys: Arc<KeyLog>,
 }
 
 impl Default for SessionConfig {
@@ -44,6 +49,7 @@ impl Default for SessionConfig {
             ws_ports: Vec::new(),
             idle_threshold: crate::analysis::heartbeat::DEFAULT_IDLE_THRESHOLD_SECS,
             guess: true,
+            keys: Arc::new(KeyLog::default()),
         }
     }
 }
@@ -178,6 +184,13 @@ pub struct Session {
     head_cut: [bool; 2],
     /// The longest captured length of a packet the snaplen cut (the snaplen as seen).
     cut_to: u32,
+    /// The TLS layer, when the flow's opener started with a ClientHello: what it
+    /// decrypts is what the HTTP and WebSocket stages see.
+    tls: Option<Box<TlsFlow>>,
+    /// The flow's first payload was looked at for a ClientHello.
+    tls_checked: bool,
+    /// What the TLS layer said before the connection record existed.
+    tls_notes: Vec<(Option<Side>, String)>,
 }
 
 impl Session {
@@ -211,6 +224,9 @@ impl Session {
             out_of_window: [(0, 0, 0); 2],
             head_cut: [false; 2],
             cut_to: 0,
+            tls: None,
+            tls_checked: false,
+            tls_notes: Vec::new(),
         }
     }
 
@@ -226,6 +242,7 @@ impl Session {
             })
             .sum::<usize>()
             + self.probe.as_ref().map_or(0, |p| p.held_bytes())
+            + self.tls.as_ref().map_or(0, |t| t.held_bytes())
             + self
                 .decoders
                 .iter()
@@ -342,8 +359,79 @@ impl Session {
         }
     }
 
-    /// Takes one stream event of `side`.
+    /// Takes one stream event of `side`: through the TLS layer when the flow is TLS.
     pub fn event(
+        &mut self,
+        side: Side,
+        ev: StreamEvent<'_>,
+        conns: &mut Vec<Connection>,
+        cfg: &SessionConfig,
+    ) {
+        if let StreamEvent::Data { bytes, .. } = ev {
+            // TCP bytes, as on the wire (the TLS layer may hand on fewer).
+            self.bytes[side.index()] += bytes.len() as u64;
+            if let Some(c) = self.conn {
+                conns[c].tcp_bytes[self.dir_of(side).index()] += bytes.len() as u64;
+            }
+            if !self.tls_checked && self.mode == Mode::Undecided {
+                self.tls_checked = true;
+                if side == Side::Opener && starts_tls(bytes) {
+                    self.tls = Some(Box::new(TlsFlow::new(cfg.keys.clone())));
+                }
+            }
+        }
+        let Some(tls) = self.tls.as_mut() else {
+            return self.plain_event(side, ev, conns, cfg);
+        };
+        let out = match ev {
+            StreamEvent::Data { bytes, packet, ts } => tls.data(side, bytes, packet, ts),
+            StreamEvent::Gap {
+                len, packet, ts, ..
+            } => tls.gap(side, len, packet, ts),
+            other => return self.plain_event(side, other, conns, cfg),
+        };
+        self.tls_events(out, conns, cfg);
+    }
+
+    /// What the TLS layer handed on: decrypted bytes, losses and what it has to say.
+    fn tls_events(&mut self, out: Vec<TlsEvent>, conns: &mut Vec<Connection>, cfg: &SessionConfig) {
+        for ev in out {
+            match ev {
+                TlsEvent::Data(side, bytes, packet, ts) => self.plain_event(
+                    side,
+                    StreamEvent::Data {
+                        bytes: &bytes,
+                        packet,
+                        ts,
+                    },
+                    conns,
+                    cfg,
+                ),
+                TlsEvent::Lost(side, len, packet, ts) => self.plain_event(
+                    side,
+                    StreamEvent::Gap {
+                        len,
+                        reason: GapReason::Loss,
+                        packet,
+                        ts,
+                    },
+                    conns,
+                    cfg,
+                ),
+                TlsEvent::Warning(side, text) => match self.conn {
+                    Some(c) => {
+                        let dir = side.map(|s| self.dir_of(s));
+                        conns[c].warning(Warning::Tls, dir, None, text);
+                    }
+                    None => self.tls_notes.push((side, text)),
+                },
+            }
+        }
+    }
+
+    /// Takes one stream event of `side` as the HTTP and WebSocket stages see it (plain
+    /// TCP, or what TLS decrypted).
+    fn plain_event(
         &mut self,
         side: Side,
         ev: StreamEvent<'_>,
@@ -352,10 +440,6 @@ impl Session {
     ) {
         match ev {
             StreamEvent::Data { bytes, packet, ts } => {
-                self.bytes[side.index()] += bytes.len() as u64;
-                if let Some(c) = self.conn {
-                    conns[c].tcp_bytes[self.dir_of(side).index()] += bytes.len() as u64;
-                }
                 if self.mode == Mode::Undecided {
                     self.decide(side, bytes, packet, ts, conns, cfg);
                 }
@@ -493,6 +577,11 @@ impl Session {
         c.packets = by_dir(self.packets);
         c.header_bytes = by_dir(self.header_bytes);
         c.tcp_bytes = by_dir(self.bytes);
+        c.tls = self.tls.as_ref().map(|t| t.info.clone());
+        for (side, text) in &self.tls_notes {
+            let dir = side.map(|s| self.dir_of(s));
+            c.warning(Warning::Tls, dir, None, text.clone());
+        }
         c
     }
 
@@ -526,6 +615,21 @@ impl Session {
 
     /// The flow is over (closed, reset, or end of capture): settle what is open.
     pub fn finish(&mut self, conns: &mut [Connection], ending: Ending) {
+        if let (Some(tls), Some(c)) = (self.tls.as_mut(), self.conn) {
+            for ev in tls.finish() {
+                if let TlsEvent::Warning(side, text) = ev {
+                    let dir = side.map(|s| {
+                        if s == self.client_side {
+                            Dir::Client
+                        } else {
+                            Dir::Server
+                        }
+                    });
+                    conns[c].warning(Warning::Tls, dir, None, text);
+                }
+            }
+            conns[c].tls = Some(tls.info.clone());
+        }
         if self.mode == Mode::Probing {
             // The flow ended before its frames gave enough evidence.
             self.probe = None;
