@@ -41,6 +41,16 @@ struct HandshakeLine {
 }
 
 #[derive(Serialize)]
+struct TlsLine {
+    version: String,
+    cipher: Option<String>,
+    sni: Option<String>,
+    alpn: Option<String>,
+    decrypted: bool,
+    reason: Option<String>,
+}
+
+#[derive(Serialize)]
 struct ConnectionLine {
     kind: &'static str,
     id: u32,
@@ -49,6 +59,8 @@ struct ConnectionLine {
     first_ts: f64,
     midstream: bool,
     handshake: Option<HandshakeLine>,
+    /// `null` for plain TCP.
+    tls: Option<TlsLine>,
 }
 
 #[derive(Serialize)]
@@ -216,6 +228,14 @@ fn connection_line(c: &Connection) -> ConnectionLine {
         first_ts: c.first_ts.as_f64(),
         midstream: c.midstream,
         handshake,
+        tls: c.tls.as_ref().map(|t| TlsLine {
+            version: t.version_name(),
+            cipher: t.suite_name(),
+            sni: t.sni.clone(),
+            alpn: t.alpn.clone(),
+            decrypted: t.decrypted,
+            reason: t.reason.clone(),
+        }),
     }
 }
 

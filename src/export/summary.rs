@@ -49,13 +49,39 @@ pub fn write_header(
         )?;
     }
     let flows = |k: FlowKind| s.flows.get(&k).copied().unwrap_or(0);
+    let tls = match flows(FlowKind::Tls) {
+        0 => String::new(),
+        n => format!(", {n} tls not decrypted"),
+    };
     writeln!(
         out,
-        "tcp flows: {} websocket, {} plain http, {} other",
+        "tcp flows: {} websocket, {} plain http{tls}, {} other",
         flows(FlowKind::WebSocket),
         flows(FlowKind::PlainHttp),
         flows(FlowKind::Other)
     )?;
+    if s.tls_keys_given > 0 && s.tls_keys_matched == 0 {
+        writeln!(
+            out,
+            "key logs: secrets for {} TLS connections, none of them in this capture",
+            s.tls_keys_given
+        )?;
+    } else if s.tls_keys_given == 0 && flows(FlowKind::Tls) > 0 {
+        writeln!(
+            out,
+            "tls: no key log given: --keylog FILE (or SSLKEYLOGFILE) decrypts the wss:// connections whose secrets it holds"
+        )?;
+    }
+    for t in &capture.tls_flows {
+        writeln!(
+            out,
+            "tls (packet {}) {} -> {}: {}",
+            t.first_packet,
+            t.client,
+            t.server,
+            tls_line(&t.info)
+        )?;
+    }
     if !s.skipped.is_empty() {
         let parts: Vec<String> = s
             .skipped
@@ -103,6 +129,36 @@ fn verdict(c: &Connection) -> String {
     }
 }
 
+/// What TLS showed, in a line: version, suite, SNI, ALPN, and whether (or why not) it was
+/// decrypted.
+pub fn tls_line(t: &crate::tls::TlsInfo) -> String {
+    let mut parts = vec![t.version_name()];
+    if let Some(s) = t.suite_name() {
+        parts.push(s);
+    }
+    if let Some(sni) = &t.sni {
+        parts.push(format!("SNI {sni}"));
+    }
+    match (&t.alpn, t.alpn_offered.is_empty()) {
+        (Some(a), _) => parts.push(format!("ALPN {a}")),
+        (None, false) => parts.push(format!("ALPN offered {}", t.alpn_offered.join(", "))),
+        (None, true) => {}
+    }
+    let mut line = parts.join(", ");
+    if t.alpn.as_deref() == Some("h2") {
+        line.push_str("; HTTP/2: WebSocket over HTTP/2 (RFC 8441) is not decoded yet");
+    }
+    match (&t.reason, t.decrypted) {
+        (Some(why), false) => line.push_str(&format!("; not decrypted: {why}")),
+        (_, true) => line.push_str(&format!(
+            "; decrypted with the key log ({} + {} records)",
+            t.records[0], t.records[1]
+        )),
+        (None, false) => line.push_str("; not decrypted"),
+    }
+    line
+}
+
 fn connection(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
     let mark = if c.clean() && c.handshake.as_ref().is_some_and(|h| h.valid) {
         "ok"
@@ -119,6 +175,9 @@ fn connection(out: &mut dyn Write, c: &Connection) -> io::Result<()> {
         c.server,
         verdict(c)
     )?;
+    if let Some(t) = &c.tls {
+        writeln!(out, "     tls: {}", tls_line(t))?;
+    }
     if let Some(h) = &c.handshake {
         let mut extras = Vec::new();
         if let Some(p) = &h.subprotocol {

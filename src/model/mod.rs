@@ -256,6 +256,8 @@ pub enum FlowKind {
     WebSocket,
     /// Plain HTTP/1.x without an upgrade.
     PlainHttp,
+    /// TLS whose application data was not decrypted into HTTP (no key, or not all of it).
+    Tls,
     /// Something else (or nothing: a flow without payload).
     Other,
 }
@@ -284,11 +286,35 @@ pub struct Stats {
     /// The longest captured length among them: the snaplen as the capture shows it
     /// (counting link-layer headers, as `tcpdump -s` does).
     pub cut_to: u32,
+    /// Connections the key logs given hold TLS secrets for.
+    pub tls_keys_given: u64,
+    /// TLS flows of the capture whose client random the key logs hold.
+    pub tls_keys_matched: u64,
+}
+
+/// Most TLS flows without a WebSocket connection listed in [`Capture::tls_flows`].
+pub const MAX_TLS_FLOWS_LISTED: usize = 1_000;
+
+/// A TLS flow that did not become a WebSocket connection (no key for it, or what was
+/// decrypted is not WebSocket): listed so the user sees which key is missing.
+#[derive(Clone, Debug)]
+pub struct TlsFlowRecord {
+    /// The ClientHello's sender.
+    pub client: SocketAddr,
+    /// The other end.
+    pub server: SocketAddr,
+    /// The flow's first packet.
+    pub first_packet: u64,
+    /// What the TLS handshake showed, and why it was not decrypted.
+    pub info: crate::tls::TlsInfo,
 }
 
 /// The decoded capture.
 #[derive(Clone, Debug, Default)]
 pub struct Capture {
+    /// TLS flows that are not WebSocket connections, in the order they ended (at most
+    /// [`MAX_TLS_FLOWS_LISTED`]).
+    pub tls_flows: Vec<TlsFlowRecord>,
     /// WebSocket connections, ordered by first packet once finished.
     pub connections: Vec<Connection>,
     /// Counts.

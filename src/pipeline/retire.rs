@@ -54,6 +54,13 @@ impl Pipeline {
         });
         session.finish(conns, ending);
         *self.capture.stats.flows.entry(session.kind()).or_default() += 1;
+        self.capture.stats.tls_keys_matched += u64::from(session.tls_key_found());
+        self.capture.stats.tls_keys_given = self.config.keys.len() as u64;
+        if let Some(tls) = session.tls_flow()
+            && self.capture.tls_flows.len() < crate::model::MAX_TLS_FLOWS_LISTED
+        {
+            self.capture.tls_flows.push(tls);
+        }
         self.claim_new_connections(key);
         let index = entry.app.session.connection_index();
         if let (Some(note), Some(c)) = (limit_note, index) {

@@ -229,6 +229,8 @@ fn add_counts(into: &mut Capture, share: Capture) {
     to.bytes += from.bytes;
     to.tcp_packets += from.tcp_packets;
     to.cut_packets += from.cut_packets;
+    to.tls_keys_matched += from.tls_keys_matched;
+    to.tls_keys_given = to.tls_keys_given.max(from.tls_keys_given);
     to.cut_to = to.cut_to.max(from.cut_to);
     for (reason, n) in from.skipped {
         *to.skipped.entry(reason).or_default() += n;
@@ -237,4 +239,7 @@ fn add_counts(into: &mut Capture, share: Capture) {
         *to.flows.entry(kind).or_default() += n;
     }
     into.notes.extend(share.notes);
+    into.tls_flows.extend(share.tls_flows);
+    into.tls_flows.sort_by_key(|t| t.first_packet);
+    into.tls_flows.truncate(crate::model::MAX_TLS_FLOWS_LISTED);
 }

@@ -77,6 +77,8 @@ pub struct TlsInfo {
     pub records: [u64; 2],
     /// Each side (by [`Side::index`]) ended its writing with close_notify (RFC 8446 §6.1).
     pub close_notify: [bool; 2],
+    /// The key logs hold secrets for this connection's client random.
+    pub key_found: bool,
 }
 
 impl TlsInfo {
@@ -236,6 +238,9 @@ impl TlsFlow {
         d.lost = true;
         d.buf = Vec::new();
         d.handshake = Vec::new();
+        if !self.info.decrypted && self.info.reason.is_none() {
+            self.info.reason = Some(why.clone());
+        }
         out.push(TlsEvent::Warning(Some(side), why));
         out.push(TlsEvent::Lost(side, len, packet, ts));
     }
@@ -410,6 +415,7 @@ impl TlsFlow {
             .info
             .client_random
             .and_then(|r| self.keys.get(&r).cloned());
+        self.info.key_found = self.secrets.is_some();
     }
 
     fn server_hello(&mut self, message: &[u8], out: &mut Vec<TlsEvent>) {
@@ -446,7 +452,6 @@ impl TlsFlow {
         self.info.suite = Some(hello.cipher.0);
         self.suite = suite(hello.cipher.0).filter(|s| s.tls13 == (version == 0x0304));
         let random = self.info.client_random.map(hex::encode).unwrap_or_default();
-        let short = random.get(..16).unwrap_or(&random).to_string();
         if self.suite.is_none() {
             self.info.reason = Some(format!(
                 "the cipher suite {} ({}) is not one wsscope decrypts",
@@ -455,7 +460,7 @@ impl TlsFlow {
             ));
         } else if self.secrets.is_none() {
             self.info.reason = Some(format!(
-                "no key for client random {short}… in the key logs given (look for a line with {random})"
+                "no key for client random {random} in the key logs given"
             ));
         }
         if self.is_tls13() {

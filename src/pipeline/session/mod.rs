@@ -318,8 +318,26 @@ impl Session {
         match self.mode {
             Mode::WebSocket => FlowKind::WebSocket,
             Mode::Http => FlowKind::PlainHttp,
+            _ if self.tls.is_some() => FlowKind::Tls,
             Mode::Undecided | Mode::Probing | Mode::Other => FlowKind::Other,
         }
+    }
+
+    /// The flow is TLS and the key logs hold its secrets.
+    pub fn tls_key_found(&self) -> bool {
+        self.tls.as_ref().is_some_and(|t| t.info.key_found)
+    }
+
+    /// This flow, when it is TLS and did not become a WebSocket connection: its
+    /// endpoints and what TLS showed (for the capture's list of such flows).
+    pub fn tls_flow(&self) -> Option<crate::model::TlsFlowRecord> {
+        let tls = self.tls.as_ref().filter(|_| self.conn.is_none())?;
+        Some(crate::model::TlsFlowRecord {
+            client: self.endpoints.opener,
+            server: self.endpoints.accepter,
+            first_packet: self.first_packet,
+            info: tls.info.clone(),
+        })
     }
 
     fn dir_of(&self, side: Side) -> Dir {
@@ -615,8 +633,12 @@ impl Session {
 
     /// The flow is over (closed, reset, or end of capture): settle what is open.
     pub fn finish(&mut self, conns: &mut [Connection], ending: Ending) {
-        if let (Some(tls), Some(c)) = (self.tls.as_mut(), self.conn) {
-            for ev in tls.finish() {
+        if let Some(tls) = self.tls.as_mut() {
+            let said = tls.finish();
+            let Some(c) = self.conn else {
+                return self.finish_plain(conns, ending);
+            };
+            for ev in said {
                 if let TlsEvent::Warning(side, text) = ev {
                     let dir = side.map(|s| {
                         if s == self.client_side {
@@ -630,6 +652,11 @@ impl Session {
             }
             conns[c].tls = Some(tls.info.clone());
         }
+        self.finish_plain(conns, ending);
+    }
+
+    /// [`Session::finish`] past the TLS layer.
+    fn finish_plain(&mut self, conns: &mut [Connection], ending: Ending) {
         if self.mode == Mode::Probing {
             // The flow ended before its frames gave enough evidence.
             self.probe = None;
