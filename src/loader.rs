@@ -283,7 +283,8 @@ fn spawn_indexed<R: Read + Send + 'static>(
         spool,
         live,
     } = extras;
-    let reader = CaptureReader::new(reader)?;
+    let mut reader = CaptureReader::new(reader)?;
+    reader.keep_secrets(config.keys.inbox.found.clone());
     let mut pipeline = Pipeline::new(config);
     if index.is_some() {
         pipeline.set_compacting();

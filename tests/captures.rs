@@ -395,4 +395,5 @@ capture_tests! {
     wss_tls12_gcm => "wss-tls12-gcm",
     wss_tls12_chacha => "wss-tls12-chacha",
     wss_deflate => "wss-deflate",
+    wss_dsb => "wss-dsb",
 }

@@ -29,7 +29,7 @@ ALL=(demo echo-sizes echo-sizes-ns ping-pong close-codes deflate-takeover
      violations-fragments violations-utf8-close violations-deflate
      violations-handshake mqtt stomp snaplen-128 snaplen-128-node
      wss-tls13-aes256 wss-tls13-aes128 wss-tls13-chacha wss-tls12-gcm wss-tls12-chacha
-     wss-deflate)
+     wss-deflate wss-dsb)
 
 if [[ "${1:-}" == "--list" ]]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
 
@@ -353,6 +353,20 @@ rec_wss-deflate() {
   finish "$name" "$name.pcap" "The demo session over wss://: a Python websockets client (ssl, TLS 1.3) and a Node ws server on an https server: subprotocol chat.v1, permessage-deflate both ways, a message in three frames. Key log: the client's."
 }
 
+rec_wss-dsb() {
+  # wss-tls13-aes128 with its key log inside, as a pcapng Decryption Secrets Block; the
+  # peers' record is that capture's (the same session).
+  [[ -f "$CAP/wss-tls13-aes128.keys" ]] || rec_wss-tls13-aes128
+  editcap --inject-secrets tls,"$CAP/wss-tls13-aes128.keys" "$CAP/wss-tls13-aes128.pcap" "$CAP/wss-dsb.pcapng"
+  "$PY" - "$EXP/wss-tls13-aes128.json" "$EXP/wss-dsb.json" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))
+e["capture"] = "wss-dsb.pcapng"
+e["description"] = "wss-tls13-aes128.pcap with its key log inside, as a pcapng Decryption Secrets Block (editcap --inject-secrets tls,wss-tls13-aes128.keys): decrypted with no option at all."
+open(sys.argv[2], "w").write(json.dumps(e, indent=2, ensure_ascii=False) + "\n")
+PY
+  echo "  wss-dsb.pcapng: $(stat -c %s "$CAP/wss-dsb.pcapng") bytes"
+}
 rec_refused-403() {
   py_to_node refused-403 refused-403.pcap 18013 refused-403 1 refused 127.0.0.1 \
     "A Node ws server rejects the upgrade from verifyClient with 403 Forbidden; the Python websockets client gives up."

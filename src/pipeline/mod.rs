@@ -440,6 +440,7 @@ pub fn decode_reader<R: Read + Send>(
     config: SessionConfig,
 ) -> Result<Capture, SourceError> {
     let mut source = CaptureReader::new(reader)?;
+    source.keep_secrets(config.keys.inbox.found.clone());
     let mut pipeline = Pipeline::new(config);
     let Ok(_) = drive(&mut source, &mut pipeline, &mut Everything);
     Ok(pipeline.capture)

@@ -85,7 +85,8 @@ pub fn decode_reader_sharded<R: Read + Send>(
     if shares <= 1 {
         return streaming_on_one_thread(reader, config, setup, each);
     }
-    let source = CaptureReader::new(reader)?;
+    let mut source = CaptureReader::new(reader)?;
+    source.keep_secrets(config.keys.inbox.found.clone());
     let max_flows = config.limits.max_flows;
     let (ahead, inputs) = channel(shares);
     let hasher = foldhash::fast::FixedState::with_seed(0x5753_5343_4f50_4531);

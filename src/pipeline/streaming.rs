@@ -176,7 +176,8 @@ pub(super) fn streaming_on_one_thread<R: Read + Send>(
     setup: StreamSetup,
     mut each: impl FnMut(Handout) -> std::io::Result<()>,
 ) -> Result<Capture, StreamError> {
-    let source = CaptureReader::new(reader)?;
+    let mut source = CaptureReader::new(reader)?;
+    source.keep_secrets(config.keys.inbox.found.clone());
     let mut pipeline = Pipeline::new(config);
     pipeline.set_streaming();
     pipeline.set_hand_out_at(setup.hand_out_at);

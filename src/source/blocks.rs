@@ -28,6 +28,8 @@ pub(super) struct BlockState {
     /// File and section headers and interface descriptions seen (see
     /// [`super::CaptureReader::layout_blocks`]).
     pub(super) layout_blocks: u64,
+    /// Where TLS key logs found in Decryption Secrets Blocks go.
+    pub(super) secrets: Option<std::sync::Arc<super::FoundSecrets>>,
 }
 
 /// A packet block: its facts, and where its captured bytes are within the block.
@@ -133,6 +135,17 @@ impl BlockState {
                     data_at: 12,
                     caplen: (spb.origlen as usize).min(spb.data.len()),
                 })
+            }
+            Block::DecryptionSecrets(dsb)
+                if dsb.secrets_type == pcap_parser::pcapng::SecretsType::TlsKeyLog =>
+            {
+                // A TLS key log inside the capture (pcapng §4.7).
+                if let Some(inbox) = &self.secrets {
+                    let len = (dsb.secrets_len as usize).min(dsb.data.len());
+                    inbox.push(String::from_utf8_lossy(&dsb.data[..len]).into_owned());
+                }
+                self.layout_blocks += 1;
+                None
             }
             _ => {
                 self.skipped_blocks += 1;

@@ -149,6 +149,12 @@ impl<'r> CaptureReader<'r> {
         self.offset + self.pending_consume as u64
     }
 
+    /// TLS key logs in the capture's Decryption Secrets Blocks go to `found` as they are
+    /// read (see [`super::FoundSecrets`]).
+    pub fn keep_secrets(&mut self, found: std::sync::Arc<super::FoundSecrets>) {
+        self.blocks.secrets = Some(found);
+    }
+
     /// pcapng blocks that carried no packet (statistics, name resolution, unknown types).
     pub fn skipped_blocks(&self) -> u64 {
         self.blocks.skipped_blocks

@@ -2,6 +2,9 @@
 //! `live` feature, a live interface through libpcap. Every source yields [`PacketRef`]s in capture order.
 
 mod blocks;
+mod secrets;
+
+pub use secrets::FoundSecrets;
 pub mod file;
 #[cfg(feature = "live")]
 pub mod live;

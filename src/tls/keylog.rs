@@ -9,6 +9,9 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use crate::source::FoundSecrets;
 
 /// The secrets logged for one connection (one ClientHello random).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -55,6 +58,49 @@ pub struct KeyLog {
     pub skipped: u64,
     /// Where the secrets came from (file names, "pcapng secrets block"), in order.
     pub sources: Vec<String>,
+    /// Secrets found while the capture is read (pcapng Decryption Secrets Blocks),
+    /// shared with the reader that finds them.
+    pub inbox: Arc<SecretsInbox>,
+}
+
+/// Secrets that arrive while a capture is read: a pcapng file's Decryption Secrets
+/// Blocks (what `editcap --inject-secrets tls,keys.txt` writes) come before the packets
+/// they decrypt, so a TLS flow that starts later finds its key here. The reader puts
+/// their text in [`FoundSecrets`]; they are parsed when first looked in.
+#[derive(Debug, Default)]
+pub struct SecretsInbox {
+    /// The texts, as the reader found them.
+    pub found: Arc<FoundSecrets>,
+    /// Those parsed so far, and how many that is (made when first needed: a key log
+    /// holds an inbox of its own).
+    parsed: Mutex<(usize, Option<Box<KeyLog>>)>,
+}
+
+impl SecretsInbox {
+    /// The secrets received for `random`.
+    pub fn get(&self, random: &[u8; 32]) -> Option<Secrets> {
+        let mut parsed = self.parsed.lock().ok()?;
+        let (done, log) = &mut *parsed;
+        let log = log.get_or_insert_with(Box::default);
+        for text in self.found.since(*done) {
+            log.add(&text, "the capture's decryption secrets block");
+            *done += 1;
+        }
+        log.get(random).cloned()
+    }
+
+    /// Connections they hold secrets for, among those parsed.
+    pub fn len(&self) -> usize {
+        let _ = self.get(&[0; 32]);
+        self.parsed
+            .lock()
+            .map_or(0, |p| p.1.as_ref().map_or(0, |l| l.len()))
+    }
+
+    /// None received.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// Most problems kept per key log (the rest are counted in the last one's place).
@@ -131,6 +177,11 @@ impl KeyLog {
     /// The secrets logged for the connection whose ClientHello random is `random`.
     pub fn get(&self, random: &[u8; 32]) -> Option<&Secrets> {
         self.secrets.get(random)
+    }
+
+    /// The secrets for `random`, from the key logs or from the capture itself.
+    pub fn find(&self, random: &[u8; 32]) -> Option<Secrets> {
+        self.get(random).cloned().or_else(|| self.inbox.get(random))
     }
 
     /// Connections the key logs hold secrets for.

@@ -414,7 +414,7 @@ impl TlsFlow {
         self.secrets = self
             .info
             .client_random
-            .and_then(|r| self.keys.get(&r).cloned());
+            .and_then(|r| self.keys.find(&r));
         self.info.key_found = self.secrets.is_some();
     }
 
