@@ -147,3 +147,47 @@ fn key_logs_that_match_nothing_say_so() {
         "{text}"
     );
 }
+
+mod common;
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+    /// One byte of one packet of a wss capture changed (anywhere: headers, handshake,
+    /// ciphertext): decoded with the right key, nothing appears that the unchanged
+    /// capture lacks; a changed ciphertext byte fails its record's tag and is not shown.
+    #[test]
+    fn a_changed_byte_is_never_shown(
+        file in 0usize..6,
+        which in proptest::prelude::any::<u16>(),
+        at in proptest::prelude::any::<u16>(),
+        bit in 0u8..8,
+    ) {
+        use common::loss::{packets_of, pcap_of};
+        let name = CAPTURES[file];
+        let bytes = std::fs::read(root().join("captures").join(format!("{name}.pcap"))).expect("capture");
+        let mut keys = KeyLog::default();
+        keys.add(&keys_of(&format!("{name}.keys")), name);
+        let keys = Arc::new(keys);
+        let config = SessionConfig { keys: keys.clone(), ..SessionConfig::default() };
+        let mut packets = packets_of(&bytes);
+        let whole = decode_reader(&pcap_of(&packets.iter().collect::<Vec<_>>())[..], config.clone()).expect("decode");
+        let n = packets.len();
+        let p = &mut packets[usize::from(which) % n];
+        // Past the link, IP and TCP headers (66 bytes on loopback), when there is payload.
+        if p.data.len() > 66 {
+            let i = 66 + usize::from(at) % (p.data.len() - 66);
+            p.data[i] ^= 1 << bit;
+        }
+        let changed = decode_reader(&pcap_of(&packets.iter().collect::<Vec<_>>())[..], config).expect("decode");
+        let hashes: std::collections::HashSet<_> = whole.connections.iter().flat_map(|c| c.messages.iter().filter_map(|m| m.sha256.clone())).collect();
+        for c in &changed.connections {
+            proptest::prop_assert!(c.violations.is_empty(), "{name}: {:?}", c.violations);
+            for m in &c.messages {
+                if let Some(h) = &m.sha256 {
+                    proptest::prop_assert!(hashes.contains(h), "{name}: a message never sent");
+                }
+            }
+        }
+    }
+}

@@ -131,7 +131,7 @@ fn verdict(c: &Connection) -> String {
 
 /// What TLS showed, in a line: version, suite, SNI, ALPN, and whether (or why not) it was
 /// decrypted.
-pub fn tls_line(t: &crate::tls::TlsInfo) -> String {
+pub fn tls_line(t: &crate::model::TlsInfo) -> String {
     let mut parts = vec![t.version_name()];
     if let Some(s) = t.suite_name() {
         parts.push(s);

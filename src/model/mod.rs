@@ -12,6 +12,8 @@ use std::net::SocketAddr;
 
 use crate::decode::SkipReason;
 use crate::rules::{Violation, Warning};
+/// What TLS showed of a connection (the model's records carry it).
+pub use crate::tls::TlsInfo;
 pub use held::{Counts, Extent, Handout, Held};
 
 pub use crate::ws::record::{Dir, FrameRecord, MessageKind, MessageRecord};
@@ -141,7 +143,7 @@ pub struct Connection {
     /// Gaps past [`MAX_GAPS_KEPT`], counted.
     pub gaps_not_kept: u64,
     /// The TLS layer's view, when the connection runs over TLS (`wss://`).
-    pub tls: Option<crate::tls::TlsInfo>,
+    pub tls: Option<TlsInfo>,
     /// TCP ending.
     pub ending: Ending,
     /// Bytes of TCP payload per direction (client, server).
@@ -306,7 +308,7 @@ pub struct TlsFlowRecord {
     /// The flow's first packet.
     pub first_packet: u64,
     /// What the TLS handshake showed, and why it was not decrypted.
-    pub info: crate::tls::TlsInfo,
+    pub info: TlsInfo,
 }
 
 /// The decoded capture.

@@ -411,10 +411,7 @@ impl TlsFlow {
                 _ => {}
             }
         }
-        self.secrets = self
-            .info
-            .client_random
-            .and_then(|r| self.keys.find(&r));
+        self.secrets = self.info.client_random.and_then(|r| self.keys.find(&r));
         self.info.key_found = self.secrets.is_some();
     }
 

@@ -34,6 +34,8 @@ pub fn first_pass_with(path: &Path, every: u64, config: SessionConfig) -> (Captu
     let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut reader = CaptureReader::new(BufReader::new(file))
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    // As the loader does: secrets the file holds reach the TLS stage.
+    reader.keep_secrets(config.keys.inbox.found.clone());
     let mut pipeline = Pipeline::new(wsscope::pipeline::keep::Purpose::Browse.config(&config));
     pipeline.set_compacting();
     while let Ok(Some(p)) = reader.next_packet() {
