@@ -170,6 +170,15 @@ impl DirectionDecoder {
         self.unaligned_start = true;
     }
 
+    /// Bytes of this direction were lost before its frames begin (with the Upgrade
+    /// request, whose length is unknown): frames, and the compressed stream's window,
+    /// may have been lost with them. Decoding starts with frame boundaries lost, and
+    /// compressed messages are judged as after a gap.
+    pub fn start_after_loss(&mut self) {
+        self.state = State::Lost;
+        self.messages.gap_between_frames();
+    }
+
     /// What the snaplen cut from this direction so far.
     pub fn snaplen_cuts(&self) -> SnaplenCuts {
         self.cuts

@@ -181,6 +181,10 @@ impl Session {
         conn.last_ts = ts;
         let (client, server) = accepted_extensions(&head);
         self.start_frames(client, server, cfg.limits);
+        // The client's lost bytes held the request, and perhaps frames after it.
+        if let Some(d) = self.decoders[Dir::Client.index()].as_mut() {
+            d.start_after_loss();
+        }
         self.phases[Dir::Server.index()] = Phase::Skip(head.len);
         self.push_connection(conn, conns);
     }
