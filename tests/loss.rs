@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::loss::{Comparison, compare, lost_packets, packets_of};
+use common::loss::{Comparison, compare_with, config_for, lost_packets, packets_of};
 
 /// The share of untouched messages a lossy decode must still decode.
 const RECALL_FLOOR: f64 = 0.99;
@@ -17,6 +17,10 @@ fn lost_packets_invent_nothing_and_untouched_messages_are_decoded() {
     // Captures cut by a snaplen lose the rest of each packet as well: nothing may be
     // invented from them either, and their recall is reported on its own.
     let mut total_cut = Comparison::default();
+    // wss captures (decrypted with their key logs) lose TLS records too: nothing may be
+    // invented; their recall is reported on its own (a lost handshake record loses the
+    // connection).
+    let mut total_tls = Comparison::default();
     let mut rows = Vec::new();
     for path in common::bundled_captures() {
         let name = path
@@ -32,7 +36,7 @@ fn lost_packets_invent_nothing_and_untouched_messages_are_decoded() {
                 if lost.is_empty() {
                     continue;
                 }
-                let c = compare(&bytes, &lost);
+                let c = compare_with(&bytes, &lost, config_for(&path));
                 if std::env::var_os("LOSS_VERBOSE").is_some() && !c.missed_which.is_empty() {
                     println!(
                         "  {name} {percent}% seed {seed}: missed {:?}",
@@ -56,6 +60,8 @@ fn lost_packets_invent_nothing_and_untouched_messages_are_decoded() {
         );
         if name.starts_with("snaplen-") {
             total_cut += per_file;
+        } else if name.starts_with("wss-") {
+            total_tls += per_file;
         } else {
             total += per_file;
         }
@@ -63,6 +69,10 @@ fn lost_packets_invent_nothing_and_untouched_messages_are_decoded() {
     println!(
         "cut by a snaplen too: {} untouched messages, {} recalled, missed {:?}",
         total_cut.untouched, total_cut.recalled, total_cut.missed
+    );
+    println!(
+        "wss, decrypted with the key log: {} untouched messages, {} recalled, missed {:?}",
+        total_tls.untouched, total_tls.recalled, total_tls.missed
     );
     let recall = total.recalled as f64 / total.untouched.max(1) as f64;
     println!(
@@ -130,7 +140,7 @@ proptest::proptest! {
             .iter()
             .map(|r| packets[usize::from(*r) % packets.len()].number)
             .collect();
-        let c = compare(&bytes, &lost);
+        let c = compare_with(&bytes, &lost, config_for(path));
         proptest::prop_assert_eq!(
             (c.invented_hashes, c.invented_violations, c.invented_connections),
             (0, 0, 0),

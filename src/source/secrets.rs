@@ -18,7 +18,7 @@ pub struct FoundSecrets {
 }
 
 impl FoundSecrets {
-    /// Adds a key log text found in the capture (past [`MAX_FOUND_BYTES`] in all, it is
+    /// Adds a key log text found in the capture (past 64 MiB in all, it is
     /// dropped).
     pub fn push(&self, text: String) {
         if self.bytes.fetch_add(text.len(), Ordering::Relaxed) + text.len() > MAX_FOUND_BYTES {

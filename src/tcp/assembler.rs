@@ -28,6 +28,9 @@ pub enum GapReason {
     Snaplen,
     /// More bytes waited out of order than the limit allows: the hole was given up.
     BufferLimit,
+    /// TLS records were lost (the TLS layer says so): `len` counts the TCP bytes, and
+    /// how many bytes of plaintext they held is unknown.
+    Encrypted,
 }
 
 /// What a direction's reassembler hands downstream, in stream order.

@@ -178,18 +178,31 @@ impl RecordKey {
     /// sequence number: its content type and plaintext. The sequence number moves on
     /// only when the record verifies.
     pub fn open(&mut self, header: [u8; 5], body: &[u8]) -> Result<(u8, Vec<u8>), OpenError> {
+        let opened = self.open_at(self.seq, header, body)?;
+        self.seq += 1;
+        Ok(opened)
+    }
+
+    /// Opens a record under sequence number `seq` (after a loss, where the sequence is
+    /// searched for); the next sequence number is not moved.
+    pub fn open_at(
+        &self,
+        seq: u64,
+        header: [u8; 5],
+        body: &[u8],
+    ) -> Result<(u8, Vec<u8>), OpenError> {
         let explicit = if self.explicit_nonce { 8 } else { 0 };
         if body.len() < explicit + TAG_LEN {
             return Err(OpenError::TooShort);
         }
-        let nonce = self.nonce(self.seq, &body[..explicit]);
+        let nonce = self.nonce(seq, &body[..explicit]);
         let (ct, tag) = body[explicit..].split_at(body.len() - explicit - TAG_LEN);
         let mut buf = ct.to_vec();
         let aad: Vec<u8> = if self.tls13 {
             header.to_vec()
         } else {
             // seq_num || type || version || length of the plaintext (RFC 5246 §6.2.3.3).
-            let mut a = self.seq.to_be_bytes().to_vec();
+            let mut a = seq.to_be_bytes().to_vec();
             a.extend_from_slice(&header[..3]);
             a.extend_from_slice(&(ct.len() as u16).to_be_bytes());
             a
@@ -202,7 +215,6 @@ impl RecordKey {
         if !ok {
             return Err(OpenError::BadTag);
         }
-        self.seq += 1;
         if !self.tls13 {
             return Ok((header[0], buf));
         }

@@ -44,6 +44,14 @@ const HELLO_RETRY_RANDOM: [u8; 32] = [
 /// 2^14 + 2048 bytes, RFC 5246 §6.2.3).
 const MAX_RECORD_BUFFER: usize = 1 << 15;
 
+/// After bytes of a direction were lost: how many records may have been lost with them
+/// (the sequence numbers tried for the first record found after the hole).
+const MAX_RECORDS_SKIPPED: u64 = 64;
+
+/// After a loss: most bytes searched for the next record before the direction is given
+/// up.
+const MAX_RESYNC_BYTES: usize = 1 << 17;
+
 /// Most bytes of handshake messages held while one is incomplete.
 const MAX_HANDSHAKE_BUFFER: usize = 1 << 18;
 
@@ -130,6 +138,9 @@ struct Direction {
     finished: bool,
     /// Nothing more of this direction is followed.
     lost: bool,
+    /// Bytes were lost: the next record is searched for (a header whose record verifies
+    /// under one of the next sequence numbers), from `buf`.
+    resync: bool,
 }
 
 /// One TLS connection's state.
@@ -143,6 +154,14 @@ pub struct TlsFlow {
     secrets: Option<Secrets>,
     /// By [`Side::index`]: the opener sent the ClientHello.
     dirs: [Direction; 2],
+}
+
+impl Direction {
+    /// Records of this direction carry application data by now (TLS 1.3 after its
+    /// Finished; TLS 1.2 once protected), so records lost in a hole can be skipped.
+    fn finished_or_tls12_data(&self) -> bool {
+        self.finished || (self.protected && self.traffic_secret.is_none())
+    }
 }
 
 impl TlsFlow {
@@ -174,6 +193,9 @@ impl TlsFlow {
             return out;
         }
         self.dirs[d].buf.extend_from_slice(bytes);
+        if self.dirs[d].resync && !self.resync(side, packet, &mut out) {
+            return out;
+        }
         let buf = std::mem::take(&mut self.dirs[d].buf);
         let mut rest: &[u8] = &buf;
         loop {
@@ -205,6 +227,30 @@ impl TlsFlow {
     /// `len` bytes of `side`'s stream are missing: its records cannot be followed.
     pub fn gap(&mut self, side: Side, len: u64, packet: u64, ts: Timestamp) -> Vec<TlsEvent> {
         let mut out = Vec::new();
+        let handshaking = {
+            let d = &self.dirs[side.index()];
+            self.is_tls13() && d.protected && !d.finished && !d.lost && d.key.is_some()
+        };
+        let traffic = self.secrets.as_ref().and_then(|s| match side {
+            Side::Opener => s.client_traffic.clone(),
+            Side::Accepter => s.server_traffic.clone(),
+        });
+        if let (true, Some(secret)) = (handshaking, traffic) {
+            // TLS 1.3, bytes lost inside this side's encrypted handshake: its Finished may
+            // be among them. The application traffic key the key log gives is used from
+            // the first record that verifies under it.
+            self.dirs[side.index()].finished = true;
+            self.install_tls13(side, Some(secret));
+        }
+        let d = &mut self.dirs[side.index()];
+        if !d.lost && d.finished_or_tls12_data() && d.key.is_some() {
+            // Records were lost with the bytes: the next one that verifies is searched
+            // for; what the hole held is a gap for the stages above.
+            d.resync = true;
+            d.buf.clear();
+            out.push(TlsEvent::Lost(side, len, packet, ts));
+            return out;
+        }
         if !self.dirs[side.index()].lost {
             self.lose(side, len, packet, ts, &mut out, format!(
                 "{len} bytes of the TLS stream are missing (packet {packet}): this direction is not decrypted from there"
@@ -223,6 +269,52 @@ impl TlsFlow {
             out.push(TlsEvent::Warning(None, why));
         }
         out
+    }
+
+    /// After a loss: looks in `side`'s buffer for the first record that verifies under
+    /// one of the next [`MAX_RECORDS_SKIPPED`] sequence numbers, and goes on from it
+    /// (its sequence number found). False while none is found yet.
+    fn resync(&mut self, side: Side, packet: u64, out: &mut Vec<TlsEvent>) -> bool {
+        let d = &mut self.dirs[side.index()];
+        let Some(key) = d.key.as_mut() else {
+            return false;
+        };
+        let buf = &d.buf;
+        for at in 0..buf.len().saturating_sub(5) {
+            let h = &buf[at..at + 5];
+            let len = usize::from(u16::from_be_bytes([h[3], h[4]]));
+            if h[0] != APPLICATION_DATA || h[1] != 3 || !(17..=(1 << 14) + 256).contains(&len) {
+                continue;
+            }
+            let Some(body) = buf.get(at + 5..at + 5 + len) else {
+                continue;
+            };
+            let header = [h[0], h[1], h[2], h[3], h[4]];
+            let first = key.seq;
+            let Some(seq) = (first..first + MAX_RECORDS_SKIPPED)
+                .find(|&seq| key.open_at(seq, header, body).is_ok())
+            else {
+                continue;
+            };
+            key.seq = seq;
+            let skipped = seq - first;
+            d.resync = false;
+            d.buf.drain(..at);
+            out.push(TlsEvent::Warning(Some(side), format!(
+                "after the bytes lost, TLS records are followed again from packet {packet} (the record found there verifies as record {seq}{})",
+                if skipped > 0 { format!(", {skipped} after the last one seen") } else { String::new() }
+            )));
+            return true;
+        }
+        if d.buf.len() > MAX_RESYNC_BYTES {
+            d.resync = false;
+            d.lost = true;
+            d.buf = Vec::new();
+            out.push(TlsEvent::Warning(Some(side), format!(
+                "after the bytes lost, no TLS record that verifies was found by packet {packet}: this direction is not decrypted from there"
+            )));
+        }
+        false
     }
 
     fn lose(

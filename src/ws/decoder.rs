@@ -363,6 +363,30 @@ impl DirectionDecoder {
         self.missing(sink, len, snaplen, packet);
     }
 
+    /// TLS records were lost (`tcp_len` bytes of the TCP stream, at `packet`): how many
+    /// bytes of this direction's frames they held is unknown, so frame boundaries are
+    /// lost, whatever frame was being read is cut there, and decoding resumes at a
+    /// decrypted record that starts with a confirmed frame.
+    pub fn gap_of_unknown_length(&mut self, sink: &mut impl Sink, tcp_len: u64, packet: u64) {
+        self.drop_candidate();
+        if let State::Payload { index, .. } = self.state
+            && let Some(frame) = sink.frame_mut(index)
+        {
+            frame.complete = false;
+            frame.lacks.get_or_insert(Lack::Lost);
+        }
+        sink.gap(self.dir, tcp_len, packet, false);
+        sink.warning(
+            Warning::TcpGap,
+            self.dir,
+            None,
+            format!("the capture lost {tcp_len} bytes of the TLS stream (packet {packet}): what the records held is unknown; frame boundaries are lost until a decrypted record starts with a frame confirmed by where it ends"),
+        );
+        self.messages.gap_between_frames();
+        self.lose_sync(sink);
+        self.lost_by_snaplen = false;
+    }
+
     /// Decodes the pieces held for a candidate frame that is now confirmed.
     fn replay_found(&mut self, sink: &mut impl Sink, held: Vec<Piece>) {
         if !self.lost_by_snaplen {

@@ -162,7 +162,25 @@ impl std::ops::AddAssign for Comparison {
 
 /// Decodes `bytes` whole and without the packets `lost`, and compares.
 pub fn compare(bytes: &[u8], lost: &HashSet<u64>) -> Comparison {
-    let config = SessionConfig::default();
+    compare_with(bytes, lost, SessionConfig::default())
+}
+
+/// The session settings a bundled capture is decoded with: a wss capture with the key
+/// log beside it (`NAME.keys`).
+pub fn config_for(path: &std::path::Path) -> SessionConfig {
+    let mut config = SessionConfig::default();
+    let keys = path.with_extension("keys");
+    if keys.exists() {
+        let mut log = wsscope::tls::KeyLog::default();
+        log.load(&keys)
+            .unwrap_or_else(|e| panic!("{}: {e}", keys.display()));
+        config.keys = std::sync::Arc::new(log);
+    }
+    config
+}
+
+/// [`compare`] with `config` (a key log, say).
+pub fn compare_with(bytes: &[u8], lost: &HashSet<u64>, config: SessionConfig) -> Comparison {
     let packets = packets_of(bytes);
     // The whole capture written the same way as the lossy one (microsecond pcap).
     let all: Vec<&Packet> = packets.iter().collect();

@@ -429,7 +429,7 @@ impl Session {
                     side,
                     StreamEvent::Gap {
                         len,
-                        reason: GapReason::Loss,
+                        reason: GapReason::Encrypted,
                         packet,
                         ts,
                     },
@@ -530,7 +530,11 @@ impl Session {
         let in_ws = matches!(self.phases[dir.index()], Phase::Ws);
         if let (Some(c), true) = (self.conn, in_ws) {
             if let Some(d) = self.decoders[dir.index()].as_mut() {
-                d.gap(&mut conns[c], len, snaplen, packet);
+                if reason == GapReason::Encrypted {
+                    d.gap_of_unknown_length(&mut conns[c], len, packet);
+                } else {
+                    d.gap(&mut conns[c], len, snaplen, packet);
+                }
             }
             return;
         }
