@@ -1,6 +1,8 @@
 //! Writes a large, deterministic, realistic WebSocket capture for benchmarks:
 //! `cargo run --release --example gen_capture -- OUT.pcap [SIZE_MB] [SEED] [long]`.
 //! With `long`, the whole file is one connection (an hour-long session).
+//! With the environment variable `GEN_TLS=KEYLOG`, every connection is wss://: TLS 1.3
+//! with TLS_AES_128_GCM_SHA256, its secrets written to KEYLOG (for `--keylog`).
 //!
 //! Thousands of interleaved connections, each with a valid handshake; mostly 20–500 byte
 //! JSON text messages, some 4–64 KiB binary ones, pings and pongs, masked client frames,
@@ -38,6 +40,55 @@ struct Conn {
     seq: [u32; 2],
     messages_left: u32,
     deflate: Option<[Compress; 2]>,
+    /// wss://: each direction's application traffic key (client, server).
+    tls: Option<[Sealer; 2]>,
+}
+
+/// One direction's TLS 1.3 record protection (AES-128-GCM), for writing records.
+struct Sealer {
+    aead: aes_gcm::Aes128Gcm,
+    iv: [u8; 12],
+    seq: u64,
+}
+
+impl Sealer {
+    fn new(secret: &[u8]) -> Sealer {
+        use aes_gcm::KeyInit;
+        let (key, iv) =
+            wsscope::tls::schedule::traffic_key(wsscope::tls::schedule::Hash::Sha256, secret, 16)
+                .expect("derived");
+        Sealer {
+            aead: aes_gcm::Aes128Gcm::new_from_slice(&key).expect("key"),
+            iv: iv.try_into().expect("12 bytes"),
+            seq: 0,
+        }
+    }
+
+    /// `plain` (of inner content type `kind`) as protected records of at most 16 KiB.
+    fn seal(&mut self, kind: u8, plain: &[u8]) -> Vec<u8> {
+        use aes_gcm::aead::{AeadInOut, Nonce};
+        let mut out = Vec::with_capacity(plain.len() + 64);
+        for chunk in plain.chunks(1 << 14) {
+            let mut buf = chunk.to_vec();
+            buf.push(kind);
+            let len = (buf.len() + 16) as u16;
+            let header = [23, 3, 3, (len >> 8) as u8, len as u8];
+            let mut nonce = self.iv;
+            for (b, s) in nonce[4..].iter_mut().zip(self.seq.to_be_bytes()) {
+                *b ^= s;
+            }
+            self.seq += 1;
+            let nonce = Nonce::<aes_gcm::Aes128Gcm>::try_from(&nonce[..]).expect("nonce");
+            let tag = self
+                .aead
+                .encrypt_inout_detached(&nonce, &header, buf.as_mut_slice().into())
+                .expect("seal");
+            out.extend_from_slice(&header);
+            out.extend_from_slice(&buf);
+            out.extend_from_slice(&tag);
+        }
+        out
+    }
 }
 
 struct Writer {
@@ -105,6 +156,20 @@ const PSH_ACK: u8 = 0x18;
 const FIN_ACK: u8 = 0x11;
 
 fn send(w: &mut Writer, c: &mut Conn, from_client: bool, bytes: &[u8]) -> std::io::Result<()> {
+    let d = usize::from(!from_client);
+    let sealed;
+    let bytes = match &mut c.tls {
+        Some(keys) => {
+            sealed = keys[d].seal(23, bytes);
+            &sealed[..]
+        }
+        None => bytes,
+    };
+    send_raw(w, c, from_client, bytes)
+}
+
+/// Sends `bytes` as they are (no TLS), in segments of at most one MSS.
+fn send_raw(w: &mut Writer, c: &mut Conn, from_client: bool, bytes: &[u8]) -> std::io::Result<()> {
     let client = (c.client_ip, c.client_port);
     let d = usize::from(!from_client);
     for chunk in bytes.chunks(MSS) {
@@ -161,7 +226,64 @@ fn compress(c: &mut Compress, data: &[u8]) -> Vec<u8> {
     out
 }
 
-fn open(w: &mut Writer, rng: &mut Rng, n: u64) -> std::io::Result<Conn> {
+/// The TLS 1.3 handshake of a wss:// connection: ClientHello and ServerHello in the
+/// clear, each side's Finished under its handshake key; the secrets go to `keylog`.
+fn tls_handshake(
+    w: &mut Writer,
+    rng: &mut Rng,
+    c: &mut Conn,
+    keylog: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut bytes32 = || -> Vec<u8> { (0..4).flat_map(|_| rng.next().to_be_bytes()).collect() };
+    let (client_random, server_random) = (bytes32(), bytes32());
+    let secrets: Vec<Vec<u8>> = (0..4).map(|_| bytes32()).collect();
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    for (label, s) in [
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+        "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        "CLIENT_TRAFFIC_SECRET_0",
+        "SERVER_TRAFFIC_SECRET_0",
+    ]
+    .iter()
+    .zip(&secrets)
+    {
+        writeln!(keylog, "{label} {} {}", hex(&client_random), hex(s))?;
+    }
+    let record = |kind: u8, body: &[u8]| {
+        let mut r = vec![kind, 3, 1, (body.len() >> 8) as u8, body.len() as u8];
+        r.extend_from_slice(body);
+        r
+    };
+    let handshake = |kind: u8, body: &[u8]| {
+        let mut m = vec![kind, 0, (body.len() >> 8) as u8, body.len() as u8];
+        m.extend_from_slice(body);
+        m
+    };
+    // ClientHello: legacy version, random, no session id, one suite, null compression,
+    // supported_versions [TLS 1.3].
+    let mut hello = vec![3, 3];
+    hello.extend_from_slice(&client_random);
+    hello.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0, 0, 7, 0, 43, 0, 3, 2, 3, 4]);
+    send_raw(w, c, true, &record(22, &handshake(1, &hello)))?;
+    let mut hello = vec![3, 3];
+    hello.extend_from_slice(&server_random);
+    hello.extend_from_slice(&[0, 0x13, 0x01, 0, 0, 6, 0, 43, 0, 2, 3, 4]);
+    send_raw(w, c, false, &record(22, &handshake(2, &hello)))?;
+    let finished = handshake(20, &[0x5a; 32]);
+    let sealed = Sealer::new(&secrets[1]).seal(22, &finished);
+    send_raw(w, c, false, &sealed)?;
+    let sealed = Sealer::new(&secrets[0]).seal(22, &finished);
+    send_raw(w, c, true, &sealed)?;
+    c.tls = Some([Sealer::new(&secrets[2]), Sealer::new(&secrets[3])]);
+    Ok(())
+}
+
+fn open(
+    w: &mut Writer,
+    rng: &mut Rng,
+    n: u64,
+    keylog: Option<&mut dyn Write>,
+) -> std::io::Result<Conn> {
     let mut c = Conn {
         client_port: 1024 + (n % 60_000) as u16,
         client_ip: [
@@ -173,6 +295,7 @@ fn open(w: &mut Writer, rng: &mut Rng, n: u64) -> std::io::Result<Conn> {
         seq: [rng.next() as u32, rng.next() as u32],
         messages_left: 20 + rng.below(400) as u32,
         deflate: None,
+        tls: None,
     };
     let client = (c.client_ip, c.client_port);
     w.packet(client, SERVER, c.seq[0], 0, SYN, &[])?;
@@ -186,6 +309,9 @@ fn open(w: &mut Writer, rng: &mut Rng, n: u64) -> std::io::Result<Conn> {
     )?;
     c.seq = [c.seq[0].wrapping_add(1), c.seq[1].wrapping_add(1)];
     w.packet(client, SERVER, c.seq[0], c.seq[1], ACK, &[])?;
+    if let Some(keylog) = keylog {
+        tls_handshake(w, rng, &mut c, keylog)?;
+    }
     let key = BASE64.encode(rng.next().to_be_bytes().repeat(2));
     let deflate = rng.below(5) == 0;
     let ext = if deflate {
@@ -304,12 +430,21 @@ fn main() -> std::io::Result<()> {
         w.out.write_all(&v)?;
     }
     let long = args.get(4).is_some_and(|a| a == "long");
+    let mut keylog = match std::env::var_os("GEN_TLS") {
+        Some(path) => Some(BufWriter::new(File::create(path)?)),
+        None => None,
+    };
     let most_active = if long { 1 } else { ACTIVE };
     let mut active: Vec<Conn> = Vec::new();
     let (mut opened, mut n) = (0u64, 0u64);
     while w.written < target || !active.is_empty() {
         while active.len() < most_active && w.written < target {
-            let mut c = open(&mut w, &mut rng, opened)?;
+            let mut c = open(
+                &mut w,
+                &mut rng,
+                opened,
+                keylog.as_mut().map(|k| k as &mut dyn Write),
+            )?;
             if long {
                 c.messages_left = u32::MAX;
             }
@@ -328,6 +463,9 @@ fn main() -> std::io::Result<()> {
         message(&mut w, &mut rng, c, n)?;
     }
     w.out.flush()?;
+    if let Some(k) = keylog.as_mut() {
+        k.flush()?;
+    }
     eprintln!(
         "wrote {path}: {} bytes, {opened} connections, {n} messages",
         w.written

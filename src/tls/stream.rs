@@ -192,12 +192,20 @@ impl TlsFlow {
         if self.dirs[d].lost {
             return out;
         }
-        self.dirs[d].buf.extend_from_slice(bytes);
-        if self.dirs[d].resync && !self.resync(side, packet, &mut out) {
-            return out;
+        if self.dirs[d].resync {
+            self.dirs[d].buf.extend_from_slice(bytes);
+            if !self.resync(side, packet, &mut out) {
+                return out;
+            }
+        } else if !self.dirs[d].buf.is_empty() {
+            self.dirs[d].buf.extend_from_slice(bytes);
         }
-        let buf = std::mem::take(&mut self.dirs[d].buf);
-        let mut rest: &[u8] = &buf;
+        // Records are read from the segment itself when nothing is pending (the usual
+        // case), else from the bytes held: no byte is copied more than once.
+        let mut held = std::mem::take(&mut self.dirs[d].buf);
+        let from_held = !held.is_empty();
+        let input: &[u8] = if from_held { &held } else { bytes };
+        let mut rest: &[u8] = input;
         loop {
             match parse_tls_raw_record(rest) {
                 Ok((after, record)) => {
@@ -220,7 +228,23 @@ impl TlsFlow {
                 }
             }
         }
-        self.dirs[d].buf = rest.to_vec();
+        let consumed = input.len() - rest.len();
+        if rest.is_empty() {
+            held = Vec::new();
+        } else if from_held {
+            held.drain(..consumed);
+        } else {
+            // A record begun: room for all of it at once (its header says how long).
+            let whole = match rest {
+                [_, _, _, hi, lo, ..] => 5 + usize::from(u16::from_be_bytes([*hi, *lo])),
+                _ => rest.len(),
+            };
+            let mut begun = Vec::with_capacity(whole.max(rest.len()));
+            begun.extend_from_slice(rest);
+            self.dirs[d].buf = begun;
+            return out;
+        }
+        self.dirs[d].buf = held;
         out
     }
 
