@@ -320,3 +320,27 @@ fn gap_rows_show_where_the_capture_lost_bytes() {
         );
     }
 }
+
+/// wss://: decrypted with its key log the connection is listed with its TLS version and
+/// suite; without it, the empty list says a TLS connection was not decrypted and how to.
+#[test]
+fn wss_connections_say_what_tls_did() {
+    let path = format!("{}/captures/wss-deflate.pcap", env!("CARGO_MANIFEST_DIR"));
+    let bytes = std::fs::read(&path).expect("capture");
+    let mut keys = wsscope::tls::KeyLog::default();
+    keys.load(std::path::Path::new(&path.replace(".pcap", ".keys")))
+        .expect("key log");
+    let with = wsscope::SessionConfig {
+        keys: std::sync::Arc::new(keys),
+        ..Default::default()
+    };
+    for (config, want) in [
+        (with, "TLS 1.3 TLS_AES_256_GCM_SHA384"),
+        (Default::default(), "1 TLS connection not decrypted"),
+    ] {
+        let capture = wsscope::decode_reader(&bytes[..], config).expect("decode");
+        let a = app(&capture, "wss", (160, 48));
+        let screen = draw(&a, &capture);
+        assert!(screen.contains(want), "{want:?} not on screen:\n{screen}");
+    }
+}

@@ -21,6 +21,19 @@ fn row(c: &Connection, theme: Theme) -> Vec<Span<'static>> {
         Span::styled(format!("  {} frames · ", c.frame_count()), theme.dim()),
         Span::raw(short_outcome(c)),
     ];
+    if let Some(t) = &c.tls {
+        // wss://: decrypted with the key log.
+        let suite = t.suite_name().unwrap_or_default();
+        let sni = t
+            .sni
+            .as_deref()
+            .map(|s| format!(" {s}"))
+            .unwrap_or_default();
+        spans.push(Span::styled(
+            format!(" · 🔒 {} {suite}{sni}", t.version_name()),
+            theme.dim(),
+        ));
+    }
     if !c.violations.is_empty() {
         spans.push(Span::styled(
             format!(" · {} violations", c.violations.len()),
@@ -45,12 +58,20 @@ pub fn render(app: &App, capture: &Capture, area: Rect, buf: &mut Buffer) {
     let inner = block.inner(area);
     block.render(area, buf);
     if app.panes.order.is_empty() {
-        let msg = if app.loading.done {
-            "No WebSocket connection in this capture (try --port N for traffic without a handshake)."
+        let tls = capture.tls_flows.len();
+        let msg = if app.loading.done && tls > 0 {
+            format!(
+                "No WebSocket connection: {tls} TLS connection{} not decrypted (its key log: --keylog FILE or SSLKEYLOGFILE).",
+                if tls == 1 { "" } else { "s" }
+            )
+        } else if app.loading.done {
+            "No WebSocket connection in this capture (try --port N for traffic without a handshake).".to_string()
         } else {
-            "Waiting for the first WebSocket connection…"
+            "Waiting for the first WebSocket connection…".to_string()
         };
-        Paragraph::new(Line::styled(msg, app.theme.dim())).render(inner, buf);
+        Paragraph::new(Line::styled(msg, app.theme.dim()))
+            .wrap(ratatui::widgets::Wrap { trim: true })
+            .render(inner, buf);
         return;
     }
     let selected = app.conn_pos(capture);
