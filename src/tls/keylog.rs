@@ -58,9 +58,12 @@ pub struct KeyLog {
     pub skipped: u64,
     /// Where the secrets came from (file names, "pcapng secrets block"), in order.
     pub sources: Vec<String>,
-    /// Secrets found while the capture is read (pcapng Decryption Secrets Blocks),
-    /// shared with the reader that finds them.
+    /// Secrets found while the capture is read (pcapng Decryption Secrets Blocks, lines
+    /// added to a key log file since it was loaded), shared with the reader.
     pub inbox: Arc<SecretsInbox>,
+    /// The key log files loaded, and how many of their bytes were read: a browser adds
+    /// a line per connection, so a file may grow while a live capture runs.
+    files: Vec<(std::path::PathBuf, Arc<Mutex<u64>>)>,
 }
 
 /// Secrets that arrive while a capture is read: a pcapng file's Decryption Secrets
@@ -111,7 +114,41 @@ impl KeyLog {
     pub fn load(&mut self, path: &Path) -> std::io::Result<()> {
         let text = std::fs::read(path)?;
         self.add(&String::from_utf8_lossy(&text), &path.display().to_string());
+        self.files
+            .push((path.to_path_buf(), Arc::new(Mutex::new(text.len() as u64))));
         Ok(())
+    }
+
+    /// Reads what was appended to the key log files since they were read (whole lines
+    /// only), into the inbox. Called when a connection's key is not found.
+    fn read_appended(&self) {
+        use std::io::{Read, Seek, SeekFrom};
+        for (path, read) in &self.files {
+            let Ok(mut done) = read.lock() else { continue };
+            let Ok(len) = std::fs::metadata(path).map(|m| m.len()) else {
+                continue;
+            };
+            if len <= *done {
+                continue;
+            }
+            let mut new = Vec::new();
+            let Ok(mut file) = std::fs::File::open(path) else {
+                continue;
+            };
+            if file.seek(SeekFrom::Start(*done)).is_err()
+                || (&mut file).take(len - *done).read_to_end(&mut new).is_err()
+            {
+                continue;
+            }
+            // A line still being written is read next time.
+            let whole = new.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            *done += whole as u64;
+            if whole > 0 {
+                self.inbox
+                    .found
+                    .push(String::from_utf8_lossy(&new[..whole]).into_owned());
+            }
+        }
     }
 
     /// Adds the lines of a key log named `source`.
@@ -181,7 +218,11 @@ impl KeyLog {
 
     /// The secrets for `random`, from the key logs or from the capture itself.
     pub fn find(&self, random: &[u8; 32]) -> Option<Secrets> {
-        self.get(random).cloned().or_else(|| self.inbox.get(random))
+        if let Some(s) = self.get(random).cloned().or_else(|| self.inbox.get(random)) {
+            return Some(s);
+        }
+        self.read_appended();
+        self.inbox.get(random)
     }
 
     /// Connections the key logs hold secrets for.
@@ -200,6 +241,36 @@ mod tests {
     use super::*;
 
     const RANDOM: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
+
+    #[test]
+    fn lines_appended_to_a_key_log_are_read_when_a_key_is_missing() {
+        use std::io::Write;
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        writeln!(
+            file,
+            "CLIENT_RANDOM {} {}",
+            "01".repeat(32),
+            "aa".repeat(48)
+        )
+        .expect("write");
+        let mut log = KeyLog::default();
+        log.load(file.path()).expect("load");
+        let later = [0x02; 32];
+        assert!(log.find(&later).is_none());
+        // A browser appends the next connection's line (the last one still half written).
+        write!(
+            file,
+            "CLIENT_RANDOM {} {}\nCLIENT_RANDOM {}",
+            "02".repeat(32),
+            "bb".repeat(48),
+            "03".repeat(32)
+        )
+        .expect("write");
+        file.flush().expect("flush");
+        let s = log.find(&later).expect("read from the appended line");
+        assert_eq!(s.master.as_deref(), Some(&[0xbb; 48][..]));
+        assert!(log.find(&[0x03; 32]).is_none());
+    }
 
     #[test]
     fn labels_are_read_and_problems_named() {
