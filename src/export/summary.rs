@@ -60,13 +60,18 @@ pub fn write_header(
         flows(FlowKind::PlainHttp),
         flows(FlowKind::Other)
     )?;
-    if s.tls_keys_given > 0 && s.tls_keys_matched == 0 {
+    if s.tls_key_logs > 0 && s.tls_keys_given == 0 {
+        writeln!(
+            out,
+            "key logs: none of their lines holds a usable secret (the lines skipped are named on standard error)"
+        )?;
+    } else if s.tls_keys_given > 0 && s.tls_keys_matched == 0 {
         writeln!(
             out,
             "key logs: secrets for {} TLS connections, none of them in this capture",
             s.tls_keys_given
         )?;
-    } else if s.tls_keys_given == 0 && flows(FlowKind::Tls) > 0 {
+    } else if s.tls_key_logs == 0 && flows(FlowKind::Tls) > 0 {
         writeln!(
             out,
             "tls: no key log given: --keylog FILE (or SSLKEYLOGFILE) decrypts the wss:// connections whose secrets it holds"

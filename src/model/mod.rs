@@ -290,6 +290,8 @@ pub struct Stats {
     pub cut_to: u32,
     /// Connections the key logs given hold TLS secrets for.
     pub tls_keys_given: u64,
+    /// Key logs given (files, and secrets blocks found in the capture).
+    pub tls_key_logs: u64,
     /// TLS flows of the capture whose client random the key logs hold.
     pub tls_keys_matched: u64,
 }

@@ -232,6 +232,7 @@ fn add_counts(into: &mut Capture, share: Capture) {
     to.cut_packets += from.cut_packets;
     to.tls_keys_matched += from.tls_keys_matched;
     to.tls_keys_given = to.tls_keys_given.max(from.tls_keys_given);
+    to.tls_key_logs = to.tls_key_logs.max(from.tls_key_logs);
     to.cut_to = to.cut_to.max(from.cut_to);
     for (reason, n) in from.skipped {
         *to.skipped.entry(reason).or_default() += n;
