@@ -10,9 +10,11 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+mod common;
+
 use serde_json::Value;
+use wsscope::decode_reader;
 use wsscope::model::{Capture, Connection, Dir, MessageKind};
-use wsscope::{SessionConfig, decode_reader};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -21,15 +23,7 @@ fn root() -> PathBuf {
 /// Decodes a bundled capture; a wss capture with its key log (`NAME.keys` beside it).
 fn decode(path: &Path) -> Capture {
     let file = fs::File::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
-    let mut config = SessionConfig::default();
-    let keys = path.with_extension("keys");
-    if keys.exists() {
-        let mut log = wsscope::tls::KeyLog::default();
-        log.load(&keys)
-            .unwrap_or_else(|e| panic!("{}: {e}", keys.display()));
-        assert!(log.problems.is_empty(), "{:?}", log.problems);
-        config.keys = std::sync::Arc::new(log);
-    }
+    let config = common::loss::config_for(path);
     decode_reader(std::io::BufReader::new(file), config)
         .unwrap_or_else(|e| panic!("decode {}: {e}", path.display()))
 }

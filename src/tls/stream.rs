@@ -506,12 +506,7 @@ impl TlsFlow {
             return;
         };
         self.info.client_random = hello.random.try_into().ok();
-        for ext in hello
-            .ext
-            .and_then(|e| parse_tls_extensions(e).ok())
-            .map(|(_, v)| v)
-            .unwrap_or_default()
-        {
+        for ext in extensions(hello.ext) {
             match ext {
                 TlsExtension::SNI(names) => {
                     self.info.sni = names
@@ -543,12 +538,7 @@ impl TlsFlow {
         }
         self.server_random = hello.random.try_into().ok();
         let mut version = hello.version.0;
-        for ext in hello
-            .ext
-            .and_then(|e| parse_tls_extensions(e).ok())
-            .map(|(_, v)| v)
-            .unwrap_or_default()
-        {
+        for ext in extensions(hello.ext) {
             match ext {
                 TlsExtension::SupportedVersions(v) => {
                     if let Some(v) = v.first() {
@@ -638,6 +628,13 @@ impl TlsFlow {
             Side::Accepter => RecordKey::new(suite, &sk, &siv),
         }
     }
+}
+
+/// The extensions of a hello (none when there are none, or they do not parse).
+fn extensions(raw: Option<&[u8]>) -> Vec<TlsExtension<'_>> {
+    raw.and_then(|e| parse_tls_extensions(e).ok())
+        .map(|(_, v)| v)
+        .unwrap_or_default()
 }
 
 /// An alert record in words.
