@@ -29,14 +29,7 @@ fn from_the_middle(packets: &[Packet], cut: usize) -> Vec<&Packet> {
     packets
         .iter()
         .filter(|p| {
-            let r = wsscope::source::PacketRef {
-                number: p.number,
-                ts: wsscope::source::Timestamp::default(),
-                link: p.link,
-                data: &p.data,
-                orig_len: p.orig_len,
-            };
-            let Ok(seg) = decode_packet(&r) else {
+            let Ok(seg) = decode_packet(&p.as_ref()) else {
                 return true;
             };
             let key = if seg.src < seg.dst {

@@ -384,6 +384,10 @@ impl Pipeline {
         for key in self.flows.keys_in_order() {
             self.retire(key, Ending::Open);
         }
+        // What the key logs held, for the summary (secrets blocks found included).
+        let keys = &self.config.keys;
+        self.capture.stats.tls_keys_given = (keys.len() + keys.inbox.len()) as u64;
+        self.capture.stats.tls_key_logs = (keys.sources.len() + keys.inbox.found.count()) as u64;
         // A share's count goes into the note of the whole decode (`decode_reader_sharded`).
         if self.evicted > 0 && self.share == 1 {
             self.capture

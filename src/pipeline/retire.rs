@@ -55,10 +55,6 @@ impl Pipeline {
         session.finish(conns, ending);
         *self.capture.stats.flows.entry(session.kind()).or_default() += 1;
         self.capture.stats.tls_keys_matched += u64::from(session.tls_key_found());
-        self.capture.stats.tls_keys_given =
-            (self.config.keys.len() + self.config.keys.inbox.len()) as u64;
-        self.capture.stats.tls_key_logs =
-            (self.config.keys.sources.len() + self.config.keys.inbox.found.count()) as u64;
         if let Some(tls) = session.tls_flow()
             && self.capture.tls_flows.len() < crate::model::MAX_TLS_FLOWS_LISTED
         {

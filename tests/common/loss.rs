@@ -23,6 +23,19 @@ pub struct Packet {
     pub data_packet: bool,
 }
 
+impl Packet {
+    /// The packet as the decoder takes it (its time left out).
+    pub fn as_ref(&self) -> wsscope::source::PacketRef<'_> {
+        wsscope::source::PacketRef {
+            number: self.number,
+            ts: wsscope::source::Timestamp::default(),
+            link: self.link,
+            data: &self.data,
+            orig_len: self.orig_len,
+        }
+    }
+}
+
 /// Every packet of the capture `bytes`.
 pub fn packets_of(bytes: &[u8]) -> Vec<Packet> {
     let mut reader = CaptureReader::new(bytes).unwrap_or_else(|e| panic!("{e}"));
@@ -196,14 +209,7 @@ pub fn compare_with(bytes: &[u8], lost: &HashSet<u64>, config: SessionConfig) ->
     // The first packet lost of each direction of each pair of endpoints.
     let mut first_loss: HashMap<(SocketAddr, SocketAddr), u64> = HashMap::new();
     for p in packets.iter().filter(|p| lost.contains(&p.number)) {
-        let r = wsscope::source::PacketRef {
-            number: p.number,
-            ts: wsscope::source::Timestamp::default(),
-            link: p.link,
-            data: &p.data,
-            orig_len: p.orig_len,
-        };
-        if let Ok(seg) = decode_packet(&r) {
+        if let Ok(seg) = decode_packet(&p.as_ref()) {
             let first = first_loss.entry((seg.src, seg.dst)).or_insert(p.number);
             *first = (*first).min(p.number);
         }
